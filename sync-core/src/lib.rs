@@ -1,3 +1,34 @@
-//! sync-core: work in progress.
+//! # sync-core
+//!
+//! The Phorest → GoHighLevel sync engine: validating entity mappers and the
+//! building blocks of a resumable, idempotent sync.
+//!
+//! - [`entity`]: the kinds of record synced, in stage order.
+//! - [`store`]: the host-implemented persistence traits ([`store::MappingStore`],
+//!   [`store::CheckpointStore`], [`store::KvStore`]) with an in-memory and an
+//!   embedded SQLite implementation (feature `sqlite`, default).
+//! - [`normalize`]: email and phone (E.164) normalisation.
+//! - [`tags`]: owned tags and tag diffs, so the salon's own tags survive.
+//! - [`hash`]: content hashes of outgoing payloads for change detection.
+//! - [`report`]: the run report (table, JSON, fix-list CSV, exit code).
+//! - [`observer`]: progress events.
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod entity;
+pub mod hash;
+pub mod normalize;
+pub mod observer;
+pub mod report;
+pub mod store;
+pub mod tags;
+
+pub use entity::EntityKind;
+pub use observer::{NoopObserver, OutcomeKind, SyncEvent, SyncObserver};
+pub use report::{Outcome, RunStatus, SyncReport};
+#[cfg(feature = "sqlite")]
+pub use store::SqliteStore;
+pub use store::{
+    Checkpoint, CheckpointStore, KvStore, Mapping, MappingState, MappingStore, MemoryStore,
+    StoreError,
+};

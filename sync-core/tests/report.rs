@@ -1,0 +1,298 @@
+//! Report invariants and renderings.
+
+use proptest::prelude::*;
+use sync_core::entity::EntityKind;
+use sync_core::report::{MAX_ISSUES, Outcome, RunStatus, Severity, SyncReport};
+
+fn outcome_strategy() -> impl Strategy<Value = Outcome> {
+    prop_oneof![
+        Just(Outcome::Created),
+        Just(Outcome::Updated),
+        Just(Outcome::Unchanged),
+        ".{0,20}".prop_map(Outcome::Skipped),
+        ".{0,20}".prop_map(Outcome::Failed),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn totals_always_add_up(
+        events in prop::collection::vec((0usize..EntityKind::ALL.len(), outcome_strategy(), any::<bool>()), 0..300)
+    ) {
+        let mut report = SyncReport::new(false);
+        let mut expected_failed = 0u64;
+        for (i, (k, outcome, warn)) in events.iter().enumerate() {
+            let entity = EntityKind::ALL[*k];
+            if matches!(outcome, Outcome::Failed(_)) {
+                expected_failed += 1;
+            }
+            report.record(entity, &format!("id{i}"), None, outcome.clone());
+            if *warn {
+                report.warn(entity, &format!("id{i}"), "careful");
+            }
+        }
+        prop_assert_eq!(report.check_invariants(), Ok(()));
+        let total: u64 = report.entities.iter().map(|e| e.total).sum();
+        prop_assert_eq!(total, events.len() as u64);
+        let failed: u64 = report.entities.iter().map(|e| e.failed).sum();
+        prop_assert_eq!(failed, expected_failed);
+        // Rows are in stage order with no duplicates.
+        let kinds: Vec<EntityKind> = report.entities.iter().map(|e| e.entity).collect();
+        let mut sorted = kinds.clone();
+        sorted.sort();
+        sorted.dedup();
+        prop_assert_eq!(kinds, sorted);
+        report.finish(false);
+        let expected_code = if expected_failed > 0 { 1 } else { 0 };
+        prop_assert_eq!(report.exit_code(), expected_code);
+    }
+}
+
+fn sample() -> SyncReport {
+    let mut r = SyncReport::new(true);
+    // Recorded out of order on purpose.
+    r.record(
+        EntityKind::Client,
+        "c1",
+        Some("Ann Byrne"),
+        Outcome::Created,
+    );
+    r.record(
+        EntityKind::Client,
+        "c2",
+        Some("=HYPERLINK(\"x\")"),
+        Outcome::Skipped("no email or phone".into()),
+    );
+    r.record(
+        EntityKind::Client,
+        "c3",
+        None,
+        Outcome::Failed("GHL 422: property x should not exist".into()),
+    );
+    r.record(EntityKind::Client, "c4", None, Outcome::Unchanged);
+    r.warn_labelled(
+        EntityKind::Client,
+        "c5",
+        Some("Seán Ó Briain"),
+        "invalid email left out; phone used",
+    );
+    r.record(
+        EntityKind::Client,
+        "c5",
+        Some("Seán Ó Briain"),
+        Outcome::Updated,
+    );
+    r.record(
+        EntityKind::Staff,
+        "-Vt_3GiaA",
+        Some("Jo, \"the boss\""),
+        Outcome::Created,
+    );
+    r.block(
+        EntityKind::Product,
+        "missing scope products.write: reinstall the app with it",
+    );
+    r.block(
+        EntityKind::Product,
+        "missing scope products.write: reinstall the app with it",
+    );
+    r.add_requests(EntityKind::Client, 2);
+    r.add_requests(EntityKind::Client, 1);
+    r
+}
+
+#[test]
+fn counters_order_and_status() {
+    let mut r = sample();
+    assert_eq!(r.check_invariants(), Ok(()));
+    let kinds: Vec<EntityKind> = r.entities.iter().map(|e| e.entity).collect();
+    assert_eq!(
+        kinds,
+        [EntityKind::Staff, EntityKind::Client, EntityKind::Product]
+    );
+    let c = r.entity(EntityKind::Client).unwrap();
+    assert_eq!(
+        (
+            c.total,
+            c.created,
+            c.updated,
+            c.unchanged,
+            c.skipped,
+            c.failed,
+            c.warnings,
+            c.requests
+        ),
+        (5, 1, 1, 1, 1, 1, 1, 3)
+    );
+    let p = r.entity(EntityKind::Product).unwrap();
+    assert_eq!(
+        p.blocked.as_deref(),
+        Some("missing scope products.write: reinstall the app with it")
+    );
+    assert_eq!(p.total, 0);
+    assert!(r.entity(EntityKind::Booking).is_none());
+    assert_eq!(r.status, RunStatus::Running);
+    r.finish(false);
+    assert_eq!(r.status, RunStatus::PartiallyBlocked);
+    assert!(r.finished_at.is_some());
+    assert_eq!(r.exit_code(), 2);
+}
+
+#[test]
+fn status_and_exit_codes() {
+    let mut ok = SyncReport::new(false);
+    ok.record(EntityKind::Staff, "s", None, Outcome::Created);
+    ok.warn(EntityKind::Staff, "s", "no GHL user; fallback used");
+    ok.finish(false);
+    assert_eq!((ok.status, ok.exit_code()), (RunStatus::Completed, 0));
+
+    let mut errs = SyncReport::new(false);
+    errs.record(EntityKind::Staff, "s", None, Outcome::Failed("500".into()));
+    errs.finish(false);
+    assert_eq!(
+        (errs.status, errs.exit_code()),
+        (RunStatus::CompletedWithErrors, 1)
+    );
+
+    let mut cancelled = sample();
+    cancelled.finish(true);
+    assert_eq!(
+        (cancelled.status, cancelled.exit_code()),
+        (RunStatus::Cancelled, 3)
+    );
+
+    let mut failed = sample();
+    failed.fail("mapping store unavailable");
+    failed.finish(false);
+    assert_eq!((failed.status, failed.exit_code()), (RunStatus::Failed, 4));
+    assert_eq!(failed.error.as_deref(), Some("mapping store unavailable"));
+
+    let mut blocked_twice = SyncReport::new(false);
+    blocked_twice.block(EntityKind::Appointment, "calendar cal1 not found");
+    blocked_twice.block(EntityKind::Appointment, "no GHL users");
+    assert_eq!(
+        blocked_twice
+            .entity(EntityKind::Appointment)
+            .unwrap()
+            .blocked
+            .as_deref(),
+        Some("calendar cal1 not found; no GHL users")
+    );
+}
+
+#[test]
+fn invariant_violations_are_reported() {
+    let mut r = sample();
+    r.entities[1].created += 1;
+    let err = r.check_invariants().unwrap_err();
+    assert!(err.starts_with("client: total 5"), "{err}");
+
+    let mut r = sample();
+    r.issues.retain(|i| i.severity != Severity::Warning);
+    assert!(r.check_invariants().unwrap_err().contains("warnings"));
+}
+
+#[test]
+fn table_has_every_column_and_row() {
+    let table = sample().to_table();
+    for needle in [
+        "Entity",
+        "Total",
+        "Created",
+        "Updated",
+        "Unchanged",
+        "Skipped",
+        "Failed",
+        "Status",
+    ] {
+        assert!(table.contains(needle), "{needle} missing in\n{table}");
+    }
+    let lines: Vec<&str> = table.lines().collect();
+    let staff = lines.iter().position(|l| l.contains("Staff")).unwrap();
+    let clients = lines.iter().position(|l| l.contains("Clients")).unwrap();
+    let products = lines.iter().position(|l| l.contains("Products")).unwrap();
+    assert!(staff < clients && clients < products);
+    let client_cells: Vec<&str> = lines[clients]
+        .split(['│', '┆'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        client_cells,
+        ["Clients", "5", "1", "1", "1", "1", "1", "Partial"]
+    );
+    assert!(lines[products].contains("Blocked: missing scope products.write"));
+    assert!(lines[staff].contains("OK"));
+}
+
+#[test]
+fn json_round_trips() {
+    let r = sample();
+    let json = r.to_json().unwrap();
+    let back: SyncReport = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, r);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["status"], "running");
+    assert_eq!(v["entities"][1]["entity"], "client");
+    assert_eq!(v["issues"][0]["severity"], "skipped");
+    assert_eq!(v["issues"][0]["reason"], "no email or phone");
+}
+
+#[test]
+fn fix_csv_lists_issues_safely() {
+    let csv_text = sample().to_fix_csv().unwrap();
+    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
+    assert_eq!(
+        rdr.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["entity", "phorest_id", "label", "severity", "reason"]
+    );
+    let rows: Vec<Vec<String>> = rdr
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                "client",
+                "c2",
+                "'=HYPERLINK(\"x\")",
+                "skipped",
+                "no email or phone"
+            ],
+            vec![
+                "client",
+                "c3",
+                "",
+                "failed",
+                "GHL 422: property x should not exist"
+            ],
+            vec![
+                "client",
+                "c5",
+                "Seán Ó Briain",
+                "warning",
+                "invalid email left out; phone used"
+            ],
+        ]
+    );
+}
+
+#[test]
+fn issues_are_bounded_but_counters_exact() {
+    let mut r = SyncReport::new(false);
+    let n = MAX_ISSUES + 5;
+    for i in 0..n {
+        r.record(
+            EntityKind::Client,
+            &i.to_string(),
+            None,
+            Outcome::Skipped("no email or phone".into()),
+        );
+    }
+    assert_eq!(r.issues.len(), MAX_ISSUES);
+    assert_eq!(r.issues_dropped, 5);
+    assert_eq!(r.entity(EntityKind::Client).unwrap().skipped, n as u64);
+    assert_eq!(r.check_invariants(), Ok(()));
+}
