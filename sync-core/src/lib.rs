@@ -12,11 +12,13 @@
 //! - [`hash`]: content hashes of outgoing payloads for change detection.
 //! - [`report`]: the run report (table, JSON, fix-list CSV, exit code).
 //! - [`observer`]: progress events.
+//! - [`mappers`]: pure Phorest record → GHL request mappers.
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod entity;
 pub mod hash;
+pub mod mappers;
 pub mod normalize;
 pub mod observer;
 pub mod report;
