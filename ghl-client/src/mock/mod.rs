@@ -1,1 +1,372 @@
-//! The sandbox (work in progress).
+//! A stateful GoHighLevel sandbox for tests and demos (feature `mock`).
+//!
+//! [`GhlSandbox`] serves one or more fake GHL locations on a local `wiremock` server. It stores
+//! contacts, notes, tags, appointments, products, prices, custom fields, users and calendars,
+//! and answers with the shapes documented for API v2, independently of this crate's models, so
+//! the SDK's decoding is genuinely exercised. It enforces what the real API is known to enforce:
+//!
+//! - `Authorization: Bearer` with a token it issued ([`GhlSandbox::issue_private_token`], or
+//!   OAuth through `POST /oauth/token` with rotating refresh tokens); unknown or expired
+//!   tokens answer 401 `Invalid JWT`, a token without the route's scope answers 401 "The token
+//!   is not authorized for this scope.", and a `locationId` of another location answers 403;
+//! - the `Version` header of each resource (`2021-07-28`, calendars `2021-04-15`), else 400;
+//! - the burst and daily limits per location, with `X-RateLimit-*` headers on every response
+//!   and 429 plus `Retry-After` (whole seconds) beyond them;
+//! - the duplicate-contact rule (400 with `meta.contactId` and `meta.matchingField`), 422
+//!   validation bodies (invalid email, phone not E.164, unknown properties, unknown custom
+//!   field ids, an assigned user outside the calendar's team), 404 for unknown ids.
+//!
+//! Choices where GHL's behaviour is not documented (each is tested):
+//! - a contact create/upsert with none of email, phone, firstName, lastName or name answers
+//!   400: GHL creates nameless contacts only from its UI, and an import must never create
+//!   records nobody can identify;
+//! - tags are stored trimmed and lower-cased (as GHL shows them); `tags` on PUT and on an
+//!   upsert that updates replaces the whole set; custom field values merge by field id;
+//! - upsert matches email first, then phone; when they match two different contacts the email
+//!   match wins and the phone is not written;
+//! - `POST /contacts/search` accepts `pageLimit` 1..=500 and refuses `page` beyond the first
+//!   10,000 records (use `searchAfter`, `[dateAddedMillis, id]`, returned on each contact);
+//! - appointments are checked for overlapping slots (same calendar and assignee) unless
+//!   `ignoreFreeSlotValidation` is true;
+//! - `/oauth/token` errors carry both RFC 6749 (`error`, `error_description`) and GHL
+//!   (`statusCode`, `message`) fields; a used or unknown refresh token answers 400 `invalid_grant`.
+//!
+//! Faults ([`Faults`]) inject 5xx responses, slow responses, 429 storms, token expiry and
+//! writes that are applied but answer 500. Every request is recorded ([`RecordedRequest`]).
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use ghl_client::mock::{GhlSandbox, SandboxConfig, SeedCalendar, SeedUser};
+//!
+//! # async fn demo() {
+//! let stylist = SeedUser::new("Ann", "Lee", "ann@salon.example");
+//! let sandbox = GhlSandbox::start(
+//!     SandboxConfig::default()
+//!         .rate_limit(100, Duration::from_millis(100)) // a 100x faster clock for a demo
+//!         .with_calendar(SeedCalendar::new("Salon").team_member(&stylist.id))
+//!         .with_user(stylist),
+//! )
+//! .await;
+//! let token = sandbox.issue_private_token(["contacts.readonly", "contacts.write"]);
+//! // Point a client at sandbox.base_url() with `token` and sandbox.location_id(), then:
+//! assert_eq!(sandbox.contacts().len(), 0);
+//! # let _ = token;
+//! # }
+//! ```
+
+mod calendars;
+mod catalog;
+mod config;
+mod contacts;
+mod faults;
+mod ids;
+mod location;
+mod oauth;
+mod reply;
+mod router;
+mod state;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer};
+
+pub use config::{SandboxConfig, SandboxLocation, SeedCalendar, SeedUser};
+pub use faults::Faults;
+pub use state::RecordedRequest;
+
+use router::{Router, lock};
+use state::{Entity, Grant, State};
+
+/// An OAuth token pair minted directly by [`GhlSandbox::issue_oauth_tokens`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct SandboxTokens {
+    /// The access token.
+    pub access_token: String,
+    /// The refresh token (single use: refreshing rotates it).
+    pub refresh_token: String,
+    /// The granted scopes, space-separated, as `/oauth/token` returns them.
+    pub scope: String,
+    /// Lifetime of the access token in seconds.
+    pub expires_in: u64,
+}
+
+impl fmt::Debug for SandboxTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxTokens")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("scope", &self.scope)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+/// A running GHL sandbox; the server stops when it is dropped.
+pub struct GhlSandbox {
+    server: MockServer,
+    state: Arc<Mutex<State>>,
+    locations: Vec<String>,
+}
+
+impl fmt::Debug for GhlSandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GhlSandbox")
+            .field("base_url", &self.server.uri())
+            .field("locations", &self.locations)
+            .finish_non_exhaustive()
+    }
+}
+
+fn scope_set<S: AsRef<str>>(scopes: impl IntoIterator<Item = S>) -> BTreeSet<String> {
+    scopes.into_iter().map(|s| s.as_ref().to_owned()).collect()
+}
+
+impl GhlSandbox {
+    /// Starts the sandbox on a random local port.
+    pub async fn start(config: SandboxConfig) -> Self {
+        let state = State::new(config);
+        let locations = state.locations.iter().map(|l| l.spec.id.clone()).collect();
+        let state = Arc::new(Mutex::new(state));
+        let server = MockServer::builder()
+            .disable_request_recording()
+            .start()
+            .await;
+        Mock::given(any())
+            .respond_with(Router {
+                state: Arc::clone(&state),
+            })
+            .mount(&server)
+            .await;
+        tracing::debug!(base_url = %server.uri(), "GHL sandbox started");
+        Self {
+            server,
+            state,
+            locations,
+        }
+    }
+
+    /// Base URL to point a client at (`http://127.0.0.1:<port>`).
+    pub fn base_url(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The default (first) location id.
+    pub fn location_id(&self) -> &str {
+        self.locations
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    /// Every location id served.
+    pub fn location_ids(&self) -> &[String] {
+        &self.locations
+    }
+
+    /// The configuration the sandbox runs with.
+    pub fn config(&self) -> SandboxConfig {
+        lock(&self.state).config.clone()
+    }
+
+    /// Issues a Private Integration Token for the default location with these scopes
+    /// (e.g. `"contacts.write"`); it never expires unless tokens are expired explicitly.
+    pub fn issue_private_token<S: AsRef<str>>(
+        &self,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> String {
+        let location = self.location_id().to_owned();
+        self.issue_private_token_for(&location, scopes)
+    }
+
+    /// Issues a Private Integration Token for a given location.
+    pub fn issue_private_token_for<S: AsRef<str>>(
+        &self,
+        location_id: &str,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> String {
+        lock(&self.state).issue_token("pit-", location_id, scope_set(scopes), None)
+    }
+
+    fn grant<S: AsRef<str>>(state: &State, scopes: impl IntoIterator<Item = S>) -> Grant {
+        let location = state.default_location().to_owned();
+        let user_id = state
+            .users
+            .iter()
+            .find(|u| u.location_id == location)
+            .map(|u| u.id.clone())
+            .unwrap_or_else(|| ids::derive_id("user:installer"));
+        Grant {
+            location_id: location,
+            scopes: scope_set(scopes),
+            user_id,
+        }
+    }
+
+    /// Issues a single-use authorization code for the default location, to exchange at
+    /// `POST /oauth/token` with `grant_type=authorization_code`.
+    pub fn issue_authorization_code<S: AsRef<str>>(
+        &self,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> String {
+        let mut state = lock(&self.state);
+        let grant = Self::grant(&state, scopes);
+        let code = state.ids.secret("sbx-code-");
+        state.auth_codes.insert(code.clone(), grant);
+        code
+    }
+
+    /// Mints an OAuth access/refresh token pair for the default location directly, as if the
+    /// code exchange had happened.
+    pub fn issue_oauth_tokens<S: AsRef<str>>(
+        &self,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> SandboxTokens {
+        let mut state = lock(&self.state);
+        let grant = Self::grant(&state, scopes);
+        let body = oauth::issue(&mut state, grant);
+        let text = |k: &str| {
+            body.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        SandboxTokens {
+            access_token: text("access_token"),
+            refresh_token: text("refresh_token"),
+            scope: text("scope"),
+            expires_in: body
+                .get("expires_in")
+                .and_then(Value::as_u64)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Expires every access token issued so far (private and OAuth); refresh tokens stay valid.
+    pub fn expire_tokens(&self) {
+        lock(&self.state).expire_all_tokens();
+    }
+
+    /// Replaces the injected faults (and reseeds their random decisions).
+    pub fn set_faults(&self, faults: Faults) {
+        lock(&self.state).set_faults(faults);
+    }
+
+    /// The faults currently configured.
+    pub fn faults(&self) -> Faults {
+        lock(&self.state).faults.clone()
+    }
+
+    /// Every request received since start or the last [`GhlSandbox::reset_counters`].
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.state).requests.clone()
+    }
+
+    /// How many requests were writes (attempted, whatever their status).
+    pub fn write_count(&self) -> usize {
+        lock(&self.state)
+            .requests
+            .iter()
+            .filter(|r| r.write)
+            .count()
+    }
+
+    /// How many requests had this method and a path starting with `path_prefix`.
+    pub fn count(&self, method: &str, path_prefix: &str) -> usize {
+        lock(&self.state)
+            .requests
+            .iter()
+            .filter(|r| r.method.eq_ignore_ascii_case(method) && r.path.starts_with(path_prefix))
+            .count()
+    }
+
+    /// How many 429s were answered (limits and storms).
+    pub fn rate_limited_count(&self) -> u64 {
+        lock(&self.state).rate_limited
+    }
+
+    /// Clears the request log and the 429 count (state and rate windows are kept).
+    pub fn reset_counters(&self) {
+        let mut state = lock(&self.state);
+        state.requests.clear();
+        state.rate_limited = 0;
+    }
+
+    /// Creates a contact directly (no token, limit or fault), through the same validation and
+    /// duplicate rule as `POST /contacts/`, in the default location. Returns the contact JSON,
+    /// or the error body the API would have answered.
+    pub fn seed_contact(&self, body: Value) -> Result<Value, Value> {
+        let mut state = lock(&self.state);
+        let ctx = router::Ctx::new(state.default_location().to_owned(), body);
+        let (Ok(reply) | Err(reply)) = contacts::create(&mut state, &ctx);
+        if reply.is_success() {
+            Ok(reply.json_body()["contact"].clone())
+        } else {
+            Err(reply.json_body())
+        }
+    }
+
+    /// All contacts (every location), oldest first, as the API returns them.
+    pub fn contacts(&self) -> Vec<Value> {
+        lock(&self.state)
+            .contacts
+            .iter()
+            .map(state::Contact::to_json)
+            .collect()
+    }
+
+    /// One contact by id.
+    pub fn contact(&self, id: &str) -> Option<Value> {
+        lock(&self.state)
+            .contacts
+            .get(id)
+            .map(state::Contact::to_json)
+    }
+
+    fn snapshot(&self, pick: impl Fn(&State) -> &Vec<Entity>, parent: Option<&str>) -> Vec<Value> {
+        let state = lock(&self.state);
+        pick(&state)
+            .iter()
+            .filter(|e| parent.is_none() || e.parent.as_deref() == parent)
+            .map(Entity::to_json)
+            .collect()
+    }
+
+    /// Notes of a contact, oldest first.
+    pub fn notes(&self, contact_id: &str) -> Vec<Value> {
+        self.snapshot(|s| &s.notes, Some(contact_id))
+    }
+
+    /// All appointments.
+    pub fn appointments(&self) -> Vec<Value> {
+        self.snapshot(|s| &s.appointments, None)
+    }
+
+    /// All products.
+    pub fn products(&self) -> Vec<Value> {
+        self.snapshot(|s| &s.products, None)
+    }
+
+    /// Prices of a product.
+    pub fn prices(&self, product_id: &str) -> Vec<Value> {
+        self.snapshot(|s| &s.prices, Some(product_id))
+    }
+
+    /// All custom fields.
+    pub fn custom_fields(&self) -> Vec<Value> {
+        self.snapshot(|s| &s.custom_fields, None)
+    }
+
+    /// All users.
+    pub fn users(&self) -> Vec<Value> {
+        self.snapshot(|s| &s.users, None)
+    }
+
+    /// All calendars.
+    pub fn calendars(&self) -> Vec<Value> {
+        self.snapshot(|s| &s.calendars, None)
+    }
+}

@@ -1,0 +1,180 @@
+//! Users, locations and custom fields.
+
+use serde_json::{Value, json};
+
+use super::reply::{self, Outcome, Reply};
+use super::router::Ctx;
+use super::state::{Entity, State, entity};
+
+const DATA_TYPES: &[&str] = &[
+    "TEXT",
+    "LARGE_TEXT",
+    "NUMERICAL",
+    "PHONE",
+    "MONETORY",
+    "CHECKBOX",
+    "SINGLE_OPTIONS",
+    "MULTIPLE_OPTIONS",
+    "FLOAT",
+    "TIME",
+    "DATE",
+    "TEXTBOX_LIST",
+    "FILE_UPLOAD",
+    "SIGNATURE",
+    "RADIO",
+    "EMAIL",
+];
+
+/// `GET /users/?locationId=`.
+pub(crate) fn users(state: &mut State, ctx: &Ctx) -> Outcome {
+    ctx.query_location()?;
+    let users: Vec<Value> = state
+        .users
+        .iter()
+        .filter(|u| u.location_id == ctx.location_id)
+        .map(Entity::to_json)
+        .collect();
+    Ok(Reply::ok(json!({"users": users})))
+}
+
+/// `GET /locations/{id}`.
+pub(crate) fn get(state: &mut State, ctx: &Ctx, id: &str) -> Outcome {
+    if id != ctx.location_id {
+        return Err(reply::forbidden_location());
+    }
+    let allow = state.config.allow_duplicate_contacts;
+    let spec = state
+        .locations
+        .iter()
+        .find(|l| l.spec.id == id)
+        .map(|l| l.spec.clone())
+        .ok_or_else(|| reply::not_found("Location"))?;
+    Ok(Reply::ok(json!({"location": {
+        "id": spec.id,
+        "companyId": super::ids::derive_id("company"),
+        "name": spec.name,
+        "address": "",
+        "city": "",
+        "state": "",
+        "country": spec.country,
+        "postalCode": "",
+        "website": "",
+        "timezone": spec.timezone,
+        "settings": {"allowDuplicateContact": allow, "allowDuplicateOpportunity": false},
+    }})))
+}
+
+/// `GET /locations/{id}/customFields?model=contact|opportunity|all`.
+pub(crate) fn custom_fields(state: &mut State, ctx: &Ctx, location: &str) -> Outcome {
+    ctx.check_location(Some(location))?;
+    let model = ctx.query("model").filter(|m| *m != "all");
+    let fields: Vec<Value> = state
+        .custom_fields
+        .iter()
+        .filter(|f| f.location_id == location)
+        .filter(|f| model.is_none_or(|m| f.str_field("model") == Some(m)))
+        .map(Entity::to_json)
+        .collect();
+    Ok(Reply::ok(json!({"customFields": fields})))
+}
+
+/// `contact.` + the name in snake case, as GHL derives `fieldKey`.
+fn field_key(model: &str, name: &str) -> String {
+    let mut snake = String::new();
+    for ch in name.trim().chars() {
+        if ch.is_alphanumeric() {
+            snake.extend(ch.to_lowercase());
+        } else if !snake.ends_with('_') {
+            snake.push('_');
+        }
+    }
+    format!("{model}.{}", snake.trim_matches('_'))
+}
+
+/// Creates a custom field; also used to seed fields at start.
+pub(crate) fn insert_custom_field(
+    state: &mut State,
+    location: &str,
+    name: &str,
+    data_type: &str,
+    model: &str,
+) -> Outcome {
+    if name.trim().is_empty() {
+        return Err(reply::invalid("name should not be empty"));
+    }
+    if !DATA_TYPES.contains(&data_type) {
+        return Err(reply::invalid(format!(
+            "dataType must be one of the following values: {}",
+            DATA_TYPES.join(", ")
+        )));
+    }
+    if !["contact", "opportunity"].contains(&model) {
+        return Err(reply::invalid(
+            "model must be one of the following values: contact, opportunity",
+        ));
+    }
+    let key = field_key(model, name);
+    let clash = state
+        .custom_fields
+        .iter()
+        .any(|f| f.location_id == location && f.str_field("fieldKey") == Some(key.as_str()));
+    if clash {
+        return Err(reply::error(
+            400,
+            format!("A custom field with the key {key} already exists"),
+        ));
+    }
+    let id = state.ids.next_id();
+    let position = state.custom_fields.len() * 50;
+    let added = state.stamp().1;
+    let field = entity(
+        &id,
+        location,
+        None,
+        json!({
+            "id": id,
+            "name": name,
+            "fieldKey": key,
+            "placeholder": "",
+            "dataType": data_type,
+            "position": position,
+            "locationId": location,
+            "model": model,
+            "documentType": "field",
+            "dateAdded": added,
+        }),
+    );
+    let out = field.to_json();
+    state.custom_fields.push(field);
+    Ok(Reply::created(json!({"customField": out})))
+}
+
+/// `POST /locations/{id}/customFields` with `{name, dataType, model?, placeholder?}`.
+pub(crate) fn create_custom_field(state: &mut State, ctx: &Ctx, location: &str) -> Outcome {
+    ctx.check_location(Some(location))?;
+    let body = ctx.body()?;
+    let text = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("contact")
+        .to_owned();
+    let mut reply = insert_custom_field(state, location, &text("name"), &text("dataType"), &model)?;
+    if let (Some(placeholder), reply::Body::Json(json)) = (body.get("placeholder"), &mut reply.body)
+    {
+        let id = json["customField"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        json["customField"]["placeholder"] = placeholder.clone();
+        if let Some(field) = state.custom_fields.iter_mut().find(|f| f.id == id) {
+            field.data.insert("placeholder".into(), placeholder.clone());
+        }
+    }
+    Ok(reply)
+}
