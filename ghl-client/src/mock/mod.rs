@@ -296,11 +296,17 @@ impl GhlSandbox {
     }
 
     /// Creates a contact directly (no token, limit or fault), through the same validation and
-    /// duplicate rule as `POST /contacts/`, in the default location. Returns the contact JSON,
+    /// duplicate rule as `POST /contacts/`, in the default location (`locationId` may be
+    /// omitted). Returns the contact JSON,
     /// or the error body the API would have answered.
-    pub fn seed_contact(&self, body: Value) -> Result<Value, Value> {
+    pub fn seed_contact(&self, mut body: Value) -> Result<Value, Value> {
         let mut state = lock(&self.state);
-        let ctx = router::Ctx::new(state.default_location().to_owned(), body);
+        let location = state.default_location().to_owned();
+        if let Some(map) = body.as_object_mut() {
+            map.entry("locationId")
+                .or_insert_with(|| Value::String(location.clone()));
+        }
+        let ctx = router::Ctx::new(location, body);
         let (Ok(reply) | Err(reply)) = contacts::create(&mut state, &ctx);
         if reply.is_success() {
             Ok(reply.json_body()["contact"].clone())

@@ -310,7 +310,7 @@ impl State {
         let Some(token) = bearer.and_then(|t| self.tokens.get(t)).cloned() else {
             return (reply::invalid_jwt(), None);
         };
-        if token.expires_at.is_some_and(|at| now >= at) {
+        if token.expires_at.is_some_and(|at| Instant::now() >= at) {
             return (reply::invalid_jwt(), None);
         }
         let location = token.location_id.clone();
