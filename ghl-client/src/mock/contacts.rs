@@ -700,12 +700,16 @@ pub(crate) fn search(state: &mut State, ctx: &Ctx) -> Outcome {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let mut hits: Vec<(i64, Value)> = Vec::new();
+    let mut hits: Vec<&Contact> = Vec::new();
     for contact in state
         .contacts
         .iter()
         .filter(|c| c.location_id == ctx.location_id)
     {
+        if query.is_none() && filters.is_empty() {
+            hits.push(contact);
+            continue;
+        }
         let json = contact.to_json();
         if let Some(q) = &query {
             let haystack = ["contactName", "email", "phone", "companyName"]
@@ -723,7 +727,7 @@ pub(crate) fn search(state: &mut State, ctx: &Ctx) -> Outcome {
             keep = keep && filter_matches(filter, &json)?;
         }
         if keep {
-            hits.push((contact.added_ms, json));
+            hits.push(contact);
         }
     }
     let total = hits.len();
@@ -733,7 +737,13 @@ pub(crate) fn search(state: &mut State, ctx: &Ctx) -> Outcome {
     let skip = match (cursor, page) {
         (Some(at), _) => hits
             .iter()
-            .take_while(|(ms, _)| if descending { *ms >= at } else { *ms <= at })
+            .take_while(|c| {
+                if descending {
+                    c.added_ms >= at
+                } else {
+                    c.added_ms <= at
+                }
+            })
             .count(),
         (None, Some(page)) => {
             usize::try_from((page - 1).saturating_mul(limit)).unwrap_or(usize::MAX)
@@ -744,10 +754,10 @@ pub(crate) fn search(state: &mut State, ctx: &Ctx) -> Outcome {
         .into_iter()
         .skip(skip)
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .map(|(ms, mut json)| {
-            let id = json.get("id").cloned().unwrap_or(Value::Null);
+        .map(|c| {
+            let mut json = c.to_json();
             if let Some(map) = json.as_object_mut() {
-                map.insert("searchAfter".into(), json!([ms, id]));
+                map.insert("searchAfter".into(), json!([c.added_ms, c.id]));
             }
             json
         })

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::reply::{self, Body, Outcome, Reply};
-use super::state::{RecordedRequest, State};
+use super::state::{Limits, RecordedRequest, State};
 use super::{calendars, catalog, contacts, location, oauth};
 
 /// `Version` header of contacts, users, locations, custom fields and products.
@@ -260,9 +260,9 @@ impl State {
         let headers_location = location
             .clone()
             .unwrap_or_else(|| self.default_location().to_owned());
-        let config = self.config.clone();
+        let limits = Limits::of(&self.config);
         if let Some(loc) = self.location_mut(&headers_location) {
-            reply.headers.extend(loc.limiter.headers(now, &config));
+            reply.headers.extend(loc.limiter.headers(now, limits));
         }
         if reply.status == 429 {
             self.rate_limited += 1;
@@ -314,9 +314,9 @@ impl State {
             return (reply::invalid_jwt(), None);
         }
         let location = token.location_id.clone();
-        let config = self.config.clone();
+        let limits = Limits::of(&self.config);
         if let Some(loc) = self.location_mut(&location)
-            && let Err(wait_ms) = loc.limiter.admit(now, &config)
+            && let Err(wait_ms) = loc.limiter.admit(now, limits)
         {
             return (reply::too_many(wait_ms), Some(location));
         }

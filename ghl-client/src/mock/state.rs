@@ -46,6 +46,24 @@ pub(crate) struct Grant {
     pub(crate) user_id: String,
 }
 
+/// The configured limits, copied out of the config for each request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    max: u32,
+    interval: Duration,
+    daily: u32,
+}
+
+impl Limits {
+    pub(crate) fn of(config: &SandboxConfig) -> Self {
+        Self {
+            max: config.rate_limit_max,
+            interval: config.rate_limit_interval,
+            daily: config.daily_limit,
+        }
+    }
+}
+
 /// Fixed-window burst limiter plus a daily budget, per location.
 #[derive(Debug, Default)]
 pub(crate) struct Limiter {
@@ -76,19 +94,19 @@ impl Limiter {
     }
 
     /// Counts one request, or says how long to wait (ms) when over a limit.
-    pub(crate) fn admit(&mut self, now: Instant, cfg: &SandboxConfig) -> Result<(), u128> {
-        self.roll(now, cfg.rate_limit_interval);
-        if self.day_used >= cfg.daily_limit {
+    pub(crate) fn admit(&mut self, now: Instant, cfg: Limits) -> Result<(), u128> {
+        self.roll(now, cfg.interval);
+        if self.day_used >= cfg.daily {
             let elapsed = self
                 .day_start
                 .map_or(Duration::ZERO, |s| now.duration_since(s));
             return Err(DAY.saturating_sub(elapsed).as_millis());
         }
-        if self.used >= cfg.rate_limit_max {
+        if self.used >= cfg.max {
             let elapsed = self
                 .window_start
                 .map_or(Duration::ZERO, |s| now.duration_since(s));
-            return Err(cfg.rate_limit_interval.saturating_sub(elapsed).as_millis());
+            return Err(cfg.interval.saturating_sub(elapsed).as_millis());
         }
         self.used += 1;
         self.day_used += 1;
@@ -96,26 +114,22 @@ impl Limiter {
     }
 
     /// The `X-RateLimit-*` headers describing this location's budget.
-    pub(crate) fn headers(
-        &mut self,
-        now: Instant,
-        cfg: &SandboxConfig,
-    ) -> Vec<(&'static str, String)> {
-        self.roll(now, cfg.rate_limit_interval);
+    pub(crate) fn headers(&mut self, now: Instant, cfg: Limits) -> Vec<(&'static str, String)> {
+        self.roll(now, cfg.interval);
         vec![
-            ("X-RateLimit-Limit-Daily", cfg.daily_limit.to_string()),
+            ("X-RateLimit-Limit-Daily", cfg.daily.to_string()),
             (
                 "X-RateLimit-Daily-Remaining",
-                cfg.daily_limit.saturating_sub(self.day_used).to_string(),
+                cfg.daily.saturating_sub(self.day_used).to_string(),
             ),
             (
                 "X-RateLimit-Interval-Milliseconds",
-                cfg.rate_limit_interval.as_millis().to_string(),
+                cfg.interval.as_millis().to_string(),
             ),
-            ("X-RateLimit-Max", cfg.rate_limit_max.to_string()),
+            ("X-RateLimit-Max", cfg.max.to_string()),
             (
                 "X-RateLimit-Remaining",
-                cfg.rate_limit_max.saturating_sub(self.used).to_string(),
+                cfg.max.saturating_sub(self.used).to_string(),
             ),
         ]
     }
