@@ -1,0 +1,410 @@
+//! The crate's error type.
+//!
+//! Every failure is one [`Error`] variant callers can match on. Messages carry the HTTP status, the
+//! request's method and path *template* (never ids, emails or phone numbers) and GHL's message;
+//! bodies are kept as a short excerpt. Tokens never appear in an error.
+
+use std::time::Duration;
+
+use crate::ids::ContactId;
+use crate::scope::Scope;
+
+/// Longest body excerpt kept in an error, in characters.
+pub const BODY_EXCERPT_LIMIT: usize = 512;
+
+/// What GHL answered to a failed request: status, message and a truncated body excerpt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// HTTP status code.
+    pub status: u16,
+    /// HTTP method of the request.
+    pub method: String,
+    /// Path template of the request, such as `/contacts/{id}`.
+    pub path: &'static str,
+    /// GHL's message; several validation messages are joined with `; `. When the body is not
+    /// JSON this is the status' canonical reason.
+    pub message: String,
+    /// Every message of the body (`message` may be a string or an array).
+    pub messages: Vec<String>,
+    /// GHL's short `error` text (such as `Unprocessable Entity`), if any.
+    pub error: Option<String>,
+    /// The body, truncated to [`BODY_EXCERPT_LIMIT`] characters, with the token scrubbed.
+    pub body_excerpt: String,
+    /// A request id header, if the server sent one.
+    pub request_id: Option<String>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} answered {}: {}",
+            self.method, self.path, self.status, self.message
+        )
+    }
+}
+
+/// Why [`crate::GhlClientBuilder::build`] refused its configuration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No [`crate::Auth`] was given.
+    #[error("no authentication configured: call .auth(..)")]
+    MissingAuth,
+    /// No location id was given and the token does not name one.
+    #[error("no location id configured: call .location_id(..)")]
+    MissingLocationId,
+    /// The base URL does not parse.
+    #[error("invalid base URL: {0}")]
+    InvalidBaseUrl(String),
+    /// Plain http was asked for a host that is not loopback.
+    #[error("base URL must use https (plain http is only allowed for loopback hosts)")]
+    InsecureBaseUrl,
+    /// The user agent is not a valid header value.
+    #[error("invalid user agent")]
+    InvalidUserAgent,
+    /// reqwest could not build its client.
+    #[error("cannot build the HTTP client")]
+    Http(#[source] reqwest::Error),
+}
+
+/// Every failure of a GHL call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// 422 (or a 400 validation body): the request was rejected; `api.messages` lists the field
+    /// messages.
+    #[error("validation failed: {api}")]
+    Validation {
+        /// The server's answer.
+        api: Box<ApiError>,
+    },
+    /// 400 "This location does not allow duplicated contacts.": a contact with the same email or
+    /// phone exists.
+    #[error("duplicate contact (matching field: {}): {api}", matching_field.as_deref().unwrap_or("unknown"))]
+    DuplicateContact {
+        /// The contact that already exists (`meta.contactId`), if the body named it.
+        existing_contact_id: Option<ContactId>,
+        /// The field that matched (`meta.matchingField`: `email` or `phone`), if known.
+        matching_field: Option<String>,
+        /// The server's answer.
+        api: Box<ApiError>,
+    },
+    /// 401 for an expired or invalid token, after the one refresh allowed (OAuth), or at once
+    /// (private token). The client remembers it and fails fast afterwards.
+    #[error("unauthorized: {message}")]
+    Unauthorized {
+        /// Why, without any token.
+        message: String,
+        /// The server's answer, when there was one (not when failing fast).
+        api: Option<Box<ApiError>>,
+    },
+    /// 401 "The token is not authorized for this scope." Never triggers a refresh; the client
+    /// remembers it and fails fast on the same operation afterwards.
+    #[error("token lacks the scope{} for this call: {message}", scope.as_ref().map(|s| format!(" {s}")).unwrap_or_default())]
+    MissingScope {
+        /// The scope the call needs, when the client knows it.
+        scope: Option<Scope>,
+        /// The server's (or the client's) message.
+        message: String,
+        /// The server's answer, when there was one (not when failing fast).
+        api: Option<Box<ApiError>>,
+    },
+    /// [`crate::GhlClient::require_scopes`]: every scope that is missing, named at once.
+    #[error("token lacks the scopes: {}", missing.iter().map(Scope::as_str).collect::<Vec<_>>().join(", "))]
+    MissingScopes {
+        /// The missing scopes.
+        missing: Vec<Scope>,
+    },
+    /// 403: the token cannot access this location or resource.
+    #[error("forbidden: {api}")]
+    Forbidden {
+        /// The server's answer.
+        api: Box<ApiError>,
+    },
+    /// 404.
+    #[error("not found: {api}")]
+    NotFound {
+        /// The server's answer.
+        api: Box<ApiError>,
+    },
+    /// 429 that was not retried (retries exhausted or the wait too long).
+    #[error("rate limited (retry after {retry_after:?}): {api}")]
+    RateLimited {
+        /// How long the server asked to wait (`Retry-After`, else the rate-limit interval).
+        retry_after: Option<Duration>,
+        /// The server's answer.
+        api: Box<ApiError>,
+    },
+    /// The daily request budget of the location (`X-RateLimit-Daily-Remaining`) is spent.
+    #[error("daily request budget exhausted for this location")]
+    DailyLimitExhausted,
+    /// 5xx after the retries allowed.
+    #[error("server error: {api}")]
+    Server {
+        /// The server's answer.
+        api: Box<ApiError>,
+        /// Whether the request may have been applied (it reached the server).
+        applied: bool,
+    },
+    /// Any other non-success status.
+    #[error("unexpected answer: {api}")]
+    Api {
+        /// The server's answer.
+        api: Box<ApiError>,
+    },
+    /// The request could not be sent or its answer not read.
+    #[error("transport error on {method} {path}")]
+    Transport {
+        /// HTTP method.
+        method: String,
+        /// Path template.
+        path: &'static str,
+        /// `false` only when the request certainly did not reach the server (connect error).
+        sent: bool,
+        /// The cause (its URL stripped, so no query values leak).
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The request timed out; it may have been applied.
+    #[error("timeout on {method} {path}")]
+    Timeout {
+        /// HTTP method.
+        method: String,
+        /// Path template.
+        path: &'static str,
+    },
+    /// A success (or error) body did not decode into the expected type.
+    #[error(
+        "cannot decode the answer of {method} {path} (status {status}) at `{json_path}`: {source}; body: {body_excerpt}"
+    )]
+    Decode {
+        /// HTTP method.
+        method: String,
+        /// Path template.
+        path: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// The JSON path that failed (from `serde_path_to_error`).
+        json_path: String,
+        /// The body, truncated and with the token scrubbed.
+        body_excerpt: String,
+        /// The serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A request value could not be serialised, or an argument is invalid.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The host's [`crate::TokenStore`] failed.
+    #[error("token store failed")]
+    TokenStore(#[source] crate::auth::TokenStoreError),
+    /// Client construction failed.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
+
+impl Error {
+    /// The server's answer, for variants that carry one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Validation { api }
+            | Error::DuplicateContact { api, .. }
+            | Error::Forbidden { api }
+            | Error::NotFound { api }
+            | Error::RateLimited { api, .. }
+            | Error::Server { api, .. }
+            | Error::Api { api } => Some(&**api),
+            Error::Unauthorized { api, .. } | Error::MissingScope { api, .. } => api.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the answer, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Decode { status, .. } => Some(*status),
+            Error::Unauthorized { .. } | Error::MissingScope { .. } => Some(401),
+            other => other.api().map(|api| api.status),
+        }
+    }
+
+    /// The raw message of the server, if there was an answer.
+    pub fn message(&self) -> Option<&str> {
+        self.api().map(|api| api.message.as_str())
+    }
+
+    /// Whether trying the same request again later could succeed (429, 5xx, timeouts, transport).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::RateLimited { .. }
+                | Error::Server { .. }
+                | Error::Timeout { .. }
+                | Error::Transport { .. }
+        )
+    }
+
+    /// Whether the request may have changed data on the server although it failed: a 5xx, a
+    /// timeout, a transport error after sending, or an undecodable success body. A caller that
+    /// created something must reconcile (search) before creating again.
+    pub fn may_have_been_applied(&self) -> bool {
+        match self {
+            Error::Server { applied, .. } => *applied,
+            Error::Timeout { .. } => true,
+            Error::Transport { sent, .. } => *sent,
+            Error::Decode { status, .. } => (200..300).contains(status),
+            _ => false,
+        }
+    }
+
+    /// How long the server asked to wait, for a 429.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Truncates `body` to [`BODY_EXCERPT_LIMIT`] characters and replaces every `secret` in it.
+pub(crate) fn excerpt(body: &str, secrets: &[&str]) -> String {
+    let mut text: String = body.chars().take(BODY_EXCERPT_LIMIT).collect();
+    if body.chars().nth(BODY_EXCERPT_LIMIT).is_some() {
+        text.push('…');
+    }
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        // Scrub the whole body first so a secret cut by the truncation cannot survive partially.
+        if body.contains(secret) {
+            let scrubbed = body.replace(secret, "[REDACTED]");
+            return excerpt(&scrubbed, &[]);
+        }
+    }
+    text
+}
+
+/// A GHL error body: `{"statusCode", "message": string | [string], "error", "meta"}`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ErrorBody {
+    #[serde(default)]
+    pub message: Option<MessageField>,
+    #[serde(default)]
+    pub msg: Option<String>,
+    #[serde(default)]
+    pub error: Option<serde_json::Value>,
+    #[serde(default)]
+    pub meta: Option<DuplicateMeta>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+pub(crate) enum MessageField {
+    One(String),
+    Many(Vec<serde_json::Value>),
+    Object(serde_json::Value),
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DuplicateMeta {
+    #[serde(default)]
+    pub contact_id: Option<String>,
+    #[serde(default)]
+    pub matching_field: Option<String>,
+}
+
+fn value_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Everything needed to turn a failed answer into an [`Error`].
+pub(crate) struct FailedAnswer<'a> {
+    pub status: u16,
+    pub method: &'a str,
+    pub path: &'static str,
+    pub body: &'a str,
+    pub request_id: Option<String>,
+    pub retry_after: Option<Duration>,
+    pub secrets: &'a [&'a str],
+    pub scope: Option<Scope>,
+    pub applied: bool,
+}
+
+/// Whether a 401 message says the token lacks a scope (as opposed to being expired or invalid).
+pub(crate) fn is_scope_message(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("scope")
+}
+
+/// Maps a non-success answer to its variant. Works on any body, JSON or not.
+pub(crate) fn classify(answer: FailedAnswer<'_>) -> Error {
+    let parsed: ErrorBody = serde_json::from_str(answer.body).unwrap_or_default();
+    let messages: Vec<String> = match &parsed.message {
+        Some(MessageField::One(s)) => vec![s.clone()],
+        Some(MessageField::Many(items)) => items.iter().map(value_text).collect(),
+        Some(MessageField::Object(v)) => vec![value_text(v)],
+        None => parsed.msg.clone().into_iter().collect(),
+    };
+    let error_text = parsed.error.as_ref().map(value_text);
+    let message = if messages.is_empty() {
+        error_text.clone().unwrap_or_else(|| {
+            reqwest::StatusCode::from_u16(answer.status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("unknown status")
+                .to_owned()
+        })
+    } else {
+        messages.join("; ")
+    };
+    let api = Box::new(ApiError {
+        status: answer.status,
+        method: answer.method.to_owned(),
+        path: answer.path,
+        message: excerpt(&message, answer.secrets),
+        messages: messages
+            .iter()
+            .map(|m| excerpt(m, answer.secrets))
+            .collect(),
+        error: error_text,
+        body_excerpt: excerpt(answer.body, answer.secrets),
+        request_id: answer.request_id,
+    });
+    let lower = api.message.to_ascii_lowercase();
+    match answer.status {
+        400 if lower.contains("duplicate")
+            || parsed.meta.as_ref().is_some_and(|m| m.contact_id.is_some()) =>
+        {
+            let meta = parsed.meta.unwrap_or_default();
+            Error::DuplicateContact {
+                existing_contact_id: meta.contact_id.map(ContactId::from),
+                matching_field: meta.matching_field,
+                api,
+            }
+        }
+        401 if is_scope_message(&api.message) => Error::MissingScope {
+            scope: answer.scope,
+            message: api.message.clone(),
+            api: Some(api),
+        },
+        401 => Error::Unauthorized {
+            message: api.message.clone(),
+            api: Some(api),
+        },
+        403 => Error::Forbidden { api },
+        404 => Error::NotFound { api },
+        422 => Error::Validation { api },
+        429 => Error::RateLimited {
+            retry_after: answer.retry_after,
+            api,
+        },
+        500..=599 => Error::Server {
+            api,
+            applied: answer.applied,
+        },
+        _ => Error::Api { api },
+    }
+}

@@ -1,0 +1,247 @@
+//! A per-location sliding-window rate limiter fed by GHL's `X-RateLimit-*` headers.
+//!
+//! GHL allows a burst of 100 requests per 10 s per location (and 200,000 a day). Every request
+//! first [`acquire`](RateLimiter::acquire)s a [`Permit`]; its answer's headers are handed back
+//! with [`complete`](RateLimiter::complete). The limiter then:
+//! - adopts `X-RateLimit-Max` and `X-RateLimit-Interval-Milliseconds` (unless told not to),
+//! - counts requests the server saw but this client did not (another process on the same
+//!   location) from `X-RateLimit-Remaining`, by reserving the missing slots,
+//! - stops with [`Error::DailyLimitExhausted`] once `X-RateLimit-Daily-Remaining` reaches 0,
+//! - pauses every request after a 429 until `Retry-After` (or one interval) has passed.
+//!
+//! It uses tokio's clock, so it can be tested with paused time.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use tokio::time::Instant;
+
+use crate::error::Error;
+
+/// Pacing settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// Requests allowed per `interval` (GHL: 100).
+    pub max_requests: u32,
+    /// The window length (GHL: 10 s).
+    pub interval: Duration,
+    /// Adopt the server's `X-RateLimit-Max` and `X-RateLimit-Interval-Milliseconds` when sent.
+    pub follow_headers: bool,
+}
+
+impl RateLimitConfig {
+    /// `max_requests` per `interval`, following the server's headers.
+    pub fn new(max_requests: u32, interval: Duration) -> Self {
+        Self {
+            max_requests: max_requests.max(1),
+            interval,
+            follow_headers: true,
+        }
+    }
+
+    /// Whether to adopt the server's limit headers (default `true`).
+    pub fn follow_headers(mut self, follow: bool) -> Self {
+        self.follow_headers = follow;
+        self
+    }
+}
+
+impl Default for RateLimitConfig {
+    /// GHL's burst limit: 100 requests per 10 s.
+    fn default() -> Self {
+        Self::new(100, Duration::from_secs(10))
+    }
+}
+
+/// Leave to send one request, handed back to [`RateLimiter::complete`] with the answer.
+#[derive(Debug)]
+#[must_use = "hand the permit back with RateLimiter::complete"]
+pub struct Permit {
+    issued_at: Instant,
+}
+
+#[derive(Debug)]
+struct State {
+    max: u32,
+    interval: Duration,
+    /// Start times of the requests counted in the current window, oldest first.
+    sent: VecDeque<Instant>,
+    paused_until: Option<Instant>,
+    daily_remaining: Option<u64>,
+}
+
+impl State {
+    fn prune(&mut self, now: Instant) {
+        while let Some(&oldest) = self.sent.front() {
+            if oldest + self.interval <= now {
+                self.sent.pop_front();
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+/// What the limiter learned from one answer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RateLimitHeaders {
+    /// `X-RateLimit-Max`.
+    pub max: Option<u32>,
+    /// `X-RateLimit-Remaining`.
+    pub remaining: Option<u32>,
+    /// `X-RateLimit-Interval-Milliseconds`.
+    pub interval: Option<Duration>,
+    /// `X-RateLimit-Daily-Remaining`.
+    pub daily_remaining: Option<u64>,
+    /// `Retry-After` (seconds).
+    pub retry_after: Option<Duration>,
+}
+
+impl RateLimitHeaders {
+    /// Reads the headers; absent or malformed values are `None`.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        fn num<T: std::str::FromStr>(headers: &HeaderMap, name: &str) -> Option<T> {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok())
+        }
+        Self {
+            max: num(headers, "x-ratelimit-max"),
+            remaining: num(headers, "x-ratelimit-remaining"),
+            interval: num::<u64>(headers, "x-ratelimit-interval-milliseconds")
+                .filter(|ms| *ms > 0)
+                .map(Duration::from_millis),
+            daily_remaining: num(headers, "x-ratelimit-daily-remaining"),
+            retry_after: num::<f64>(headers, "retry-after")
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(|s| Duration::from_secs_f64(s.min(86_400.0))),
+        }
+    }
+}
+
+/// The per-location limiter. Shared (through the client's `Arc`) by every clone of a client.
+#[derive(Debug)]
+pub struct RateLimiter {
+    config: RateLimitConfig,
+    state: Mutex<State>,
+}
+
+impl RateLimiter {
+    /// A limiter with `config`.
+    pub fn new(config: RateLimitConfig) -> Self {
+        Self {
+            config,
+            state: Mutex::new(State {
+                max: config.max_requests.max(1),
+                interval: config.interval,
+                sent: VecDeque::new(),
+                paused_until: None,
+                daily_remaining: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the state inconsistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until a request may be sent and counts it.
+    ///
+    /// Fails with [`Error::DailyLimitExhausted`] once the daily budget is spent.
+    pub async fn acquire(&self) -> Result<Permit, Error> {
+        loop {
+            let wait_until = {
+                let mut state = self.lock();
+                if state.daily_remaining == Some(0) {
+                    return Err(Error::DailyLimitExhausted);
+                }
+                let now = Instant::now();
+                match state.paused_until {
+                    Some(until) if until > now => until,
+                    _ => {
+                        state.paused_until = None;
+                        state.prune(now);
+                        if (state.sent.len() as u64) < u64::from(state.max) {
+                            state.sent.push_back(now);
+                            return Ok(Permit { issued_at: now });
+                        }
+                        match state.sent.front() {
+                            Some(&oldest) => oldest + state.interval,
+                            None => now + state.interval,
+                        }
+                    }
+                }
+            };
+            tokio::time::sleep_until(wait_until).await;
+        }
+    }
+
+    /// Feeds the answer's headers back. `status` is the HTTP status (429 pauses everyone).
+    /// Returns the wait a 429 asked for.
+    pub fn complete(&self, permit: Permit, status: u16, headers: &HeaderMap) -> Option<Duration> {
+        let seen = RateLimitHeaders::from_headers(headers);
+        let mut state = self.lock();
+        let now = Instant::now();
+        if self.config.follow_headers {
+            if let Some(max) = seen.max.filter(|m| *m > 0) {
+                state.max = max;
+            }
+            if let Some(interval) = seen.interval {
+                state.interval = interval;
+            }
+        }
+        if let Some(daily) = seen.daily_remaining {
+            state.daily_remaining = Some(daily);
+        }
+        state.prune(now);
+        if let Some(remaining) = seen.remaining {
+            // Requests the server counted up to this one, against those this client sent.
+            let server_used = state.max.saturating_sub(remaining) as usize;
+            let local_used = state
+                .sent
+                .iter()
+                .filter(|t| **t <= permit.issued_at)
+                .count();
+            let missing = server_used.saturating_sub(local_used);
+            if missing > 0 {
+                tracing::debug!(missing, "rate limit: server counted requests of others");
+                let at = state
+                    .sent
+                    .iter()
+                    .position(|t| *t > permit.issued_at)
+                    .unwrap_or(state.sent.len());
+                for _ in 0..missing {
+                    state.sent.insert(at, permit.issued_at);
+                }
+            }
+        }
+        if status == 429 {
+            let wait = seen.retry_after.unwrap_or(state.interval);
+            let until = now + wait;
+            if state.paused_until.is_none_or(|p| p < until) {
+                state.paused_until = Some(until);
+            }
+            tracing::warn!(
+                wait_ms = wait.as_millis() as u64,
+                "rate limited (429): pausing"
+            );
+            return Some(wait);
+        }
+        None
+    }
+
+    /// The current limit (requests, window), after header adaptation.
+    pub fn current_limit(&self) -> (u32, Duration) {
+        let state = self.lock();
+        (state.max, state.interval)
+    }
+
+    /// The last daily budget the server reported, if any.
+    pub fn daily_remaining(&self) -> Option<u64> {
+        self.lock().daily_remaining
+    }
+}

@@ -1,0 +1,132 @@
+//! Retry policy and backoff, separate from the rate limiter.
+//!
+//! Which failures are retried depends on whether the request is idempotent:
+//! - **Idempotent** requests (GET, PUT, DELETE and `POST /contacts/upsert`) are retried on 429,
+//!   5xx, timeouts and transport errors.
+//! - **Plain creates** (`POST /contacts/`, notes, appointments, products, prices, custom fields)
+//!   are retried only on 429 (not applied) and on connect errors (certainly not sent). A 5xx, a
+//!   timeout or a broken connection after sending is returned at once, with
+//!   [`Error::may_have_been_applied`](crate::Error::may_have_been_applied) `== true`, so the
+//!   caller can reconcile (search or upsert) instead of creating a duplicate.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+/// Whether replaying a request is harmless.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Replaying cannot create duplicates (GET, PUT, DELETE, upsert).
+    Idempotent,
+    /// Replaying may create a duplicate (plain POST creates).
+    NonIdempotent,
+}
+
+/// How many times, and how long, to retry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in total, the first included (1 disables retries).
+    pub max_attempts: u32,
+    /// The first backoff; each retry doubles it.
+    pub initial_backoff: Duration,
+    /// The largest single backoff.
+    pub max_backoff: Duration,
+    /// Give up retrying once this much time has passed since the first attempt.
+    pub max_elapsed: Duration,
+    /// A 429 asking for a longer wait than this is returned as
+    /// [`Error::RateLimited`](crate::Error::RateLimited) instead of waited out.
+    pub max_rate_limit_wait: Duration,
+    /// Randomise backoffs ("full jitter") so clients do not retry in lockstep.
+    pub jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(20),
+            max_elapsed: Duration::from_secs(120),
+            max_rate_limit_wait: Duration::from_secs(60),
+            jitter: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the total number of attempts.
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the first backoff and the largest one.
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max.max(initial);
+        self
+    }
+
+    /// Sets the total time budget for retries.
+    pub fn max_elapsed(mut self, elapsed: Duration) -> Self {
+        self.max_elapsed = elapsed;
+        self
+    }
+
+    /// Sets the longest 429 wait that is waited out.
+    pub fn max_rate_limit_wait(mut self, wait: Duration) -> Self {
+        self.max_rate_limit_wait = wait;
+        self
+    }
+
+    /// Turns jitter on or off.
+    pub fn jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The backoff before attempt `attempt + 1`, given that `attempt` attempts (≥ 1) failed.
+    pub fn backoff_for(&self, attempt: u32) -> Duration {
+        let exp = attempt.saturating_sub(1).min(20);
+        let ceiling = self
+            .initial_backoff
+            .saturating_mul(1u32 << exp)
+            .min(self.max_backoff);
+        if self.jitter && !ceiling.is_zero() {
+            let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+            // Full jitter, but never less than half the ceiling so retries stay spread out.
+            Duration::from_millis(rand::rng().random_range(millis / 2..=millis))
+        } else {
+            ceiling
+        }
+    }
+}
+
+/// What went wrong in one attempt, as far as retrying is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// 429: not applied.
+    RateLimited,
+    /// The connection could not be made: not sent.
+    Connect,
+    /// 5xx, timeout or a transport error after sending: may have been applied.
+    Ambiguous,
+}
+
+impl Idempotency {
+    /// Whether a failure of this kind may be retried for a request of this idempotency.
+    pub(crate) fn may_retry(self, failure: Failure) -> bool {
+        match failure {
+            Failure::RateLimited | Failure::Connect => true,
+            Failure::Ambiguous => self == Idempotency::Idempotent,
+        }
+    }
+}
