@@ -963,6 +963,19 @@ async fn scaled_window_reopens_and_daily_budget_is_enforced() {
     assert!(sandbox.rate_limited_count() >= 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concurrent_burst_gets_exactly_the_limit_through() {
+    let (sandbox, api) =
+        sandbox_with(SandboxConfig::default().rate_limit(10, Duration::from_secs(60))).await;
+    let path = format!("/users/?locationId={}", api.location);
+    let answers = futures::future::join_all((0..30).map(|_| api.get(&path, V1))).await;
+    let ok = answers.iter().filter(|r| r.status == 200).count();
+    let limited = answers.iter().filter(|r| r.status == 429).count();
+    assert_eq!((ok, limited), (10, 20));
+    assert_eq!(sandbox.rate_limited_count(), 20);
+    assert_eq!(sandbox.count("GET", "/users"), 30);
+}
+
 // ---------------------------------------------------------------- faults
 
 #[tokio::test]
@@ -1284,6 +1297,12 @@ async fn appointments_enforce_team_members_slots_and_ranges() {
         )
         .await;
     assert_eq!(no_bounds.status, 422);
+
+    let of_contact = api
+        .get(&format!("/contacts/{contact_id}/appointments"), V1)
+        .await;
+    assert_eq!(of_contact.body["events"].as_array().unwrap().len(), 2);
+    assert_eq!(of_contact.body["events"][0]["id"], json!(appt_id));
 
     let deleted = api
         .delete(&format!("/calendars/events/{appt_id}"), V2, Some(json!({})))

@@ -284,17 +284,32 @@ pub(crate) fn events(state: &mut State, ctx: &Ctx) -> Outcome {
     if !errors.is_empty() {
         return Err(reply::validation(errors));
     }
-    let mut hits: Vec<(i64, Value)> = state
+    let hits = state
         .appointments
         .iter()
         .filter(|a| a.location_id == ctx.location_id)
         .filter(|a| calendar.is_none_or(|c| a.str_field("calendarId") == Some(c)))
         .filter(|a| user.is_none_or(|u| a.str_field("assignedUserId") == Some(u)))
-        .filter_map(|a| span(a).map(|(s, e)| (s, e, a)))
-        .filter(|(s, e, _)| *s <= to && *e >= from)
-        .map(|(s, _, a)| (s, a.to_json()))
+        .filter(|a| span(a).is_some_and(|(s, e)| s <= to && e >= from));
+    Ok(by_start(hits))
+}
+
+/// `GET /contacts/{id}/appointments` → `{"events": [..]}`, by start time.
+pub(crate) fn of_contact(state: &mut State, ctx: &Ctx, contact_id: &str) -> Outcome {
+    super::contacts::find(state, ctx, contact_id)?;
+    let hits = state
+        .appointments
+        .iter()
+        .filter(|a| a.str_field("contactId") == Some(contact_id));
+    Ok(by_start(hits))
+}
+
+/// `{"events": [..]}` ordered by start time.
+fn by_start<'a>(appointments: impl Iterator<Item = &'a Entity>) -> Reply {
+    let mut hits: Vec<(i64, Value)> = appointments
+        .map(|a| (span(a).map_or(0, |(s, _)| s), a.to_json()))
         .collect();
     hits.sort_by_key(|(s, _)| *s);
     let events: Vec<Value> = hits.into_iter().map(|(_, v)| v).collect();
-    Ok(Reply::ok(json!({"events": events})))
+    Reply::ok(json!({"events": events}))
 }

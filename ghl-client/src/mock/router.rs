@@ -25,6 +25,7 @@ pub(crate) enum Route {
     ContactGet(String),
     ContactUpdate(String),
     ContactDelete(String),
+    ContactAppointments(String),
     TagsAdd(String),
     TagsRemove(String),
     NoteCreate(String),
@@ -65,6 +66,7 @@ impl Route {
             ("GET", ["contacts", c]) => Self::ContactGet(id(c)),
             ("PUT", ["contacts", c]) => Self::ContactUpdate(id(c)),
             ("DELETE", ["contacts", c]) => Self::ContactDelete(id(c)),
+            ("GET", ["contacts", c, "appointments"]) => Self::ContactAppointments(id(c)),
             ("POST", ["contacts", c, "tags"]) => Self::TagsAdd(id(c)),
             ("DELETE", ["contacts", c, "tags"]) => Self::TagsRemove(id(c)),
             ("POST", ["contacts", c, "notes"]) => Self::NoteCreate(id(c)),
@@ -99,7 +101,11 @@ impl Route {
         match self {
             ContactCreate | ContactUpsert | ContactUpdate(_) | ContactDelete(_) | TagsAdd(_)
             | TagsRemove(_) | NoteCreate(_) | NoteUpdate(..) | NoteDelete(..) => "contacts.write",
-            ContactSearch | ContactDuplicate | ContactGet(_) | NoteList(_) => "contacts.readonly",
+            ContactSearch
+            | ContactDuplicate
+            | ContactGet(_)
+            | NoteList(_)
+            | ContactAppointments(_) => "contacts.readonly",
             CalendarList | CalendarGet(_) => "calendars.readonly",
             AppointmentCreate | AppointmentUpdate(_) | EventDelete(_) => "calendars/events.write",
             AppointmentGet(_) | EventList => "calendars/events.readonly",
@@ -133,6 +139,7 @@ impl Route {
             ContactSearch
                 | ContactDuplicate
                 | ContactGet(_)
+                | ContactAppointments(_)
                 | NoteList(_)
                 | CalendarList
                 | CalendarGet(_)
@@ -269,6 +276,12 @@ impl State {
         }
         let delay = (self.faults.slow_rate > 0.0 && self.draw() < self.faults.slow_rate)
             .then_some(self.faults.slow_delay);
+        tracing::debug!(
+            method = %method,
+            path = %path,
+            status = reply.status,
+            "GHL sandbox request"
+        );
         self.requests.push(RecordedRequest {
             method,
             path,
@@ -375,6 +388,7 @@ impl State {
             ContactGet(id) => contacts::get(self, ctx, id),
             ContactUpdate(id) => contacts::update(self, ctx, id),
             ContactDelete(id) => contacts::delete(self, ctx, id),
+            ContactAppointments(id) => calendars::of_contact(self, ctx, id),
             TagsAdd(id) => contacts::tags(self, ctx, id, true),
             TagsRemove(id) => contacts::tags(self, ctx, id, false),
             NoteCreate(id) => contacts::note_create(self, ctx, id),
