@@ -1341,7 +1341,7 @@ async fn users_location_and_custom_fields() {
         .post(
             &format!("/locations/{loc}/customFields"),
             V1,
-            json!({"name": "Loyalty Points", "dataType": "NUMERICAL", "model": "contact"}),
+            json!({"name": "Loyalty Points", "dataType": "NUMERICAL", "model": "contact", "placeholder": "Points"}),
         )
         .await;
     assert_eq!(created.status, 201);
@@ -1349,6 +1349,7 @@ async fn users_location_and_custom_fields() {
         created.body["customField"]["fieldKey"],
         "contact.loyalty_points"
     );
+    assert_eq!(created.body["customField"]["placeholder"], "Points");
     let again = api
         .post(
             &format!("/locations/{loc}/customFields"),

@@ -91,14 +91,26 @@ fn field_key(model: &str, name: &str) -> String {
     format!("{model}.{}", snake.trim_matches('_'))
 }
 
+/// What a new custom field is made of.
+pub(crate) struct FieldSpec<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) data_type: &'a str,
+    pub(crate) model: &'a str,
+    pub(crate) placeholder: &'a str,
+}
+
 /// Creates a custom field; also used to seed fields at start.
 pub(crate) fn insert_custom_field(
     state: &mut State,
     location: &str,
-    name: &str,
-    data_type: &str,
-    model: &str,
+    spec: &FieldSpec<'_>,
 ) -> Outcome {
+    let FieldSpec {
+        name,
+        data_type,
+        model,
+        placeholder,
+    } = *spec;
     if name.trim().is_empty() {
         return Err(reply::invalid("name should not be empty"));
     }
@@ -135,7 +147,7 @@ pub(crate) fn insert_custom_field(
             "id": id,
             "name": name,
             "fieldKey": key,
-            "placeholder": "",
+            "placeholder": placeholder,
             "dataType": data_type,
             "position": position,
             "locationId": location,
@@ -153,28 +165,15 @@ pub(crate) fn insert_custom_field(
 pub(crate) fn create_custom_field(state: &mut State, ctx: &Ctx, location: &str) -> Outcome {
     ctx.check_location(Some(location))?;
     let body = ctx.body()?;
-    let text = |k: &str| {
-        body.get(k)
+    let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default();
+    let spec = FieldSpec {
+        name: text("name"),
+        data_type: text("dataType"),
+        model: body
+            .get("model")
             .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
+            .unwrap_or("contact"),
+        placeholder: text("placeholder"),
     };
-    let model = body
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or("contact")
-        .to_owned();
-    let mut reply = insert_custom_field(state, location, &text("name"), &text("dataType"), &model)?;
-    if let (Some(placeholder), reply::Body::Json(json)) = (body.get("placeholder"), &mut reply.body)
-    {
-        let id = json["customField"]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        json["customField"]["placeholder"] = placeholder.clone();
-        if let Some(field) = state.custom_fields.iter_mut().find(|f| f.id == id) {
-            field.data.insert("placeholder".into(), placeholder.clone());
-        }
-    }
-    Ok(reply)
+    insert_custom_field(state, location, &spec)
 }

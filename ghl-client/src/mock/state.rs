@@ -428,14 +428,14 @@ impl State {
             self.calendars.push(entity(&cal.id, &loc, None, data));
         }
         for (name, data_type) in self.config.custom_fields.clone() {
-            // Seeded fields are valid by construction; a clash is simply skipped.
-            let _ = super::location::insert_custom_field(
-                self,
-                &default_loc,
-                &name,
-                &data_type,
-                "contact",
-            );
+            // An invalid or clashing seeded field is skipped, as the API would refuse it.
+            let spec = super::location::FieldSpec {
+                name: &name,
+                data_type: &data_type,
+                model: "contact",
+                placeholder: "",
+            };
+            let _ = super::location::insert_custom_field(self, &default_loc, &spec);
         }
     }
 
