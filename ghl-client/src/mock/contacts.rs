@@ -175,8 +175,13 @@ fn validate(
     update: bool,
 ) -> Result<Map<String, Value>, Reply> {
     let mut errors = unknown_properties(body, CONTACT_FIELDS);
-    if update && body.contains_key("locationId") {
-        errors.push("property locationId should not exist".to_owned());
+    if update {
+        // UpdateContactDto has neither (GHL's published schema; the seed system also drops them).
+        for key in ["locationId", "gender"] {
+            if body.contains_key(key) {
+                errors.push(format!("property {key} should not exist"));
+            }
+        }
     }
     let mut out = Map::new();
     for (key, value) in body {
@@ -387,7 +392,7 @@ pub(crate) fn upsert(state: &mut State, ctx: &Ctx) -> Outcome {
         (None, Some(existing)) => (false, apply_update(state, existing, fields)),
         (None, None) => (true, new_contact(state, ctx, fields)?),
     };
-    Ok(Reply::created(
+    Ok(Reply::ok(
         json!({"new": created, "contact": contact.to_json(), "traceId": trace}),
     ))
 }

@@ -22,6 +22,8 @@
 //!   records nobody can identify;
 //! - tags are stored trimmed and lower-cased (as GHL shows them); `tags` on PUT and on an
 //!   upsert that updates replaces the whole set; custom field values merge by field id;
+//! - `PUT /contacts/{id}` refuses `locationId` and `gender` (absent from GHL's published
+//!   `UpdateContactDto`); create answers 201, upsert 200 with `new` telling which happened;
 //! - upsert matches email first, then phone; when they match two different contacts the email
 //!   match wins and the phone is not written;
 //! - `POST /contacts/search` accepts `pageLimit` 1..=500 and refuses `page` beyond the first
