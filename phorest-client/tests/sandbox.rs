@@ -1078,3 +1078,32 @@ async fn large_salon_pages_all_150k_clients() {
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), expected);
     assert_eq!(api.sb.request_count(), expected.div_ceil(200));
 }
+
+#[tokio::test]
+async fn odd_paging_and_query_values_are_handled_like_spring() {
+    let api = api(16).await;
+    let first = api.get("/client?size=3").await;
+    let negative = api.get("/client?page=-4&size=3").await;
+    assert_eq!(negative.body["page"]["number"], 0);
+    assert_eq!(negative.body["_embedded"], first.body["_embedded"]);
+    assert_eq!(api.get("/client?size=0").await.body["page"]["size"], 20);
+    assert_eq!(api.get("/client?size=-5").await.body["page"]["size"], 20);
+    let huge = api.get("/client?size=99999999999999999999999").await;
+    assert_eq!(huge.status, 400);
+    assert!(huge.body["message"].as_str().unwrap().contains("size"));
+    let far = api.get("/client?page=9223372036854775807&size=200").await;
+    assert_eq!(far.status, 200);
+    assert!(far.body.get("_embedded").is_none());
+    let garbage = api.get("/client?email=%FF%FE%00&phone=%E2%82%AC").await;
+    assert_eq!(garbage.status, 200);
+    assert_eq!(garbage.body["page"]["totalElements"], 0);
+    // An unencoded `+` in an offset arrives as a space: rejected, not misread.
+    let plus = api
+        .get("/client?updatedAfter=2025-01-01T00:00:00.000+01:00")
+        .await;
+    assert_eq!(plus.status, 400);
+    let encoded = api
+        .get("/client?updatedAfter=2025-01-01T00:00:00.000%2B01:00")
+        .await;
+    assert_eq!(encoded.status, 200);
+}

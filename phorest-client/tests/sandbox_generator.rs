@@ -372,3 +372,46 @@ fn serialised_shapes_are_phorest_camel_case() {
     let product = serde_json::to_value(&salon.products()[0]).unwrap();
     assert!(product.get("type").is_some() && product.get("branchId").is_none());
 }
+
+#[test]
+fn degenerate_specs_do_not_panic() {
+    let empty = SalonSpec {
+        branches: 0,
+        staff: 0,
+        staff_malformed_email: 0,
+        staff_without_contact: 0,
+        staff_archived: 0,
+        clients: 0,
+        loyalty_cards: 0,
+        client_categories: 0,
+        services: 0,
+        products: 0,
+        appointments: 5,
+        appointment_days: 0,
+        sales_transactions: 3,
+        reviews: 2,
+        vouchers: 2,
+        ..SalonSpec::default()
+    };
+    let salon = empty.generate();
+    assert_eq!(salon.branches().len(), 1);
+    assert_eq!(
+        salon.clients().len(),
+        1,
+        "the walk-in client is always there"
+    );
+    assert!(salon.appointments().is_empty());
+    assert!(salon.sales().is_empty());
+
+    // Counts larger than the population are clamped.
+    let overfull = SalonSpec {
+        clients: 3,
+        loyalty_cards: 50,
+        staff: 2,
+        staff_malformed_email: 5,
+        ..SalonSpec::small(1)
+    };
+    let salon = overfull.generate();
+    assert_eq!(salon.clients().len(), 3);
+    assert_eq!(salon.staff().len(), 2);
+}

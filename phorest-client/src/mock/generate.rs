@@ -152,6 +152,14 @@ pub struct SalonSpec {
     pub appointment_mix: AppointmentMix,
 }
 
+impl Default for SalonSpec {
+    /// [`SalonSpec::small`] with seed 0: one branch in `Europe/Dublin`
+    /// (`IE`, `EUR`).
+    fn default() -> Self {
+        Self::small(0)
+    }
+}
+
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
 }
