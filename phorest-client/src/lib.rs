@@ -1,7 +1,98 @@
-//! phorest-client: work in progress.
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod de;
+mod error;
+mod ids;
+mod macros;
+mod page;
+pub mod query;
+pub mod resources;
+mod time;
 
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
+
+pub use client::{
+    EU_BASE_URL, Pacing, PhorestClient, PhorestClientBuilder, Region, RetryPolicy, US_BASE_URL,
+};
+pub use de::DateOrInstant;
+pub use error::{Error, Result};
+pub use ids::{
+    AppointmentId, BookingId, BranchId, BusinessId, CategoryId, ClientId, JobId, ProductId,
+    ReviewId, ServiceId, StaffId, TransactionId, UserId, VoucherId,
+};
+pub use page::{ItemStream, Page, PageStream};
+pub use resources::appointments::{
+    ActivationState, Appointment, AppointmentQuery, AppointmentState, AppointmentsHandler,
+    InternetServiceCategory, group_by_booking,
+};
+pub use resources::branches::{Branch, BranchesHandler};
+pub use resources::client_categories::{
+    ClientCategoriesHandler, ClientCategory, ClientCategoryQuery,
+};
+pub use resources::clients::{
+    Address, CLIENT_BATCH_MAX, Client, ClientQuery, ClientsHandler, CreditAccount, Gender,
+    LoyaltyCard,
+};
+pub use resources::csv_export::{
+    CsvExportJob, CsvExportsHandler, CsvJobStatus, CsvJobType, CsvRowError, ItemType, PollPolicy,
+    TRANSACTIONS_CSV, TransactionRow, parse_transactions,
+};
+pub use resources::products::{Product, ProductQuery, ProductsHandler};
+pub use resources::reviews::{Review, ReviewQuery, ReviewsHandler};
+pub use resources::services::{
+    Service, ServiceCategory, ServiceQuery, ServiceType, ServicesHandler, UserPrice,
+};
+pub use resources::staff::{Staff, StaffHandler, StaffQuery};
+pub use resources::vouchers::{Voucher, VoucherQuery, VouchersHandler};
+pub use time::{LocalTimeError, MonthWindow, UnknownTimeZone, local_to_utc, month_windows};
+
+/// Re-exported so callers can name the zone type of [`Branch::time_zone`].
+pub use chrono_tz::Tz;
+
+impl PhorestClient {
+    /// Branches of the business.
+    pub fn branches(&self) -> BranchesHandler {
+        BranchesHandler::new(self.clone())
+    }
+    /// Staff of one branch.
+    pub fn staff(&self, branch: impl Into<BranchId>) -> StaffHandler {
+        StaffHandler::new(self.clone(), branch.into())
+    }
+    /// Clients of the business.
+    pub fn clients(&self) -> ClientsHandler {
+        ClientsHandler::new(self.clone())
+    }
+    /// Client categories of the business.
+    pub fn client_categories(&self) -> ClientCategoriesHandler {
+        ClientCategoriesHandler::new(self.clone())
+    }
+    /// Appointments of one branch (month-split windows).
+    pub fn appointments(&self, branch: impl Into<BranchId>) -> AppointmentsHandler {
+        AppointmentsHandler::new(self.clone(), branch.into())
+    }
+    /// Services and service categories of one branch.
+    pub fn services(&self, branch: impl Into<BranchId>) -> ServicesHandler {
+        ServicesHandler::new(self.clone(), branch.into())
+    }
+    /// Products of one branch.
+    pub fn products(&self, branch: impl Into<BranchId>) -> ProductsHandler {
+        ProductsHandler::new(self.clone(), branch.into())
+    }
+    /// CSV export jobs (sales transactions) of one branch.
+    pub fn csv_exports(&self, branch: impl Into<BranchId>) -> CsvExportsHandler {
+        CsvExportsHandler::new(self.clone(), branch.into())
+    }
+    /// Reviews of one branch.
+    pub fn reviews(&self, branch: impl Into<BranchId>) -> ReviewsHandler {
+        ReviewsHandler::new(self.clone(), branch.into())
+    }
+    /// Vouchers of the business.
+    pub fn vouchers(&self) -> VouchersHandler {
+        VouchersHandler::new(self.clone())
+    }
+}

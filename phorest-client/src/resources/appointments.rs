@@ -1,0 +1,356 @@
+//! Appointments of one branch, split into calendar-month windows, plus the bookings and
+//! check-ins derived from them (Phorest has no read endpoints for those).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use futures::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::PhorestClient;
+use crate::de;
+use crate::error::Result;
+use crate::ids::{AppointmentId, BookingId, BranchId, ClientId, ServiceId, StaffId};
+use crate::macros::open_enum;
+use crate::page::{ItemStream, ListSpec, PageStream, flatten};
+use crate::query::{Query, params};
+use crate::time::{LocalTimeError, MonthWindow, local_to_utc, month_windows};
+
+open_enum! {
+    /// An appointment's progress (`state`).
+    AppointmentState {
+        /// `BOOKED`.
+        Booked => "BOOKED",
+        /// `CHECKED_IN`.
+        CheckedIn => "CHECKED_IN",
+        /// `PAID`.
+        Paid => "PAID",
+        /// `ARRIVED` (UNCONFIRMED value).
+        Arrived => "ARRIVED",
+        /// `COMPLETED` (UNCONFIRMED value).
+        Completed => "COMPLETED",
+        /// `NO_SHOW` (UNCONFIRMED value).
+        NoShow => "NO_SHOW",
+    }
+}
+
+open_enum! {
+    /// Whether the appointment is live (`activationState`).
+    ActivationState {
+        /// `ACTIVE`.
+        Active => "ACTIVE",
+        /// `RESERVED` (not yet confirmed).
+        Reserved => "RESERVED",
+        /// `CANCELED`.
+        Canceled => "CANCELED",
+        /// `ARCHIVED` (UNCONFIRMED value).
+        Archived => "ARCHIVED",
+    }
+}
+
+/// An online service category attached with `fetch_online_category=true`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct InternetServiceCategory {
+    /// Category id.
+    pub id: Option<String>,
+    /// Name.
+    pub name: Option<String>,
+}
+
+/// One appointment: one service line of a booking (`_embedded.appointments[]`).
+///
+/// `appointment_date`, `start_time` and `end_time` are **branch-local wall-clock** values;
+/// use [`Appointment::start_utc`] / [`Appointment::end_utc`] with the branch's zone.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Appointment {
+    /// Appointment id.
+    pub appointment_id: AppointmentId,
+    /// Optimistic-lock version.
+    pub version: Option<i64>,
+    /// Branch.
+    pub branch_id: Option<BranchId>,
+    /// Branch-local date.
+    #[serde(deserialize_with = "de::opt_date")]
+    pub appointment_date: Option<NaiveDate>,
+    /// Branch-local start time of day.
+    #[serde(deserialize_with = "de::opt_time", serialize_with = "de::ser_opt_time")]
+    pub start_time: Option<NaiveTime>,
+    /// Branch-local end time of day.
+    #[serde(deserialize_with = "de::opt_time", serialize_with = "de::ser_opt_time")]
+    pub end_time: Option<NaiveTime>,
+    /// Client (may be the walk-in client).
+    pub client_id: Option<ClientId>,
+    /// Staff member.
+    pub staff_id: Option<StaffId>,
+    /// Service.
+    pub service_id: Option<ServiceId>,
+    /// Service name.
+    pub service_name: Option<String>,
+    /// Booking this appointment belongs to.
+    pub booking_id: Option<BookingId>,
+    /// Price.
+    pub price: Option<f64>,
+    /// Deposit amount.
+    pub deposit_amount: Option<f64>,
+    /// Deposit time.
+    #[serde(
+        deserialize_with = "de::opt_instant",
+        serialize_with = "de::ser_opt_instant"
+    )]
+    pub deposit_date_time: Option<DateTime<Utc>>,
+    /// Confirmed.
+    #[serde(deserialize_with = "de::null_default")]
+    pub confirmed: bool,
+    /// Client requested this staff member.
+    #[serde(deserialize_with = "de::null_default")]
+    pub staff_request: bool,
+    /// Preferred staff.
+    #[serde(deserialize_with = "de::null_default")]
+    pub preferred_staff: bool,
+    /// Progress state.
+    pub state: Option<AppointmentState>,
+    /// Activation state.
+    pub activation_state: Option<ActivationState>,
+    /// Deleted.
+    #[serde(deserialize_with = "de::null_default")]
+    pub deleted: bool,
+    /// Booking channel (values UNCONFIRMED).
+    pub source: Option<String>,
+    /// Service reward id.
+    pub service_reward_id: Option<String>,
+    /// Purchasing branch.
+    pub purchasing_branch_id: Option<BranchId>,
+    /// Online categories (only with `fetch_online_category=true`).
+    #[serde(deserialize_with = "de::null_default")]
+    pub internet_service_categories: Vec<InternetServiceCategory>,
+    /// Business-level service group id.
+    pub parent_service_group_id: Option<String>,
+    /// Last segment of a split service.
+    #[serde(deserialize_with = "de::null_default")]
+    pub is_finish_appointment: bool,
+    /// Room (UNCONFIRMED field).
+    pub room_id: Option<String>,
+    /// Machine (UNCONFIRMED field).
+    pub machine_id: Option<String>,
+    /// Group booking (UNCONFIRMED field).
+    pub group_booking_id: Option<String>,
+    /// Created.
+    #[serde(
+        deserialize_with = "de::opt_instant",
+        serialize_with = "de::ser_opt_instant"
+    )]
+    pub created_at: Option<DateTime<Utc>>,
+    /// Last updated (the sync watermark).
+    #[serde(
+        deserialize_with = "de::opt_instant",
+        serialize_with = "de::ser_opt_instant"
+    )]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl Appointment {
+    /// Whether the appointment was cancelled or deleted.
+    pub fn is_cancelled(&self) -> bool {
+        self.deleted || self.activation_state == Some(ActivationState::Canceled)
+    }
+
+    /// Whether the client checked in: state `CHECKED_IN` or `PAID`, and not cancelled/deleted.
+    pub fn is_checked_in(&self) -> bool {
+        !self.is_cancelled()
+            && matches!(
+                self.state,
+                Some(AppointmentState::CheckedIn | AppointmentState::Paid)
+            )
+    }
+
+    /// Start instant, resolving the branch-local date and time in `tz`.
+    pub fn start_utc(&self, tz: Tz) -> Result<DateTime<Utc>, LocalTimeError> {
+        let date = self
+            .appointment_date
+            .ok_or(LocalTimeError::Missing("appointmentDate"))?;
+        let time = self
+            .start_time
+            .ok_or(LocalTimeError::Missing("startTime"))?;
+        local_to_utc(date, time, tz)
+    }
+
+    /// End instant in `tz`. An end time earlier than the start time is read as the next day.
+    pub fn end_utc(&self, tz: Tz) -> Result<DateTime<Utc>, LocalTimeError> {
+        let date = self
+            .appointment_date
+            .ok_or(LocalTimeError::Missing("appointmentDate"))?;
+        let end = self.end_time.ok_or(LocalTimeError::Missing("endTime"))?;
+        let date = match self.start_time {
+            Some(start) if end < start => date.succ_opt().unwrap_or(date),
+            _ => date,
+        };
+        local_to_utc(date, end, tz)
+    }
+}
+
+/// Groups appointments by `bookingId` (appointments without one are skipped), in id order.
+pub fn group_by_booking<'a>(
+    appointments: impl IntoIterator<Item = &'a Appointment>,
+) -> BTreeMap<BookingId, Vec<&'a Appointment>> {
+    let mut out: BTreeMap<BookingId, Vec<&'a Appointment>> = BTreeMap::new();
+    for a in appointments {
+        if let Some(id) = a.booking_id.as_ref().filter(|id| !id.as_str().is_empty()) {
+            out.entry(id.clone()).or_default().push(a);
+        }
+    }
+    out
+}
+
+/// Filters for the appointment list. `from_date..=to_date` may be any length: the handler
+/// splits it into calendar-month windows (Phorest allows at most one month per call).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppointmentQuery {
+    /// First appointment date (inclusive).
+    pub from_date: NaiveDate,
+    /// Last appointment date (inclusive).
+    pub to_date: NaiveDate,
+    /// `fetch_canceled=true`: include cancelled appointments.
+    pub fetch_canceled: bool,
+    /// `fetch_deleted=true`: include deleted appointments.
+    pub fetch_deleted: bool,
+    /// `fetch_archived=true`: include archived appointments.
+    pub fetch_archived: bool,
+    /// `updated_from`: updated on/after.
+    pub updated_from: Option<DateTime<Utc>>,
+    /// `updated_to`: updated before.
+    pub updated_to: Option<DateTime<Utc>>,
+    /// `staff_id` (name UNCONFIRMED).
+    pub staff_id: Option<StaffId>,
+    /// `client_id` (name UNCONFIRMED).
+    pub client_id: Option<ClientId>,
+    /// `fetch_online_category=true`.
+    pub fetch_online_category: bool,
+    /// `sort`, e.g. `appointmentDate,desc`.
+    pub sort: Option<String>,
+}
+
+impl AppointmentQuery {
+    /// Visible appointments dated `from..=to` (Phorest's defaults: no cancelled/deleted).
+    pub fn new(from_date: NaiveDate, to_date: NaiveDate) -> Self {
+        Self {
+            from_date,
+            to_date,
+            fetch_canceled: false,
+            fetch_deleted: false,
+            fetch_archived: false,
+            updated_from: None,
+            updated_to: None,
+            staff_id: None,
+            client_id: None,
+            fetch_online_category: false,
+            sort: None,
+        }
+    }
+
+    /// For a sync: everything dated `from..=to`, cancelled, deleted and archived included.
+    pub fn for_sync(from_date: NaiveDate, to_date: NaiveDate) -> Self {
+        Self {
+            fetch_canceled: true,
+            fetch_deleted: true,
+            fetch_archived: true,
+            ..Self::new(from_date, to_date)
+        }
+    }
+
+    /// Sets `updated_from` (incremental syncs).
+    pub fn updated_from(mut self, since: DateTime<Utc>) -> Self {
+        self.updated_from = Some(since);
+        self
+    }
+
+    /// The month windows this query is split into.
+    pub fn windows(&self) -> Vec<MonthWindow> {
+        month_windows(self.from_date, self.to_date)
+    }
+
+    /// The query parameters sent for one window (without `page`/`size`).
+    pub fn to_pairs(&self, window: MonthWindow) -> Vec<(&'static str, String)> {
+        let mut q = Query::default();
+        q.date(params::FROM_DATE, Some(window.from))
+            .date(params::TO_DATE, Some(window.to))
+            .flag(params::FETCH_CANCELED, self.fetch_canceled)
+            .flag(params::FETCH_DELETED, self.fetch_deleted)
+            .flag(params::FETCH_ARCHIVED, self.fetch_archived)
+            .instant(params::UPDATED_FROM, self.updated_from.as_ref())
+            .instant(params::UPDATED_TO, self.updated_to.as_ref())
+            .opt(params::APPOINTMENT_STAFF_ID, self.staff_id.as_ref())
+            .opt(params::APPOINTMENT_CLIENT_ID, self.client_id.as_ref())
+            .flag(params::FETCH_ONLINE_CATEGORY, self.fetch_online_category)
+            .opt(params::SORT, self.sort.as_deref());
+        q.into()
+    }
+}
+
+/// Page size used for appointments (the documented maximum is cut off; production uses 100).
+const PAGE_SIZE: u32 = 100;
+
+/// Handler for one branch's appointments; see [`PhorestClient::appointments`].
+#[derive(Clone, Debug)]
+pub struct AppointmentsHandler {
+    client: PhorestClient,
+    branch: BranchId,
+}
+
+impl AppointmentsHandler {
+    pub(crate) fn new(client: PhorestClient, branch: BranchId) -> Self {
+        Self { client, branch }
+    }
+
+    fn spec(&self, query: &AppointmentQuery, window: MonthWindow) -> ListSpec {
+        ListSpec {
+            template: "/{businessId}/branch/{branchId}/appointment",
+            segments: vec![
+                "branch".into(),
+                self.branch.to_string(),
+                "appointment".into(),
+            ],
+            query: Query::from_pairs(query.to_pairs(window)),
+            key: "appointments",
+            size: PAGE_SIZE,
+        }
+    }
+
+    /// Pages of one month window from `start_page` (for callers checkpointing per
+    /// window and page). `window` should come from [`AppointmentQuery::windows`].
+    pub fn window_pages(
+        &self,
+        query: &AppointmentQuery,
+        window: MonthWindow,
+        start_page: u32,
+    ) -> PageStream<Appointment> {
+        self.spec(query, window)
+            .pages(self.client.clone(), start_page)
+    }
+
+    /// Every matching appointment, window after window.
+    pub fn list(&self, query: &AppointmentQuery) -> ItemStream<Appointment> {
+        let client = self.client.clone();
+        let specs: Vec<ListSpec> = query
+            .windows()
+            .into_iter()
+            .map(|w| self.spec(query, w))
+            .collect();
+        stream::iter(specs)
+            .flat_map(move |spec| flatten(spec.pages(client.clone(), 0)))
+            .boxed()
+    }
+
+    /// One appointment.
+    pub async fn get(&self, id: &AppointmentId) -> Result<Appointment> {
+        self.client
+            .get_json(
+                "/{businessId}/branch/{branchId}/appointment/{appointmentId}",
+                &["branch", self.branch.as_str(), "appointment", id.as_str()],
+                &Query::default(),
+            )
+            .await
+    }
+}

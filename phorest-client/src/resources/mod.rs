@@ -1,0 +1,12 @@
+//! One module per Phorest resource: models, query structs and the handler.
+
+pub mod appointments;
+pub mod branches;
+pub mod client_categories;
+pub mod clients;
+pub mod csv_export;
+pub mod products;
+pub mod reviews;
+pub mod services;
+pub mod staff;
+pub mod vouchers;

@@ -1,0 +1,159 @@
+//! Staff of one branch: `GET /{businessId}/branch/{branchId}/staff`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::PhorestClient;
+use crate::de;
+use crate::error::Result;
+use crate::ids::{BranchId, CategoryId, StaffId, UserId};
+use crate::page::{ItemStream, ListSpec, PageStream};
+use crate::query::{Query, params};
+use crate::resources::clients::Gender;
+
+/// A staff member of one branch (`_embedded.staffs[]`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Staff {
+    /// Staff id (key staff by branch + staff id).
+    pub staff_id: StaffId,
+    /// Business-level user id: the same person across branches.
+    pub user_id: Option<UserId>,
+    /// Branch of this record.
+    pub branch_id: Option<BranchId>,
+    /// Staff category id.
+    pub staff_category_id: Option<CategoryId>,
+    /// Staff category name (e.g. `Senior Stylist`).
+    pub staff_category_name: Option<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Birth date.
+    #[serde(deserialize_with = "de::opt_date")]
+    pub birth_date: Option<NaiveDate>,
+    /// Employment start date.
+    #[serde(deserialize_with = "de::opt_date")]
+    pub start_date: Option<NaiveDate>,
+    /// Self-employed.
+    #[serde(deserialize_with = "de::null_default")]
+    pub self_employed: bool,
+    /// Archived.
+    #[serde(deserialize_with = "de::null_default")]
+    pub archived: bool,
+    /// Mobile as stored (digits, may be local format).
+    #[serde(deserialize_with = "de::opt_string_or_number")]
+    pub mobile: Option<String>,
+    /// Email as typed into Phorest (may be malformed).
+    pub email: Option<String>,
+    /// Gender.
+    pub gender: Option<Gender>,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Online profile text.
+    pub online_profile: Option<String>,
+    /// Hidden from online bookings.
+    #[serde(deserialize_with = "de::null_default")]
+    pub hide_from_online_bookings: bool,
+    /// Hidden from the appointment screen.
+    #[serde(deserialize_with = "de::null_default")]
+    pub hide_from_appointment_screen: bool,
+    /// Profile image URL.
+    pub image_url: Option<String>,
+    /// Tax number.
+    pub tax_number: Option<String>,
+    /// Payroll number.
+    pub payroll_number: Option<String>,
+    /// Services this staff member may not perform (UNCONFIRMED field).
+    #[serde(deserialize_with = "de::null_default")]
+    pub disqualified_services: Vec<String>,
+    /// Created (UNCONFIRMED field).
+    #[serde(
+        deserialize_with = "de::opt_instant",
+        serialize_with = "de::ser_opt_instant"
+    )]
+    pub created_at: Option<DateTime<Utc>>,
+    /// Last updated (UNCONFIRMED field).
+    #[serde(
+        deserialize_with = "de::opt_instant",
+        serialize_with = "de::ser_opt_instant"
+    )]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// Filters for the staff list.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StaffQuery {
+    /// `updatedAfter`: updated on/after.
+    pub updated_after: Option<DateTime<Utc>>,
+    /// `updatedBefore`: updated before.
+    pub updated_before: Option<DateTime<Utc>>,
+    /// `fetch_archived=true`: include archived staff.
+    pub fetch_archived: bool,
+}
+
+impl StaffQuery {
+    /// Every staff member, archived included (for a full sync).
+    pub fn all() -> Self {
+        Self {
+            fetch_archived: true,
+            ..Self::default()
+        }
+    }
+
+    /// The query parameters this sends (without `page`/`size`).
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut q = Query::default();
+        q.instant(params::UPDATED_AFTER, self.updated_after.as_ref())
+            .instant(params::UPDATED_BEFORE, self.updated_before.as_ref())
+            .flag(params::STAFF_FETCH_ARCHIVED, self.fetch_archived);
+        q.into()
+    }
+}
+
+/// Maximum page size of the staff list.
+const PAGE_SIZE: u32 = 200;
+
+/// Handler for one branch's staff; see [`PhorestClient::staff`].
+#[derive(Clone, Debug)]
+pub struct StaffHandler {
+    client: PhorestClient,
+    branch: BranchId,
+}
+
+impl StaffHandler {
+    pub(crate) fn new(client: PhorestClient, branch: BranchId) -> Self {
+        Self { client, branch }
+    }
+
+    fn spec(&self, query: &StaffQuery) -> ListSpec {
+        ListSpec {
+            template: "/{businessId}/branch/{branchId}/staff",
+            segments: vec!["branch".into(), self.branch.to_string(), "staff".into()],
+            query: Query::from_pairs(query.to_pairs()),
+            key: "staffs",
+            size: PAGE_SIZE,
+        }
+    }
+
+    /// Pages of staff from `start_page`.
+    pub fn pages(&self, query: &StaffQuery, start_page: u32) -> PageStream<Staff> {
+        self.spec(query).pages(self.client.clone(), start_page)
+    }
+
+    /// Every matching staff member.
+    pub fn list(&self, query: &StaffQuery) -> ItemStream<Staff> {
+        self.spec(query).items(self.client.clone())
+    }
+
+    /// One staff member.
+    pub async fn get(&self, staff_id: &StaffId) -> Result<Staff> {
+        self.client
+            .get_json(
+                "/{businessId}/branch/{branchId}/staff/{staffId}",
+                &["branch", self.branch.as_str(), "staff", staff_id.as_str()],
+                &Query::default(),
+            )
+            .await
+    }
+}

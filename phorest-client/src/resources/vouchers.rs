@@ -1,0 +1,118 @@
+//! Vouchers (business-level): `GET /{businessId}/voucher`. The shape is mostly UNCONFIRMED.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::PhorestClient;
+use crate::de;
+use crate::error::Result;
+use crate::ids::{BranchId, ClientId, VoucherId};
+use crate::page::{ItemStream, ListSpec, PageStream};
+use crate::query::{Query, params};
+
+/// A gift voucher (`_embedded.vouchers[]`, key UNCONFIRMED).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Voucher {
+    /// Voucher id.
+    pub voucher_id: VoucherId,
+    /// Serial number.
+    #[serde(deserialize_with = "de::opt_string_or_number")]
+    pub serial_number: Option<String>,
+    /// Issued.
+    #[serde(
+        deserialize_with = "de::opt_instant",
+        serialize_with = "de::ser_opt_instant"
+    )]
+    pub issue_date: Option<DateTime<Utc>>,
+    /// Expires.
+    #[serde(
+        deserialize_with = "de::opt_instant",
+        serialize_with = "de::ser_opt_instant"
+    )]
+    pub expiry_date: Option<DateTime<Utc>>,
+    /// Owner.
+    pub client_id: Option<ClientId>,
+    /// Issuing branch.
+    pub creating_branch_id: Option<BranchId>,
+    /// Original balance.
+    pub original_balance: Option<f64>,
+    /// Remaining balance.
+    pub remaining_balance: Option<f64>,
+    /// Notes.
+    pub notes: Option<String>,
+}
+
+/// Filters for the voucher list (all names UNCONFIRMED).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct VoucherQuery {
+    /// `clientId`.
+    pub client_id: Option<ClientId>,
+    /// `serialNumber`.
+    pub serial_number: Option<String>,
+    /// `includeUsed=true`.
+    pub include_used: bool,
+    /// `updated_from`.
+    pub updated_from: Option<DateTime<Utc>>,
+    /// `updated_to`.
+    pub updated_to: Option<DateTime<Utc>>,
+}
+
+impl VoucherQuery {
+    /// The query parameters this sends (without `page`/`size`).
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut q = Query::default();
+        q.opt(params::VOUCHER_CLIENT_ID, self.client_id.as_ref())
+            .opt(params::VOUCHER_SERIAL, self.serial_number.as_deref())
+            .flag(params::VOUCHER_INCLUDE_USED, self.include_used)
+            .instant(params::VOUCHER_UPDATED_FROM, self.updated_from.as_ref())
+            .instant(params::VOUCHER_UPDATED_TO, self.updated_to.as_ref());
+        q.into()
+    }
+}
+
+/// Maximum page size of the voucher list.
+const PAGE_SIZE: u32 = 200;
+
+/// Handler for vouchers; see [`PhorestClient::vouchers`].
+#[derive(Clone, Debug)]
+pub struct VouchersHandler {
+    client: PhorestClient,
+}
+
+impl VouchersHandler {
+    pub(crate) fn new(client: PhorestClient) -> Self {
+        Self { client }
+    }
+
+    fn spec(&self, query: &VoucherQuery) -> ListSpec {
+        ListSpec {
+            template: "/{businessId}/voucher",
+            segments: vec!["voucher".into()],
+            query: Query::from_pairs(query.to_pairs()),
+            key: "vouchers",
+            size: PAGE_SIZE,
+        }
+    }
+
+    /// Pages of vouchers from `start_page`.
+    pub fn pages(&self, query: &VoucherQuery, start_page: u32) -> PageStream<Voucher> {
+        self.spec(query).pages(self.client.clone(), start_page)
+    }
+
+    /// Every matching voucher.
+    pub fn list(&self, query: &VoucherQuery) -> ItemStream<Voucher> {
+        self.spec(query).items(self.client.clone())
+    }
+
+    /// One voucher.
+    pub async fn get(&self, id: &VoucherId) -> Result<Voucher> {
+        self.client
+            .get_json(
+                "/{businessId}/voucher/{voucherId}",
+                &["voucher", id.as_str()],
+                &Query::default(),
+            )
+            .await
+    }
+}
