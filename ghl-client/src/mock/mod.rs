@@ -40,7 +40,7 @@
 //! use std::time::Duration;
 //! use ghl_client::mock::{GhlSandbox, SandboxConfig, SeedCalendar, SeedUser};
 //!
-//! # async fn demo() {
+//! # async fn demo() -> Result<(), ghl_client::Error> {
 //! let stylist = SeedUser::new("Ann", "Lee", "ann@salon.example");
 //! let sandbox = GhlSandbox::start(
 //!     SandboxConfig::default()
@@ -49,10 +49,12 @@
 //!         .with_user(stylist),
 //! )
 //! .await;
-//! let token = sandbox.issue_private_token(["contacts.readonly", "contacts.write"]);
-//! // Point a client at sandbox.base_url() with `token` and sandbox.location_id(), then:
-//! assert_eq!(sandbox.contacts().len(), 0);
-//! # let _ = token;
+//! let token = sandbox.issue_private_token(["users.readonly", "contacts.write"]);
+//! let client = sandbox.client_builder(&token).build()?;
+//! let users = client.users().list().await?;
+//! assert_eq!(users.len(), 1);
+//! assert_eq!(sandbox.count("GET", "/users"), 1);
+//! # Ok(())
 //! # }
 //! ```
 
@@ -94,6 +96,25 @@ pub struct SandboxTokens {
     pub scope: String,
     /// Lifetime of the access token in seconds.
     pub expires_in: u64,
+    /// The location the tokens belong to.
+    pub location_id: String,
+}
+
+impl SandboxTokens {
+    /// The SDK's [`TokenSet`](crate::TokenSet) for these tokens (expiry counted from now), ready
+    /// for [`Auth::oauth`](crate::Auth::oauth) with [`GhlSandbox::oauth_app`].
+    pub fn token_set(&self) -> crate::TokenSet {
+        let expires_at = i64::try_from(self.expires_in)
+            .ok()
+            .map(|secs| chrono::Utc::now() + chrono::TimeDelta::seconds(secs));
+        crate::TokenSet::new(
+            crate::SecretString::from(self.access_token.clone()),
+            Some(crate::SecretString::from(self.refresh_token.clone())),
+            expires_at,
+            crate::Scope::parse_list(&self.scope),
+        )
+        .with_location_id(self.location_id.clone())
+    }
 }
 
 impl fmt::Debug for SandboxTokens {
@@ -103,6 +124,7 @@ impl fmt::Debug for SandboxTokens {
             .field("refresh_token", &"[redacted]")
             .field("scope", &self.scope)
             .field("expires_in", &self.expires_in)
+            .field("location_id", &self.location_id)
             .finish()
     }
 }
@@ -244,7 +266,49 @@ impl GhlSandbox {
                 .get("expires_in")
                 .and_then(Value::as_u64)
                 .unwrap_or_default(),
+            location_id: text("locationId"),
         }
+    }
+
+    /// A [`GhlClientBuilder`](crate::GhlClientBuilder) pre-set for this sandbox: its base URL,
+    /// the token's location, private-token auth with the scopes the sandbox issued for `token`
+    /// (none if it did not issue it), and the sandbox's rate limit. Add timeouts or a retry
+    /// policy, or replace the auth (OAuth with [`GhlSandbox::oauth_app`] and
+    /// [`SandboxTokens::token_set`]), then `.build()`.
+    pub fn client_builder(&self, token: &str) -> crate::GhlClientBuilder {
+        let state = lock(&self.state);
+        let (location, scopes) = match state.tokens.get(token) {
+            Some(t) => (
+                t.location_id.clone(),
+                t.scopes
+                    .iter()
+                    .map(|s| crate::Scope::from(s.as_str()))
+                    .collect(),
+            ),
+            None => (state.default_location().to_owned(), Vec::new()),
+        };
+        let limit = crate::RateLimitConfig::new(
+            state.config.rate_limit_max,
+            state.config.rate_limit_interval,
+        );
+        drop(state);
+        crate::GhlClient::builder()
+            .base_url(self.base_url())
+            .location_id(location)
+            .auth(crate::Auth::private_token(
+                crate::SecretString::from(token.to_owned()),
+                scopes,
+            ))
+            .rate_limit(limit)
+    }
+
+    /// The OAuth app whose credentials `POST /oauth/token` accepts.
+    pub fn oauth_app(&self) -> crate::OAuthApp {
+        let state = lock(&self.state);
+        crate::OAuthApp::new(
+            state.config.oauth_client_id.clone(),
+            crate::SecretString::from(state.config.oauth_client_secret.clone()),
+        )
     }
 
     /// Expires every access token issued so far (private and OAuth); refresh tokens stay valid.
