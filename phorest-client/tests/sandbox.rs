@@ -1107,3 +1107,123 @@ async fn odd_paging_and_query_values_are_handled_like_spring() {
         .await;
     assert_eq!(encoded.status, 200);
 }
+
+#[tokio::test]
+async fn secondary_filters_names_prefixes_types_reviews_vouchers() {
+    let api = api(17).await;
+    let salon = api.sb.salon();
+    let total = |r: &Reply| r.body["page"]["totalElements"].as_u64().unwrap() as usize;
+    let listed = salon.listed_clients().count();
+
+    let named = salon
+        .listed_clients()
+        .find(|c| c.last_name.len() > 3 && c.last_name.trim() == c.last_name)
+        .unwrap();
+    let exact = api
+        .get(&format!("/client?lastName={}", urlencode(&named.last_name)))
+        .await;
+    let ids = embedded_ids(&exact.body, "clients", "clientId");
+    assert!(ids.contains(&named.client_id));
+    assert!(ids.iter().all(|id| {
+        salon.client(id).unwrap().last_name.to_lowercase() == named.last_name.to_lowercase()
+    }));
+    let prefix: String = named.last_name.chars().take(2).collect();
+    let by_prefix = api
+        .get(&format!(
+            "/client?lastName={}",
+            urlencode(&format!("~{prefix}%"))
+        ))
+        .await;
+    assert!(total(&by_prefix) >= ids.len());
+    assert!(embedded_ids(&by_prefix.body, "clients", "clientId").contains(&named.client_id));
+    assert_eq!(total(&api.get("/client?last_name=Murphy").await), listed);
+
+    let external = salon.listed_clients().nth(2).unwrap().client_id.clone();
+    api.sb
+        .update_client(&external, |c| c.external_id = Some("crm-42".into()));
+    let r = api.get("/client?externalId=crm-42").await;
+    assert_eq!(embedded_ids(&r.body, "clients", "clientId"), vec![external]);
+
+    let category = &salon.services()[0].category_id;
+    let r = api
+        .get(&format!(
+            "/branch/{{br}}/service?service_type=services_and_addons&category_id={category}"
+        ))
+        .await;
+    let expected = salon
+        .services()
+        .iter()
+        .filter(|s| &s.category_id == category)
+        .count();
+    assert_eq!(total(&r), expected);
+    assert!(expected < salon.services().len());
+
+    let visible: Vec<_> = salon.products().iter().filter(|p| !p.archived).collect();
+    let professional = visible
+        .iter()
+        .filter(|p| p.product_type == "PROFESSIONAL")
+        .count();
+    assert_eq!(
+        total(
+            &api.get("/branch/{br}/product?productType=PROFESSIONAL")
+                .await
+        ),
+        professional
+    );
+    let brand = visible[0].brand_name.clone().unwrap();
+    let r = api
+        .get(&format!(
+            "/branch/{{br}}/product?searchQuery={}",
+            urlencode(&brand)
+        ))
+        .await;
+    assert_eq!(
+        total(&r),
+        visible
+            .iter()
+            .filter(|p| p.name.to_lowercase().contains(&brand.to_lowercase()))
+            .count()
+    );
+
+    let review = &salon.reviews()[0];
+    let r = api
+        .get(&format!(
+            "/branch/{{br}}/review?clientId={}",
+            review.client_id
+        ))
+        .await;
+    assert!(embedded_ids(&r.body, "reviews", "reviewId").contains(&review.review_id));
+    assert!(total(&r) < salon.reviews().len() || salon.reviews().len() == 1);
+    let r = api
+        .get(&format!(
+            "/branch/{{br}}/review?reviewDate={}",
+            review.review_date
+        ))
+        .await;
+    assert!(embedded_ids(&r.body, "reviews", "reviewId").contains(&review.review_id));
+
+    let unused = salon
+        .vouchers()
+        .iter()
+        .filter(|v| v.remaining_balance > 0.0)
+        .count();
+    assert!(unused < salon.vouchers().len());
+    assert_eq!(total(&api.get("/voucher").await), unused);
+    assert_eq!(
+        total(&api.get("/voucher?includeUsed=true").await),
+        salon.vouchers().len()
+    );
+    let serial = &salon.vouchers()[0].serial_number;
+    let r = api
+        .get(&format!("/voucher?includeUsed=true&serialNumber={serial}"))
+        .await;
+    assert_eq!(
+        r.body["_embedded"]["vouchers"][0]["serialNumber"],
+        serial.as_str()
+    );
+    assert_eq!(total(&r), 1);
+}
+
+fn urlencode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}

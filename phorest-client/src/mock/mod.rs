@@ -26,15 +26,16 @@
 //! |---|---|
 //! | `GET /{b}/branch` | |
 //! | `GET /{b}/branch/{br}/staff[/{id}]` | `updatedAfter`, `updatedBefore`, `fetch_archived` |
-//! | `GET /{b}/client` | `updatedAfter`, `updatedBefore`, `includeArchived`, `includeDeleted`, `email`, `phone` |
+//! | `GET /{b}/client` | `updatedAfter`, `updatedBefore`, `includeArchived`, `includeDeleted`, `email`, `phone`, `firstName`/`lastName` (exact or `~Jo%` prefix), `externalId` |
 //! | `GET /{b}/client/{id}`, `GET /{b}/client/walk-in` | |
 //! | `GET /{b}/client-batch` | `client_id` (repeated or comma-joined, 1–100) |
 //! | `GET /{b}/category/client` | `includeArchived` |
 //! | `GET /{b}/branch/{br}/appointment[/{id}]` | `from_date`, `to_date` (required, inclusive), `updated_from`, `updated_to`, `fetch_canceled`, `fetch_deleted`, `fetch_archived`, `staff_id`, `client_id` |
-//! | `GET /{b}/branch/{br}/service` | `service_type` |
+//! | `GET /{b}/branch/{br}/service` | `service_type` (`services_only` default, `addons_only`, `services_and_addons`), `category_id` |
 //! | `GET /{b}/branch/{br}/service-category` | |
-//! | `GET /{b}/branch/{br}/product` | `includeArchived`, `updatedAfter` + `updatedBefore` (both or neither, else 400) |
-//! | `GET /{b}/branch/{br}/review`, `GET /{b}/voucher` | |
+//! | `GET /{b}/branch/{br}/product` | `includeArchived`, `updatedAfter` + `updatedBefore` (both or neither, else 400), `productType`, `searchQuery` |
+//! | `GET /{b}/branch/{br}/review` | `clientId`, `reviewDate` |
+//! | `GET /{b}/voucher` | `includeUsed` (used = no remaining balance), `clientId`, `serialNumber` |
 //! | `POST /{b}/branch/{br}/csvexportjob`, `GET …/csvexportjob/{jobId}` | body `jobType` = `TRANSACTIONS_CSV`, `startFilter`, `finishFilter` |
 //!
 //! Update windows are `from <= updatedAt < to`.

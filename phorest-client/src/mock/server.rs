@@ -491,15 +491,7 @@ fn route(
                     paged("serviceCategories", &all, page, size)
                 }),
                 (false, ["product"]) => products(state, branch, q),
-                (false, ["review"]) => q.paging(200).map(|(page, size)| {
-                    let all: Vec<_> = state
-                        .salon
-                        .reviews()
-                        .iter()
-                        .filter(|r| r.branch_id == *branch)
-                        .collect();
-                    paged("reviews", &all, page, size)
-                }),
+                (false, ["review"]) => reviews(state, branch, q),
                 (true, ["csvexportjob"]) => Ok(start_job(state, branch, body, path)),
                 (false, ["csvexportjob", id]) => Ok(poll_job(state, handler, id, path)),
                 _ => return not_found(path),
@@ -532,10 +524,7 @@ fn route(
                 .collect();
             Ok(paged("clientCategories", &all, page, size))
         }),
-        ["voucher"] => q.paging(200).map(|(page, size)| {
-            let all: Vec<_> = state.salon.vouchers().iter().collect();
-            paged("vouchers", &all, page, size)
-        }),
+        ["voucher"] => vouchers(state, q),
         _ => return not_found(path),
     };
     result.unwrap_or_else(|message| bad_request(&message, path))
@@ -572,6 +561,8 @@ fn clients(state: &mut State, q: &Query) -> Result<Reply, String> {
     let (after, before) = (q.instant("updatedAfter")?, q.instant("updatedBefore")?);
     let email = q.get("email").map(|e| e.trim().to_lowercase());
     let phone = q.get("phone").map(str::trim);
+    let (first, last) = (q.get("firstName"), q.get("lastName"));
+    let external = q.get("externalId");
     let (page, size) = q.paging(200)?;
     let key = q.filter_key();
     let cached = state
@@ -597,6 +588,9 @@ fn clients(state: &mut State, q: &Query) -> Result<Reply, String> {
                     })
                 })
                 .filter(|(_, c)| phone.is_none_or(|p| c.mobile.as_deref() == Some(p)))
+                .filter(|(_, c)| first.is_none_or(|f| name_matches(f, &c.first_name)))
+                .filter(|(_, c)| last.is_none_or(|l| name_matches(l, &c.last_name)))
+                .filter(|(_, c)| external.is_none_or(|e| c.external_id.as_deref() == Some(e)))
                 .filter_map(|(i, _)| u32::try_from(i).ok())
                 .collect();
             let ids = Arc::new(ids);
@@ -665,12 +659,14 @@ fn services(state: &State, q: &Query) -> Result<Reply, String> {
             ));
         }
     };
+    let category = q.get("category_id");
     let (page, size) = q.paging(200)?;
     let all: Vec<_> = state
         .salon
         .services()
         .iter()
         .filter(|s| if s.is_addon_only { addons } else { plain })
+        .filter(|s| category.is_none_or(|c| s.category_id == c))
         .collect();
     Ok(paged("services", &all, page, size))
 }
@@ -682,6 +678,8 @@ fn products(state: &State, branch: &str, q: &Query) -> Result<Reply, String> {
         (None, None) => (None, None),
         _ => return Err("Both updatedAfter and updatedBefore must be provided".to_owned()),
     };
+    let product_type = q.get("productType");
+    let search = q.get("searchQuery").map(|s| s.trim().to_lowercase());
     let (page, size) = q.paging(200)?;
     let all: Vec<_> = state
         .salon
@@ -689,8 +687,55 @@ fn products(state: &State, branch: &str, q: &Query) -> Result<Reply, String> {
         .iter()
         .filter(|p| p.branch_id == branch && (archived || !p.archived))
         .filter(|p| within(p.updated_at, after, before))
+        .filter(|p| product_type.is_none_or(|t| p.product_type == t))
+        .filter(|p| {
+            search.as_deref().is_none_or(|s| {
+                p.name.to_lowercase().contains(s) || p.barcode.as_deref() == Some(s)
+            })
+        })
         .collect();
     Ok(paged("products", &all, page, size))
+}
+
+fn reviews(state: &State, branch: &str, q: &Query) -> Result<Reply, String> {
+    let client = q.get("clientId");
+    let day = q.date("reviewDate")?;
+    let (page, size) = q.paging(200)?;
+    let all: Vec<_> = state
+        .salon
+        .reviews()
+        .iter()
+        .filter(|r| r.branch_id == branch)
+        .filter(|r| client.is_none_or(|c| r.client_id == c))
+        .filter(|r| day.is_none_or(|d| r.review_date == d))
+        .collect();
+    Ok(paged("reviews", &all, page, size))
+}
+
+fn vouchers(state: &State, q: &Query) -> Result<Reply, String> {
+    let used = q.flag("includeUsed")?;
+    let client = q.get("clientId");
+    let serial = q.get("serialNumber");
+    let (page, size) = q.paging(200)?;
+    let all: Vec<_> = state
+        .salon
+        .vouchers()
+        .iter()
+        .filter(|v| used || v.remaining_balance > 0.0)
+        .filter(|v| client.is_none_or(|c| v.client_id.as_deref() == Some(c)))
+        .filter(|v| serial.is_none_or(|s| v.serial_number == s))
+        .collect();
+    Ok(paged("vouchers", &all, page, size))
+}
+
+/// Phorest's name filter: exact (case-insensitive, trimmed), or a prefix
+/// with the `~Jo%` syntax.
+fn name_matches(pattern: &str, value: &str) -> bool {
+    let value = value.trim().to_lowercase();
+    match pattern.strip_prefix('~').and_then(|p| p.strip_suffix('%')) {
+        Some(prefix) => value.starts_with(&prefix.trim().to_lowercase()),
+        None => value == pattern.trim().to_lowercase(),
+    }
 }
 
 /// The `TRANSACTIONS_CSV` columns the sandbox fills (a subset of Phorest's).
