@@ -13,10 +13,12 @@
 //! - [`report`]: the run report (table, JSON, fix-list CSV, exit code).
 //! - [`observer`]: progress events.
 //! - [`mappers`]: pure Phorest record → GHL request mappers.
+//! - [`error`]: the error that stops a run ([`Error`]).
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod entity;
+pub mod error;
 pub mod hash;
 pub mod mappers;
 pub mod normalize;
@@ -26,6 +28,7 @@ pub mod store;
 pub mod tags;
 
 pub use entity::EntityKind;
+pub use error::{Error, Result};
 pub use observer::{NoopObserver, OutcomeKind, SyncEvent, SyncObserver};
 pub use report::{Outcome, RunStatus, SyncReport};
 #[cfg(feature = "sqlite")]

@@ -173,7 +173,8 @@ mod tests {
 
     #[test]
     fn oldest_claimant_keeps_regardless_of_input_order() {
-        let orders: [&[(&str, Option<DateTime<Utc>>)]; 2] = [
+        type Order<'a> = &'a [(&'a str, Option<DateTime<Utc>>)];
+        let orders: [Order<'_>; 2] = [
             &[("zed", at(2019)), ("amy", at(2021)), ("bob", None)],
             &[("bob", None), ("amy", at(2021)), ("zed", at(2019))],
         ];

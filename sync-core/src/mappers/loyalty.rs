@@ -1,7 +1,52 @@
-//! Loyalty points → tier tags (the points custom field value is written by
-//! the client/loyalty stage with the resolved field id).
+//! Loyalty points → a GHL contact custom field plus an owned tier tag.
+//!
+//! Phorest keeps the balance on the client (`loyaltyCard.points`). The points
+//! are written to a custom field whose id the executor resolves (or creates)
+//! in preflight and passes in; the mapper never sends an unresolved field.
+//! The tier tag is `{prefix}loyalty:{tier}` from [`TierThresholds`]; when the
+//! tier changes, the old tier tag is removed through the tag diff.
 
+use ghl_client::CustomFieldId;
+use ghl_client::contacts::CustomFieldInput;
+use phorest_client::Client;
 use serde::{Deserialize, Serialize};
+
+use super::{MapperOptions, SkipReason};
+
+/// The loyalty update of one contact.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MappedLoyalty {
+    /// The points custom field value.
+    pub custom_field: CustomFieldInput,
+    /// The owned tier tag, e.g. `phorest:loyalty:gold`.
+    pub tier_tag: String,
+    /// The tier name.
+    pub tier: String,
+    /// The points as read from Phorest.
+    pub points: f64,
+}
+
+/// Maps a client's loyalty card. Clients without a card are skipped ("no
+/// loyalty card"); a card without points counts as 0 points.
+pub fn map_loyalty(
+    client: &Client,
+    points_field: &CustomFieldId,
+    options: &MapperOptions,
+) -> Result<MappedLoyalty, SkipReason> {
+    let Some(card) = &client.loyalty_card else {
+        return Err(SkipReason::InvalidData {
+            detail: "no loyalty card".to_owned(),
+        });
+    };
+    let points = card.points.filter(|p| p.is_finite()).unwrap_or(0.0);
+    let tier = options.tiers.tier_for(points).to_owned();
+    Ok(MappedLoyalty {
+        custom_field: CustomFieldInput::by_id(points_field.clone(), points_value(points)),
+        tier_tag: options.tags.tier_tag(&tier),
+        tier,
+        points,
+    })
+}
 
 /// A loyalty tier: clients with at least `min_points` get it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -16,11 +16,29 @@ use serde::{Deserialize, Serialize};
 use crate::normalize::{EmailIssue, PhoneIssue, normalize_email, normalize_phone};
 use crate::tags::TagPolicy;
 
+pub mod appointment;
+pub mod booking;
+pub mod category;
+pub mod checkin;
+pub mod client;
 pub mod identity;
 pub mod loyalty;
+pub mod product;
+pub mod staff;
 
+pub use appointment::{
+    AppointmentContext, MappedAppointment, appointment_marker, appointment_status, map_appointment,
+};
+pub use booking::{BookingItem, BookingSummary, booking_marker, group_bookings};
+pub use category::{category_names, category_tag};
+pub use checkin::{checkin_marker, map_checkin};
+pub use client::{
+    ClientContext, MappedContact, detect_shared_identities, map_client, tombstone_tag,
+};
 pub use identity::{Claim, IdentifierKind, SharedIdentityIndex, SharedIdentityPolicy};
-pub use loyalty::{Tier, TierThresholds};
+pub use loyalty::{MappedLoyalty, Tier, TierThresholds, map_loyalty};
+pub use product::{MappedProduct, map_product, purchase_tags};
+pub use staff::{MatchedBy, StaffUserMap, StaffUserMatch, map_staff, match_staff_users};
 
 /// How Phorest marketing consent becomes GHL DND (do-not-disturb) settings.
 ///

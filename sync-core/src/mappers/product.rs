@@ -1,0 +1,120 @@
+//! Phorest products → GHL products with prices, and product purchases →
+//! purchase tags on the buyer's contact.
+//!
+//! A product becomes a `PHYSICAL` GHL product named after it (description:
+//! brand and category) and one one-time price in the branch currency with the
+//! Phorest price. Archived products are skipped by default
+//! ([`MapperOptions::skip_archived_products`]). A product without a usable
+//! price is still created, without a price, and reported with a warning.
+//!
+//! Purchases come from the branch's TRANSACTIONS_CSV export: rows with
+//! `item_type = PRODUCT` and a client give that client the owned tag
+//! `{prefix}purchased:{slug(product name)}`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ghl_client::products::{CreatePrice, CreateProduct, ProductType};
+use phorest_client::{ItemType, Product, TransactionRow};
+
+use super::{MapperOptions, SkipReason, clean};
+
+/// A product request and its price request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MappedProduct {
+    /// The product body.
+    pub product: CreateProduct,
+    /// The price body, if the product has a usable price and the branch a currency.
+    pub price: Option<CreatePrice>,
+    /// Caveats for the report.
+    pub warnings: Vec<String>,
+}
+
+/// Maps one product. `currency` is the branch's ISO 4217 code.
+pub fn map_product(
+    product: &Product,
+    currency: Option<&str>,
+    options: &MapperOptions,
+) -> Result<MappedProduct, SkipReason> {
+    if product.archived && options.skip_archived_products {
+        return Err(SkipReason::Archived);
+    }
+    let Some(name) = clean(product.name.as_deref()) else {
+        return Err(SkipReason::InvalidData {
+            detail: "product has no name; name it in Phorest".to_owned(),
+        });
+    };
+    let description_parts: Vec<String> = [
+        clean(product.brand_name.as_deref()),
+        clean(product.category_name.as_deref()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut request = CreateProduct::new(name.clone(), ProductType::Physical);
+    request.description = (!description_parts.is_empty()).then(|| description_parts.join(" · "));
+    request.available_in_store = Some(true);
+
+    let mut warnings = Vec::new();
+    let currency = currency
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| c.len() == 3 && c.chars().all(|ch| ch.is_ascii_alphabetic()));
+    let price = match (product.price, currency) {
+        (Some(amount), Some(currency)) if amount.is_finite() && amount >= 0.0 => {
+            let mut price = CreatePrice::one_time(name, currency, (amount * 100.0).round() / 100.0);
+            price.sku =
+                clean(product.code.as_deref()).or_else(|| clean(product.barcode.as_deref()));
+            Some(price)
+        }
+        (Some(_), Some(_)) => {
+            warnings.push(
+                "product price is negative or not a number; created without a price".to_owned(),
+            );
+            None
+        }
+        (None, _) => {
+            warnings.push("product has no price; created without a price".to_owned());
+            None
+        }
+        (Some(_), None) => {
+            warnings.push(
+                "the branch has no valid currency code; product created without a price".to_owned(),
+            );
+            None
+        }
+    };
+    Ok(MappedProduct {
+        product: request,
+        price,
+        warnings,
+    })
+}
+
+/// Client id → the owned purchase tags their product purchases earn,
+/// sorted and deduplicated. Rows that are not products, have no client, or
+/// name no product are ignored.
+pub fn purchase_tags<'r>(
+    rows: impl IntoIterator<Item = &'r TransactionRow>,
+    options: &MapperOptions,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for row in rows {
+        if row.item_type != Some(ItemType::Product) {
+            continue;
+        }
+        let Some(client) = row.client_id.as_ref().filter(|c| !c.as_str().is_empty()) else {
+            continue;
+        };
+        let Some(name) =
+            clean(row.product_name.as_deref()).or_else(|| clean(row.description.as_deref()))
+        else {
+            continue;
+        };
+        if crate::tags::slug(&name).is_empty() {
+            continue;
+        }
+        out.entry(client.as_str().to_owned())
+            .or_default()
+            .insert(options.tags.purchased_tag(&name));
+    }
+    out
+}
