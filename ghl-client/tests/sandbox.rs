@@ -356,6 +356,20 @@ async fn validation_errors_have_real_shapes() {
     assert_eq!(nameless.status, 400);
     assert_eq!(nameless.body["statusCode"], 400);
 
+    let malformed = api
+        .http
+        .post(format!("{}/contacts/", api.base))
+        .bearer_auth(&api.token)
+        .header("Version", V1)
+        .header("Content-Type", "application/json")
+        .body("{\"firstName\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status().as_u16(), 400);
+    let body: Value = malformed.json().await.unwrap();
+    assert_eq!(body["statusCode"], 400);
+
     let no_location = api.post("/contacts/", V1, json!({"firstName": "A"})).await;
     assert_eq!(no_location.status, 422);
     assert_eq!(
@@ -699,7 +713,13 @@ async fn tokens_are_scoped_to_their_location() {
     let second = SandboxLocation::new("SecondLocation000001")
         .timezone("Europe/Dublin")
         .country("IE");
-    let sandbox = GhlSandbox::start(SandboxConfig::default().with_location(second)).await;
+    let sandbox = GhlSandbox::start(
+        SandboxConfig::default()
+            .location_id("FirstLocation0000001")
+            .with_location(second),
+    )
+    .await;
+    assert_eq!(sandbox.location_id(), "FirstLocation0000001");
     let a = Api::new(&sandbox, sandbox.issue_private_token(ALL_SCOPES));
     let mut b = Api::new(
         &sandbox,
@@ -722,6 +742,26 @@ async fn tokens_are_scoped_to_their_location() {
     assert_eq!(loc.body["location"]["timezone"], "Europe/Dublin");
     assert_eq!(loc.body["location"]["country"], "IE");
     assert_eq!(sandbox.location_ids().len(), 2);
+
+    let foreign = a
+        .post(
+            "/contacts/",
+            V1,
+            json!({"locationId": "SecondLocation000001", "firstName": "X"}),
+        )
+        .await;
+    assert_eq!(foreign.status, 403);
+
+    // The burst budget is per location: exhausting the first leaves the second untouched.
+    let path_a = "/users/?locationId=FirstLocation0000001";
+    let mut sent = 0;
+    while a.get(path_a, V1).await.status != 429 {
+        sent += 1;
+        assert!(sent <= 100);
+    }
+    let b_users = b.get("/users/?locationId=SecondLocation000001", V1).await;
+    assert_eq!(b_users.status, 200);
+    assert_eq!(header(&b_users, "x-ratelimit-remaining"), "96");
 }
 
 async fn form(http: &reqwest::Client, base: &str, fields: &[(&str, &str)]) -> Resp {

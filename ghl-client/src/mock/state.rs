@@ -471,7 +471,7 @@ impl State {
             Token {
                 location_id: location_id.to_owned(),
                 scopes,
-                expires_at: lifetime.map(|l| Instant::now() + l),
+                expires_at: lifetime.and_then(|l| Instant::now().checked_add(l)),
             },
         );
         token
