@@ -1486,3 +1486,19 @@ async fn products_and_prices() {
         404
     );
 }
+
+#[tokio::test]
+async fn ids_are_deterministic_per_seed() {
+    let mut ids = Vec::new();
+    for seed in [5, 5, 6] {
+        let sandbox = GhlSandbox::start(SandboxConfig::default().seed(seed)).await;
+        let contact = sandbox.seed_contact(json!({"firstName": "A"})).unwrap();
+        ids.push(contact["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids[0], ids[1]);
+    assert_ne!(ids[0], ids[2]);
+    assert!(
+        ids.iter()
+            .all(|id| id.len() == 20 && id.chars().all(|c| c.is_ascii_alphanumeric()))
+    );
+}
