@@ -260,7 +260,20 @@ async fn upsert_reports_new_then_updated_matching_email_then_phone() {
         .await;
     assert_eq!(split.body["contact"]["id"], other_id);
     assert_eq!(split.body["contact"]["phone"], "+14165550199");
-    assert_eq!(sandbox.contacts().len(), 2);
+    // Tags on an upsert that updates replace the whole set, like PUT.
+    sandbox
+        .seed_contact(json!({"email": "tagged@example.com", "tags": ["salon-workflow"]}))
+        .unwrap();
+    let retagged = api
+        .post(
+            "/contacts/upsert",
+            V1,
+            json!({"locationId": loc, "email": "tagged@example.com", "tags": ["phorest:vip"]}),
+        )
+        .await;
+    assert_eq!(retagged.body["new"], false);
+    assert_eq!(retagged.body["contact"]["tags"], json!(["phorest:vip"]));
+    assert_eq!(sandbox.contacts().len(), 3);
 }
 
 #[tokio::test]
@@ -606,6 +619,14 @@ async fn search_pages_with_search_after_filters_and_query() {
         )
         .await;
     assert_eq!(too_deep.status, 400);
+    let too_big = api
+        .post(
+            "/contacts/search",
+            V1,
+            json!({"locationId": loc, "pageLimit": 501}),
+        )
+        .await;
+    assert_eq!(too_big.status, 422);
     let bad_op = api
         .post("/contacts/search", V1, json!({"locationId": loc, "filters": [{"field": "tags", "operator": "like", "value": "x"}]}))
         .await;

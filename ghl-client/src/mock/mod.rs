@@ -18,10 +18,12 @@
 //!
 //! Choices where GHL's behaviour is not documented (each is tested):
 //! - a contact create/upsert with none of email, phone, firstName, lastName or name answers
-//!   400: GHL creates nameless contacts only from its UI, and an import must never create
-//!   records nobody can identify;
-//! - tags are stored trimmed and lower-cased (as GHL shows them); `tags` on PUT and on an
-//!   upsert that updates replaces the whole set; custom field values merge by field id;
+//!   400: GHL's DTO makes every field optional and the reference does not say what it does
+//!   with an empty contact; the seed report saw 400s for staff without identifiers, and an
+//!   import must never create records nobody can identify;
+//! - tags are stored trimmed and lower-cased, as GHL's UI shows them (unconfirmed for the
+//!   API); `tags` on PUT and on an upsert that updates replaces the whole set; custom field
+//!   values merge by field id;
 //! - `PUT /contacts/{id}` refuses `locationId` and `gender` (absent from GHL's published
 //!   `UpdateContactDto`); create answers 201, upsert 200 with `new` telling which happened;
 //! - upsert matches email first, then phone; when they match two different contacts the email
