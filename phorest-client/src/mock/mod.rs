@@ -29,31 +29,28 @@
 //! | `GET /{b}/client` | `updatedAfter`, `updatedBefore`, `includeArchived`, `includeDeleted`, `email`, `phone`, `firstName`/`lastName` (exact or `~Jo%` prefix), `externalId` |
 //! | `GET /{b}/client/{id}`, `GET /{b}/client/walk-in` | |
 //! | `GET /{b}/client-batch` | `client_id` (repeated or comma-joined, 1–100) |
-//! | `GET /{b}/category/client` | `includeArchived` |
+//! | `GET /{b}/category/client[/{id}]` | `includeArchived` |
 //! | `GET /{b}/branch/{br}/appointment[/{id}]` | `from_date`, `to_date` (required, inclusive), `updated_from`, `updated_to`, `fetch_canceled`, `fetch_deleted`, `fetch_archived`, `staff_id`, `client_id` |
-//! | `GET /{b}/branch/{br}/service` | `service_type` (`services_only` default, `addons_only`, `services_and_addons`), `category_id` |
+//! | `GET /{b}/branch/{br}/service[/{id}]` | `service_type` (`services_only` default, `addons_only`, `services_and_addons`), `category_id` |
 //! | `GET /{b}/branch/{br}/service-category` | |
-//! | `GET /{b}/branch/{br}/product` | `includeArchived`, `updatedAfter` + `updatedBefore` (both or neither, else 400), `productType`, `searchQuery` |
-//! | `GET /{b}/branch/{br}/review` | `clientId`, `reviewDate` |
-//! | `GET /{b}/voucher` | `includeUsed` (used = no remaining balance), `clientId`, `serialNumber` |
+//! | `GET /{b}/branch/{br}/product[/{id}]` | `includeArchived`, `updatedAfter` + `updatedBefore` (both or neither, else 400), `productType`, `searchQuery` |
+//! | `GET /{b}/branch/{br}/review[/{id}]` | `clientId`, `reviewDate` |
+//! | `GET /{b}/voucher[/{id}]` | `includeUsed` (used = no remaining balance), `clientId`, `serialNumber` |
 //! | `POST /{b}/branch/{br}/csvexportjob`, `GET …/csvexportjob/{jobId}` | body `jobType` = `TRANSACTIONS_CSV`, `startFilter`, `finishFilter` |
 //!
 //! Update windows are `from <= updatedAt < to`.
 //!
 //! ```no_run
+//! use futures::TryStreamExt as _;
+//! use phorest_client::ClientQuery;
 //! use phorest_client::mock::{PhorestSandbox, SalonSpec};
 //!
-//! # async fn demo() -> Result<(), reqwest::Error> {
+//! # async fn demo() -> Result<(), phorest_client::Error> {
 //! let sandbox = PhorestSandbox::start(SalonSpec::small(7)).await;
-//! let url = format!("{}/{}/client?size=200", sandbox.base_url(), sandbox.business_id());
-//! let page: serde_json::Value = reqwest::Client::new()
-//!     .get(url)
-//!     .basic_auth(sandbox.username(), Some(sandbox.password()))
-//!     .send()
-//!     .await?
-//!     .json()
-//!     .await?;
-//! assert!(page["page"]["totalElements"].as_u64().unwrap_or(0) > 0);
+//! let client = sandbox.client_builder().build()?;
+//! let clients: Vec<_> = client.clients().list(&ClientQuery::default()).try_collect().await?;
+//! let expected = sandbox.with_salon(|s| s.listed_clients().count());
+//! assert_eq!(clients.len(), expected);
 //! # Ok(())
 //! # }
 //! ```
@@ -151,6 +148,7 @@ pub struct PhorestSandbox {
     business_id: String,
     branch_ids: Vec<String>,
     options: SandboxOptions,
+    base: url::Url,
 }
 
 impl fmt::Debug for PhorestSandbox {
@@ -193,7 +191,12 @@ impl PhorestSandbox {
             .mount(&server)
             .await;
         tracing::debug!(uri = %server.uri(), "phorest sandbox started");
+        // Built from the server's socket address and a constant path.
+        #[allow(clippy::expect_used)]
+        let base = url::Url::parse(&format!("{}{API_PREFIX}", server.uri()))
+            .expect("a wiremock URI plus a constant path is a valid URL");
         Self {
+            base,
             server,
             state,
             business_id,
@@ -210,7 +213,7 @@ impl PhorestSandbox {
     /// The API base URL for `Region::Custom`:
     /// `{uri}/third-party-api-server/api/business`.
     pub fn base_url(&self) -> String {
-        format!("{}{API_PREFIX}", self.server.uri())
+        self.base.as_str().to_owned()
     }
 
     /// The business id.
@@ -241,6 +244,18 @@ impl PhorestSandbox {
     /// The API password.
     pub fn password(&self) -> &str {
         self.options.password.expose_secret()
+    }
+
+    /// A [`PhorestClientBuilder`](crate::PhorestClientBuilder) pre-set for
+    /// this sandbox: `Region::Custom(base_url)`, business id, credentials and
+    /// no client-side pacing (the sandbox has no rate limit unless a fault
+    /// says so). Further builder calls override these.
+    pub fn client_builder(&self) -> crate::PhorestClientBuilder {
+        crate::PhorestClient::builder()
+            .region(crate::Region::Custom(self.base.clone()))
+            .business_id(self.business_id.as_str())
+            .credentials(self.options.email.clone(), self.options.password.clone())
+            .pacing(crate::Pacing::unlimited())
     }
 
     /// A clone of the current salon (cheap for small salons; a large one

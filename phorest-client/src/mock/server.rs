@@ -491,6 +491,29 @@ fn route(
                     paged("serviceCategories", &all, page, size)
                 }),
                 (false, ["product"]) => products(state, branch, q),
+                (false, ["product", id]) => one(
+                    state
+                        .salon
+                        .products()
+                        .iter()
+                        .find(|p| p.product_id == *id && p.branch_id == *branch),
+                    "Product with a given id doesn't exist",
+                    path,
+                ),
+                (false, ["service", id]) => one(
+                    state.salon.services().iter().find(|s| s.service_id == *id),
+                    "Service with a given id doesn't exist",
+                    path,
+                ),
+                (false, ["review", id]) => one(
+                    state
+                        .salon
+                        .reviews()
+                        .iter()
+                        .find(|r| r.review_id == *id && r.branch_id == *branch),
+                    "Review with a given id doesn't exist",
+                    path,
+                ),
                 (false, ["review"]) => reviews(state, branch, q),
                 (true, ["csvexportjob"]) => Ok(start_job(state, branch, body, path)),
                 (false, ["csvexportjob", id]) => Ok(poll_job(state, handler, id, path)),
@@ -525,6 +548,20 @@ fn route(
             Ok(paged("clientCategories", &all, page, size))
         }),
         ["voucher"] => vouchers(state, q),
+        ["voucher", id] => one(
+            state.salon.vouchers().iter().find(|v| v.voucher_id == *id),
+            "Voucher with a given id doesn't exist",
+            path,
+        ),
+        ["category", "client", id] => one(
+            state
+                .salon
+                .client_categories()
+                .iter()
+                .find(|c| c.client_category_id == *id),
+            "Client category with a given id doesn't exist",
+            path,
+        ),
         _ => return not_found(path),
     };
     result.unwrap_or_else(|message| bad_request(&message, path))
