@@ -13,7 +13,7 @@
 //! | `address.*` | `address1` (lines 1 and 2), `city`, `state`, `postalCode`, `country` | country only when an ISO alpha-2 code |
 //! | `birthDate` | `dateOfBirth` | dropped when before 1900 (placeholder years) |
 //! | `gender` | `gender` | `MALE` → `male`, `FEMALE` → `female`; other values not sent |
-//! | marketing consent | `dndSettings` | by [`ConsentDnd`](super::ConsentDnd) (default: not sent) |
+//! | marketing consent | `dndSettings` | by [`ConsentDnd`] (default: not sent) |
 //! | `clientCategoryIds` | tags `{prefix}category:{slug(name)}` | unknown ids → warning |
 //! | `clientId` | tag `phorest-client-id:{id}` | |
 //! | — | `source` | [`MapperOptions::source`] (default `phorest`) |

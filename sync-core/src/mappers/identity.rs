@@ -118,7 +118,7 @@ impl SharedIdentityIndex {
         self.sorted = false;
     }
 
-    /// Sorts claimants (called by [`detect_shared_identities`]; call it
+    /// Sorts claimants (called by [`detect_shared_identities`](super::client::detect_shared_identities); call it
     /// yourself after [`add`](Self::add) if you build the index by hand,
     /// otherwise lookups sort lazily on a clone).
     pub fn finish(&mut self) {
