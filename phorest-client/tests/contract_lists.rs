@@ -538,7 +538,7 @@ async fn products_always_send_both_update_bounds() {
         .iter()
         .find(|(k, _)| k == "updatedBefore")
         .expect("paired bound sent");
-    assert!(before.1.ends_with('Z') && before.1 > "2025".to_owned());
+    assert!(before.1.ends_with('Z') && before.1.as_str() > "2025");
     let pairs = ProductQuery {
         updated_before: Some(after),
         ..ProductQuery::all()
