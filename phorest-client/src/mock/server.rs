@@ -332,6 +332,7 @@ impl Respond for Handler {
         let delay =
             (applies && chance(&mut state, |f| f.slow_rate)).then_some(state.faults.slow_delay);
 
+        tracing::trace!(%method, %path, status = reply.status, "phorest sandbox request");
         state.log.push(RequestRecord {
             method,
             path,
@@ -385,8 +386,8 @@ fn corrupt(state: &mut State, reply: Reply) -> Reply {
                     }
                 }
                 None => {
-                    if let Some(page) = value.get_mut("page") {
-                        page["totalPages"] = json!("many");
+                    if let Some(page) = value.get_mut("page").and_then(Value::as_object_mut) {
+                        page.insert("totalPages".to_owned(), json!("many"));
                     }
                 }
             }
