@@ -125,6 +125,13 @@ fn full_client_maps_to_the_exact_upsert_body() {
     );
     assert!(mapped.warnings.is_empty(), "{:?}", mapped.warnings);
     assert_eq!(mapped.request.tags, None, "tags are never sent in the body");
+    assert!(mapped.has_identifier());
+    let update = serde_json::to_value(mapped.update_body()).unwrap();
+    let mut expected = serde_json::to_value(&mapped.request).unwrap();
+    let obj = expected.as_object_mut().unwrap();
+    obj.remove("gender");
+    obj.remove("source");
+    assert_eq!(update, expected);
 }
 
 #[test]
@@ -241,6 +248,7 @@ fn neither_email_nor_phone_is_skipped_unless_name_only_is_allowed() {
 
     f.options.allow_name_only = true;
     let m = f.map(nothing).unwrap();
+    assert!(!m.has_identifier());
     assert_eq!(
         serde_json::to_value(&m.request).unwrap(),
         json!({"firstName": "Mary", "lastName": "Byrne", "name": "Mary Byrne", "source": "phorest"})

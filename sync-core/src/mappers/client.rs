@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 
 use chrono::Datelike;
-use ghl_client::contacts::{DndChannel, DndSettings, UpsertContact};
+use ghl_client::contacts::{DndChannel, DndSettings, UpdateContact, UpsertContact};
 use phorest_client::{Client, Gender};
 
 use super::identity::{Claim, IdentifierKind, SharedIdentityIndex, SharedIdentityPolicy};
@@ -45,6 +45,43 @@ pub struct MappedContact {
     pub tags: Vec<String>,
     /// Caveats for the report (the record is synced anyway).
     pub warnings: Vec<String>,
+}
+
+impl MappedContact {
+    /// Whether the contact has an email or phone GHL can match on. A
+    /// name-only contact ([`MapperOptions::allow_name_only`]) cannot be
+    /// upserted: create it once (`POST /contacts/`) and update it by id.
+    pub fn has_identifier(&self) -> bool {
+        self.request.email.is_some() || self.request.phone.is_some()
+    }
+
+    /// The `PUT /contacts/{id}` body for an already-mapped contact: the same
+    /// fields without `locationId`, `gender` (GHL's update DTO refuses it)
+    /// and `source`, and never `tags`. Fields the mapper left out (e.g. an
+    /// email that became invalid) are not sent, so they are not cleared in GHL.
+    pub fn update_body(&self) -> UpdateContact {
+        let r = &self.request;
+        UpdateContact {
+            first_name: r.first_name.clone(),
+            last_name: r.last_name.clone(),
+            name: r.name.clone(),
+            email: r.email.clone(),
+            phone: r.phone.clone(),
+            address1: r.address1.clone(),
+            city: r.city.clone(),
+            state: r.state.clone(),
+            postal_code: r.postal_code.clone(),
+            country: r.country.clone(),
+            date_of_birth: r.date_of_birth,
+            custom_fields: r.custom_fields.clone(),
+            dnd: r.dnd,
+            dnd_settings: r.dnd_settings.clone(),
+            company_name: r.company_name.clone(),
+            assigned_to: r.assigned_to.clone(),
+            timezone: r.timezone.clone(),
+            ..UpdateContact::default()
+        }
+    }
 }
 
 /// What the client mapper needs besides the client.
