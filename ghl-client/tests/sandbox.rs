@@ -1523,3 +1523,16 @@ async fn ids_are_deterministic_per_seed() {
             .all(|id| id.len() == 20 && id.chars().all(|c| c.is_ascii_alphanumeric()))
     );
 }
+
+#[tokio::test]
+async fn bodies_are_not_recorded_when_turned_off() {
+    let (sandbox, api) = sandbox_with(SandboxConfig::default().record_bodies(false)).await;
+    assert_eq!(
+        api.create_contact(json!({"firstName": "A"})).await.status,
+        201
+    );
+    let log = sandbox.requests();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].body, None);
+    assert!(log[0].write);
+}

@@ -168,6 +168,9 @@ pub struct SandboxConfig {
     pub oauth_client_secret: String,
     /// Seed for generated ids, tokens and fault decisions.
     pub seed: u64,
+    /// Whether [`RecordedRequest`](super::RecordedRequest)s keep the JSON body (default
+    /// `true`); turn off for very long runs to keep memory flat.
+    pub record_bodies: bool,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -185,6 +188,7 @@ impl fmt::Debug for SandboxConfig {
             .field("oauth_client_id", &self.oauth_client_id)
             .field("oauth_client_secret", &"[redacted]")
             .field("seed", &self.seed)
+            .field("record_bodies", &self.record_bodies)
             .finish()
     }
 }
@@ -204,6 +208,7 @@ impl Default for SandboxConfig {
             oauth_client_id: "sandbox-client-id".to_owned(),
             oauth_client_secret: "sandbox-client-secret".to_owned(),
             seed: 7,
+            record_bodies: true,
         }
     }
 }
@@ -278,6 +283,12 @@ impl SandboxConfig {
         data_type: impl Into<String>,
     ) -> Self {
         self.custom_fields.push((name.into(), data_type.into()));
+        self
+    }
+
+    /// Sets whether recorded requests keep their JSON body.
+    pub fn record_bodies(mut self, record: bool) -> Self {
+        self.record_bodies = record;
         self
     }
 

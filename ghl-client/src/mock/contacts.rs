@@ -705,15 +705,14 @@ pub(crate) fn search(state: &mut State, ctx: &Ctx) -> Outcome {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let mut hits: Vec<&Contact> = Vec::new();
-    for contact in state
-        .contacts
-        .iter()
-        .filter(|c| c.location_id == ctx.location_id)
-    {
-        if query.is_none() && filters.is_empty() {
-            hits.push(contact);
-            continue;
+    let location = ctx.location_id.as_str();
+    let simple = query.is_none() && filters.is_empty();
+    let matches = |contact: &Contact| -> Result<bool, Reply> {
+        if contact.location_id != location {
+            return Ok(false);
+        }
+        if simple {
+            return Ok(true);
         }
         let json = contact.to_json();
         if let Some(q) = &query {
@@ -724,48 +723,49 @@ pub(crate) fn search(state: &mut State, ctx: &Ctx) -> Outcome {
                 .join(" ")
                 .to_lowercase();
             if !haystack.contains(q.as_str()) {
-                continue;
+                return Ok(false);
             }
         }
-        let mut keep = true;
         for filter in &filters {
-            keep = keep && filter_matches(filter, &json)?;
+            if !filter_matches(filter, &json)? {
+                return Ok(false);
+            }
         }
-        if keep {
-            hits.push(contact);
+        Ok(true)
+    };
+    let total = if simple {
+        state.contacts.count_in(location)
+    } else {
+        let mut count = 0;
+        for contact in state.contacts.iter() {
+            count += usize::from(matches(contact)?);
         }
-    }
-    let total = hits.len();
-    if descending {
-        hits.reverse();
-    }
-    let skip = match (cursor, page) {
-        (Some(at), _) => hits
-            .iter()
-            .take_while(|c| {
-                if descending {
-                    c.added_ms >= at
-                } else {
-                    c.added_ms <= at
-                }
-            })
-            .count(),
+        count
+    };
+    let mut skip = match (cursor, page) {
         (None, Some(page)) => {
             usize::try_from((page - 1).saturating_mul(limit)).unwrap_or(usize::MAX)
         }
-        (None, None) => 0,
+        _ => 0,
     };
-    let contacts: Vec<Value> = hits
-        .into_iter()
-        .skip(skip)
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .map(|c| {
-            let mut json = c.to_json();
-            if let Some(map) = json.as_object_mut() {
-                map.insert("searchAfter".into(), json!([c.added_ms, c.id]));
-            }
-            json
-        })
-        .collect();
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut contacts: Vec<Value> = Vec::new();
+    for contact in state.contacts.ordered(cursor, descending) {
+        if contacts.len() >= limit {
+            break;
+        }
+        if !matches(contact)? {
+            continue;
+        }
+        if skip > 0 {
+            skip -= 1;
+            continue;
+        }
+        let mut json = contact.to_json();
+        if let Some(map) = json.as_object_mut() {
+            map.insert("searchAfter".into(), json!([contact.added_ms, contact.id]));
+        }
+        contacts.push(json);
+    }
     Ok(Reply::ok(json!({"contacts": contacts, "total": total})))
 }

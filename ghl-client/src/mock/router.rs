@@ -291,7 +291,7 @@ impl State {
                 .as_ref()
                 .map_or(request.method.as_str() != "GET", Route::is_write),
             location_id: location,
-            body,
+            body: body.filter(|_| self.config.record_bodies),
         });
         (reply, delay)
     }

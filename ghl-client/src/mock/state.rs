@@ -26,7 +26,8 @@ pub struct RecordedRequest {
     pub write: bool,
     /// Location of the token that made the request, when the token was valid.
     pub location_id: Option<String>,
-    /// The JSON request body, when there was one.
+    /// The JSON request body, when there was one (and
+    /// [`SandboxConfig::record_bodies`](super::SandboxConfig::record_bodies) is on).
     pub body: Option<Value>,
 }
 
@@ -180,14 +181,15 @@ impl Contact {
 /// Email (lower-cased) or phone key within a location.
 type MatchKey = (String, String);
 
-/// Contacts in creation order with email/phone indexes for the duplicate rule.
+/// Contacts keyed by their (strictly increasing) `dateAdded` millis, so creation order and
+/// `searchAfter` cursors are range lookups; email/phone indexes serve the duplicate rule.
 #[derive(Debug, Default)]
 pub(crate) struct ContactStore {
-    by_seq: BTreeMap<u64, Contact>,
-    seq_of: HashMap<String, u64>,
-    emails: HashMap<MatchKey, BTreeSet<u64>>,
-    phones: HashMap<MatchKey, BTreeSet<u64>>,
-    next_seq: u64,
+    by_added: BTreeMap<i64, Contact>,
+    key_of: HashMap<String, i64>,
+    emails: HashMap<MatchKey, BTreeSet<i64>>,
+    phones: HashMap<MatchKey, BTreeSet<i64>>,
+    per_location: HashMap<String, usize>,
 }
 
 fn email_key(c: &Contact) -> Option<MatchKey> {
@@ -201,63 +203,70 @@ fn phone_key(c: &Contact) -> Option<MatchKey> {
 }
 
 impl ContactStore {
-    fn index(&mut self, seq: u64, c: &Contact, add: bool) {
-        for (map, key) in [
+    fn index(&mut self, key: i64, c: &Contact, add: bool) {
+        for (map, match_key) in [
             (&mut self.emails, email_key(c)),
             (&mut self.phones, phone_key(c)),
         ] {
-            let Some(key) = key else { continue };
+            let Some(match_key) = match_key else { continue };
             if add {
-                map.entry(key).or_default().insert(seq);
-            } else if let Some(set) = map.get_mut(&key) {
-                set.remove(&seq);
+                map.entry(match_key).or_default().insert(key);
+            } else if let Some(set) = map.get_mut(&match_key) {
+                set.remove(&key);
                 if set.is_empty() {
-                    map.remove(&key);
+                    map.remove(&match_key);
                 }
             }
         }
     }
 
+    /// Stores a new contact; its `added_ms` must be unique (see `State::stamp`).
     pub(crate) fn insert(&mut self, contact: Contact) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.index(seq, &contact, true);
-        self.seq_of.insert(contact.id.clone(), seq);
-        self.by_seq.insert(seq, contact);
+        let key = contact.added_ms;
+        self.index(key, &contact, true);
+        self.key_of.insert(contact.id.clone(), key);
+        *self
+            .per_location
+            .entry(contact.location_id.clone())
+            .or_default() += 1;
+        self.by_added.insert(key, contact);
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<&Contact> {
-        self.seq_of.get(id).and_then(|seq| self.by_seq.get(seq))
+        self.key_of.get(id).and_then(|key| self.by_added.get(key))
     }
 
     /// Replaces a stored contact (same id), keeping its position and re-indexing.
     pub(crate) fn replace(&mut self, contact: Contact) {
-        let Some(&seq) = self.seq_of.get(&contact.id) else {
+        let Some(&key) = self.key_of.get(&contact.id) else {
             return;
         };
-        if let Some(old) = self.by_seq.remove(&seq) {
-            self.index(seq, &old, false);
+        if let Some(old) = self.by_added.remove(&key) {
+            self.index(key, &old, false);
         }
-        self.index(seq, &contact, true);
-        self.by_seq.insert(seq, contact);
+        self.index(key, &contact, true);
+        self.by_added.insert(key, contact);
     }
 
     pub(crate) fn remove(&mut self, id: &str) -> Option<Contact> {
-        let seq = self.seq_of.remove(id)?;
-        let old = self.by_seq.remove(&seq)?;
-        self.index(seq, &old, false);
+        let key = self.key_of.remove(id)?;
+        let old = self.by_added.remove(&key)?;
+        self.index(key, &old, false);
+        if let Some(count) = self.per_location.get_mut(&old.location_id) {
+            *count = count.saturating_sub(1);
+        }
         Some(old)
     }
 
     fn first_match(
         &self,
-        map: &HashMap<MatchKey, BTreeSet<u64>>,
+        map: &HashMap<MatchKey, BTreeSet<i64>>,
         key: MatchKey,
         except: Option<&str>,
     ) -> Option<&Contact> {
         map.get(&key)?
             .iter()
-            .filter_map(|seq| self.by_seq.get(seq))
+            .filter_map(|k| self.by_added.get(k))
             .find(|c| Some(c.id.as_str()) != except)
     }
 
@@ -286,8 +295,33 @@ impl ContactStore {
         )
     }
 
+    /// All contacts, oldest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Contact> {
-        self.by_seq.values()
+        self.by_added.values()
+    }
+
+    /// Contacts strictly after the cursor (`dateAdded` millis) in the given direction.
+    pub(crate) fn ordered(
+        &self,
+        after: Option<i64>,
+        descending: bool,
+    ) -> Box<dyn Iterator<Item = &Contact> + '_> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        match (after, descending) {
+            (None, false) => Box::new(self.by_added.values()),
+            (None, true) => Box::new(self.by_added.values().rev()),
+            (Some(at), false) => Box::new(
+                self.by_added
+                    .range((Excluded(at), Unbounded))
+                    .map(|(_, c)| c),
+            ),
+            (Some(at), true) => Box::new(self.by_added.range(..at).rev().map(|(_, c)| c)),
+        }
+    }
+
+    /// How many contacts a location has.
+    pub(crate) fn count_in(&self, location: &str) -> usize {
+        self.per_location.get(location).copied().unwrap_or_default()
     }
 }
 
