@@ -165,4 +165,30 @@ mod tests {
         assert!(try_content_hash(&bad).is_err());
         assert_ne!(content_hash(&bad), content_hash(&bad));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn key_order_never_matters(
+            entries in proptest::collection::btree_map("[a-z]{1,6}", proptest::prelude::any::<i64>(), 0..20)
+        ) {
+            let forward: serde_json::Map<String, serde_json::Value> =
+                entries.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            let mut reversed = serde_json::Map::new();
+            for (k, v) in entries.iter().rev() {
+                reversed.insert(k.clone(), json!({"nested": v, "k": k}));
+            }
+            let mut forward_nested = serde_json::Map::new();
+            for (k, v) in &entries {
+                forward_nested.insert(k.clone(), json!({"k": k, "nested": v}));
+            }
+            proptest::prop_assert_eq!(
+                content_hash(&serde_json::Value::Object(forward.clone())),
+                try_content_hash(&serde_json::Value::Object(forward)).unwrap()
+            );
+            proptest::prop_assert_eq!(
+                content_hash(&serde_json::Value::Object(reversed)),
+                content_hash(&serde_json::Value::Object(forward_nested))
+            );
+        }
+    }
 }

@@ -323,4 +323,44 @@ mod tests {
         // GHL lowercases; so do we, including the Turkish dotted capital.
         assert_eq!(slug("İstanbul"), "i̇stanbul");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn diff_never_removes_foreign_tags(
+            before in proptest::collection::vec("(phorest:|phorest-|role:|)[a-z:]{0,8}", 0..12),
+            after in proptest::collection::vec("(phorest:|phorest-|)[a-z:]{0,8}", 0..12),
+        ) {
+            let p = TagPolicy::default();
+            let d = p.diff(&before, &after);
+            for t in &d.remove {
+                proptest::prop_assert!(p.owns(t), "removed foreign tag {t}");
+                proptest::prop_assert!(!after.iter().any(|a| norm(a) == *t));
+            }
+            for t in &d.add {
+                proptest::prop_assert!(!before.iter().any(|b| norm(b) == *t));
+                proptest::prop_assert!(!d.remove.contains(t));
+            }
+            let mut sorted = d.add.clone();
+            sorted.sort();
+            sorted.dedup();
+            proptest::prop_assert_eq!(&sorted, &d.add);
+            // Applying the diff gives exactly the desired set (among owned tags).
+            let mut applied: std::collections::BTreeSet<String> =
+                before.iter().map(|t| norm(t)).filter(|t| !t.is_empty()).collect();
+            for t in &d.remove { applied.remove(t); }
+            applied.extend(d.add.iter().cloned());
+            for t in after.iter().map(|t| norm(t)).filter(|t| !t.is_empty()) {
+                proptest::prop_assert!(applied.contains(&t));
+            }
+        }
+
+        #[test]
+        fn slug_is_idempotent_and_bounded(s in proptest::prelude::any::<String>()) {
+            let once = slug(&s);
+            proptest::prop_assert!(once.chars().count() <= MAX_SLUG_CHARS);
+            proptest::prop_assert!(!once.starts_with('-') && !once.ends_with('-'));
+            proptest::prop_assert!(!once.contains("--"));
+            proptest::prop_assert_eq!(slug(&once), once.clone());
+        }
+    }
 }
