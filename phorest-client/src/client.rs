@@ -565,6 +565,33 @@ mod tests {
         );
     }
 
+    /// Paused tokio time and no sockets: the pacer alone.
+    #[tokio::test(start_paused = true)]
+    async fn pacing_spaces_request_starts() {
+        let client = PhorestClient::builder()
+            .region(Region::Custom(Url::parse("http://127.0.0.1:9/").unwrap()))
+            .business_id("b")
+            .credentials("e@x.io", SecretString::from("pw"))
+            .pacing(Pacing::per_second(10))
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        for _ in 0..5 {
+            client.pace().await;
+        }
+        assert_eq!(start.elapsed(), Duration::from_millis(400));
+        // Clones share the pacer.
+        let clone = client.clone();
+        clone.pace().await;
+        assert_eq!(start.elapsed(), Duration::from_millis(500));
+        tokio::time::advance(Duration::from_secs(5)).await;
+        let idle = Instant::now();
+        client.pace().await;
+        assert_eq!(idle.elapsed(), Duration::ZERO, "no debt after idling");
+        assert_eq!(Pacing::default(), Pacing::per_second(10));
+        assert_eq!(Pacing::unlimited().min_interval(), Duration::ZERO);
+    }
+
     #[test]
     fn base_url_rules() {
         let ok = |u: &str| check_base_url(&Url::parse(u).unwrap()).is_ok();
