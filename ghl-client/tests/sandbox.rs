@@ -383,6 +383,21 @@ async fn validation_errors_have_real_shapes() {
     let body: Value = malformed.json().await.unwrap();
     assert_eq!(body["statusCode"], 400);
 
+    let untyped = api
+        .http
+        .post(format!("{}/contacts/", api.base))
+        .bearer_auth(&api.token)
+        .header("Version", V1)
+        .body(json!({"locationId": api.location, "firstName": "A"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        untyped.status().as_u16(),
+        400,
+        "a body without a JSON content type is not read"
+    );
+
     let no_location = api.post("/contacts/", V1, json!({"firstName": "A"})).await;
     assert_eq!(no_location.status, 422);
     assert_eq!(

@@ -257,7 +257,10 @@ impl State {
         let method = request.method.as_str().to_owned();
         let path = request.url.path().to_owned();
         let route = Route::parse(&method, &path);
-        let body = serde_json::from_slice::<Value>(&request.body).ok();
+        // Like NestJS, only a JSON content type gets its body parsed.
+        let body = header(request, "content-type")
+            .filter(|ct| ct.starts_with("application/json"))
+            .and_then(|_| serde_json::from_slice::<Value>(&request.body).ok());
         let (reply, location) = match &route {
             None => (reply::error(404, format!("Cannot {method} {path}")), None),
             Some(Route::OAuthToken) => (oauth::token(self, request), None),
