@@ -728,10 +728,12 @@ async fn hidden_appointments_need_fetch_flags_and_filters_use_snake_case() {
     // updated_from / updated_to; updated_after is ignored.
     let future = instant(Utc::now() + Days::days(1));
     assert!(ids(api.get(&format!("{window}&updated_from={future}")).await).is_empty());
-    assert_eq!(
-        ids(api.get(&format!("{window}&updated_to={future}")).await),
-        default_ids
-    );
+    // (An update window also switches to update order.)
+    let mut until_future = ids(api.get(&format!("{window}&updated_to={future}")).await);
+    let mut sorted_default = default_ids.clone();
+    until_future.sort();
+    sorted_default.sort();
+    assert_eq!(until_future, sorted_default);
     assert_eq!(
         ids(api.get(&format!("{window}&updated_after={future}")).await),
         default_ids
@@ -1229,4 +1231,53 @@ async fn secondary_filters_names_prefixes_types_reviews_vouchers() {
 
 fn urlencode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[tokio::test]
+async fn appointment_sort_and_update_order() {
+    let api = api(18).await;
+    let window = "/branch/{br}/appointment?from_date=2025-10-01&to_date=2025-10-31&size=100";
+    let dates = |r: &Reply| -> Vec<(String, String)> {
+        r.body["_embedded"]["appointments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["appointmentDate"].as_str().unwrap().to_owned(),
+                    a["startTime"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let desc = dates(
+        &api.get(&format!("{window}&sort=appointmentDate,desc"))
+            .await,
+    );
+    assert!(desc.len() > 1);
+    assert!(desc.windows(2).all(|w| w[0] >= w[1]), "{desc:?}");
+    let asc = dates(&api.get(&format!("{window}&sort=appointmentDate")).await);
+    assert!(asc.windows(2).all(|w| w[0] <= w[1]));
+    assert_eq!(
+        api.get(&format!("{window}&sort=colour,desc")).await.status,
+        400
+    );
+    assert_eq!(
+        api.get(&format!("{window}&sort=appointmentDate,sideways"))
+            .await
+            .status,
+        400
+    );
+
+    // With an update window, rows come in update order.
+    let r = api
+        .get(&format!("{window}&updated_from=2000-01-01T00:00:00.000Z"))
+        .await;
+    let stamps: Vec<&str> = r.body["_embedded"]["appointments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["updatedAt"].as_str().unwrap())
+        .collect();
+    assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "{stamps:?}");
 }

@@ -30,7 +30,7 @@
 //! | `GET /{b}/client/{id}`, `GET /{b}/client/walk-in` | |
 //! | `GET /{b}/client-batch` | `client_id` (repeated or comma-joined, 1–100) |
 //! | `GET /{b}/category/client[/{id}]` | `includeArchived` |
-//! | `GET /{b}/branch/{br}/appointment[/{id}]` | `from_date`, `to_date` (required, inclusive), `updated_from`, `updated_to`, `fetch_canceled`, `fetch_deleted`, `fetch_archived`, `staff_id`, `client_id` |
+//! | `GET /{b}/branch/{br}/appointment[/{id}]` | `from_date`, `to_date` (required, inclusive), `updated_from`, `updated_to`, `fetch_canceled`, `fetch_deleted`, `fetch_archived`, `staff_id`, `client_id`, `sort` (`appointmentDate`, `createdAt`, `updatedAt`; `,desc`) |
 //! | `GET /{b}/branch/{br}/service[/{id}]` | `service_type` (`services_only` default, `addons_only`, `services_and_addons`), `category_id` |
 //! | `GET /{b}/branch/{br}/service-category` | |
 //! | `GET /{b}/branch/{br}/product[/{id}]` | `includeArchived`, `updatedAfter` + `updatedBefore` (both or neither, else 400), `productType`, `searchQuery` |
@@ -38,7 +38,8 @@
 //! | `GET /{b}/voucher[/{id}]` | `includeUsed` (used = no remaining balance), `clientId`, `serialNumber` |
 //! | `POST /{b}/branch/{br}/csvexportjob`, `GET …/csvexportjob/{jobId}` | body `jobType` = `TRANSACTIONS_CSV`, `startFilter`, `finishFilter` |
 //!
-//! Update windows are `from <= updatedAt < to`.
+//! Update windows are `from <= updatedAt < to`. Lists are in creation order
+//! (appointments in update order when an update window is given).
 //!
 //! ```no_run
 //! use futures::TryStreamExt as _;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::generate::{Salon, millis};
-use super::model::SaleLine;
+use super::model::{Appointment, SaleLine};
 use super::{Faults, RequestRecord};
 
 /// Path prefix of every API route (the `Region::Custom` base URL ends here).
@@ -671,7 +671,7 @@ fn appointments(state: &State, branch: &str, q: &Query) -> Result<Reply, String>
     let (updated_from, updated_to) = (q.instant("updated_from")?, q.instant("updated_to")?);
     let (staff_id, client_id) = (q.get("staff_id"), q.get("client_id"));
     let (page, size) = q.paging(100)?;
-    let all: Vec<_> = state
+    let mut all: Vec<_> = state
         .salon
         .appointments()
         .iter()
@@ -683,7 +683,46 @@ fn appointments(state: &State, branch: &str, q: &Query) -> Result<Reply, String>
         .filter(|a| staff_id.is_none_or(|s| a.staff_id == s))
         .filter(|a| client_id.is_none_or(|c| a.client_id == c))
         .collect();
+    sort_appointments(
+        &mut all,
+        q.get("sort"),
+        updated_from.or(updated_to).is_some(),
+    )?;
     Ok(paged("appointments", &all, page, size))
+}
+
+/// Spring's `sort=property[,asc|desc]`; without it, creation order, or
+/// update order for updated-range queries (as Phorest documents).
+fn sort_appointments(
+    rows: &mut [&Appointment],
+    sort: Option<&str>,
+    updated_range: bool,
+) -> Result<(), String> {
+    let Some(sort) = sort else {
+        if updated_range {
+            rows.sort_by_key(|a| a.updated_at);
+        }
+        return Ok(());
+    };
+    let (property, direction) = sort.split_once(',').unwrap_or((sort, "asc"));
+    match property.trim() {
+        "appointmentDate" | "startTime" => rows.sort_by_key(|a| (a.appointment_date, a.start_time)),
+        "createdAt" => rows.sort_by_key(|a| a.created_at),
+        "updatedAt" => rows.sort_by_key(|a| a.updated_at),
+        other => {
+            return Err(format!(
+                "No property '{other}' found for type 'Appointment'"
+            ));
+        }
+    }
+    match direction.trim().to_ascii_lowercase().as_str() {
+        "asc" => Ok(()),
+        "desc" => {
+            rows.reverse();
+            Ok(())
+        }
+        other => Err(format!("Invalid sort direction '{other}'")),
+    }
 }
 
 fn services(state: &State, q: &Query) -> Result<Reply, String> {
