@@ -966,7 +966,7 @@ async fn oauth_code_exchange_refresh_rotation_and_expiry() {
 #[tokio::test]
 async fn access_tokens_expire_after_their_lifetime() {
     let sandbox = GhlSandbox::start(
-        SandboxConfig::default().access_token_lifetime(Duration::from_millis(200)),
+        SandboxConfig::default().access_token_lifetime(Duration::from_secs(1)),
     )
     .await;
     let tokens = sandbox.issue_oauth_tokens(["users.readonly"]);
@@ -974,7 +974,7 @@ async fn access_tokens_expire_after_their_lifetime() {
     let api = Api::new(&sandbox, tokens.access_token.clone());
     let path = format!("/users/?locationId={}", api.location);
     assert_eq!(api.get(&path, V1).await.status, 200);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(api.get(&path, V1).await.status, 401);
     // A private token is unaffected by the OAuth lifetime.
     let pit = Api::new(&sandbox, sandbox.issue_private_token(["users.readonly"]));
