@@ -449,6 +449,22 @@ fn shared_identities_first_claimant_keeps_them() {
         "merged into parent"
     );
 
+    // Streaming page by page gives the same index.
+    let mut streamed = SharedIdentityIndex::new();
+    for page in clients.chunks(2) {
+        for c in page {
+            add_client_claims(&mut streamed, c, &f.ctx(None));
+        }
+    }
+    streamed.finish();
+    let ctx_streamed = f.ctx(Some(&streamed));
+    for c in &clients {
+        assert_eq!(
+            map_client(c, &ctx).map(|m| m.request),
+            map_client(c, &ctx_streamed).map(|m| m.request)
+        );
+    }
+
     // The result does not depend on the order clients were read in.
     let mut reversed = clients.clone();
     reversed.reverse();

@@ -137,26 +137,38 @@ fn contact_points(client: &Client, ctx: &ClientContext<'_>) -> ContactPoints {
 /// the same validation and lifecycle rules as [`map_client`] (walk-in,
 /// merged, deleted and skipped-archived clients claim nothing).
 ///
-/// The `identities` field of `ctx` is ignored.
+/// The `identities` field of `ctx` is ignored. To keep memory flat while
+/// streaming pages, call [`add_client_claims`] per client and
+/// [`SharedIdentityIndex::finish`] at the end instead.
 pub fn detect_shared_identities<'c>(
     clients: impl IntoIterator<Item = &'c Client>,
     ctx: &ClientContext<'_>,
 ) -> SharedIdentityIndex {
     let mut index = SharedIdentityIndex::new();
     for client in clients {
-        if lifecycle_skip(client, ctx).is_some() {
-            continue;
-        }
-        let points = contact_points(client, ctx);
-        index.add(
-            client.client_id.as_str(),
-            client.created_at,
-            points.email.as_deref(),
-            points.phone.as_deref(),
-        );
+        add_client_claims(&mut index, client, ctx);
     }
     index.finish();
     index
+}
+
+/// Adds one client's normalised email and phone to `index` (nothing for
+/// clients [`map_client`] would skip for lifecycle reasons).
+pub fn add_client_claims(
+    index: &mut SharedIdentityIndex,
+    client: &Client,
+    ctx: &ClientContext<'_>,
+) {
+    if lifecycle_skip(client, ctx).is_some() {
+        return;
+    }
+    let points = contact_points(client, ctx);
+    index.add(
+        client.client_id.as_str(),
+        client.created_at,
+        points.email.as_deref(),
+        points.phone.as_deref(),
+    );
 }
 
 /// The tag an already-synced contact gets when its client is deleted in Phorest.

@@ -33,7 +33,8 @@ pub use booking::{BookingItem, BookingSummary, booking_marker, group_bookings};
 pub use category::{category_names, category_tag};
 pub use checkin::{checkin_marker, map_checkin};
 pub use client::{
-    ClientContext, MappedContact, detect_shared_identities, map_client, tombstone_tag,
+    ClientContext, MappedContact, add_client_claims, detect_shared_identities, map_client,
+    tombstone_tag,
 };
 pub use identity::{Claim, IdentifierKind, SharedIdentityIndex, SharedIdentityPolicy};
 pub use loyalty::{MappedLoyalty, Tier, TierThresholds, map_loyalty};
