@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{LocalResult, TimeZone};
+use chrono::{LocalResult, TimeZone, Utc};
 use phorest_client::mock::{Salon, SalonSpec};
 
 /// A strict-enough email check for the test: one `@`, a dotted domain, no
@@ -417,4 +417,42 @@ fn degenerate_specs_do_not_panic() {
     let salon = overfull.generate();
     assert_eq!(salon.clients().len(), 3);
     assert_eq!(salon.staff().len(), 2);
+}
+
+#[test]
+fn anchored_salons_move_in_time_and_stay_in_the_past() {
+    let now = Utc.with_ymd_and_hms(2027, 6, 1, 9, 30, 0).unwrap();
+    let spec = SalonSpec::small(9).anchored_at(now);
+    assert_eq!(spec.now, now);
+    let salon = spec.generate();
+    assert_eq!(
+        fingerprint(&salon),
+        fingerprint(&SalonSpec::small(9).anchored_at(now).generate())
+    );
+    let first = salon
+        .appointments()
+        .iter()
+        .map(|a| a.appointment_date)
+        .min()
+        .unwrap();
+    let last = salon
+        .appointments()
+        .iter()
+        .map(|a| a.appointment_date)
+        .max()
+        .unwrap();
+    let today = now.date_naive();
+    assert!(first < today && last > today, "{first}..{last}");
+    assert!(first >= today - chrono::Duration::days(200));
+    assert!(salon.clients().iter().all(|c| c.updated_at <= now));
+    assert!(salon.appointments().iter().all(|a| a.updated_at <= now));
+    assert!(salon.staff().iter().all(|s| s.updated_at <= now));
+    // Past appointments are settled, future ones only booked.
+    assert!(
+        salon
+            .appointments()
+            .iter()
+            .filter(|a| a.appointment_date >= today)
+            .all(|a| a.state == "BOOKED")
+    );
 }

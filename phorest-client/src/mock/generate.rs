@@ -245,6 +245,20 @@ impl SalonSpec {
         }
     }
 
+    /// Moves the salon in time: `now` becomes the generator's "now" and the
+    /// appointments span two thirds before it and one third after it (same
+    /// length). The fixed default keeps tests reproducible; anchor at
+    /// `Utc::now()` for demos whose sync horizon is relative to today.
+    /// Whether DST changes fall inside the span then depends on the dates
+    /// (a span of 211 days or more always holds at least one).
+    pub fn anchored_at(mut self, now: DateTime<Utc>) -> Self {
+        let today = now.with_timezone(&self.time_zone).date_naive();
+        let before = i64::from(self.appointment_days) * 2 / 3;
+        self.now = millis(now);
+        self.appointments_from = today - Duration::days(before);
+        self
+    }
+
     /// Generates the salon. Deterministic for a given spec.
     pub fn generate(&self) -> Salon {
         Generator::new(self).run()
