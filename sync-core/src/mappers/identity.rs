@@ -134,10 +134,13 @@ impl SharedIdentityIndex {
         let Some(list) = self.claims.get(&(kind, value.to_owned())) else {
             return Claim::Sole;
         };
-        let mut list = list.clone();
-        if !self.sorted {
-            list.sort();
-        }
+        let list: std::borrow::Cow<'_, [ClaimKey]> = if self.sorted {
+            std::borrow::Cow::Borrowed(list)
+        } else {
+            let mut owned = list.clone();
+            owned.sort();
+            std::borrow::Cow::Owned(owned)
+        };
         if list.len() < 2 || !list.iter().any(|k| k.client_id == client_id) {
             return Claim::Sole;
         }
