@@ -41,6 +41,16 @@
 //! Update windows are `from <= updatedAt < to`. Lists are in creation order
 //! (appointments in update order when an update window is given).
 //!
+//! Choices where the reference marks Phorest's behaviour UNCONFIRMED:
+//! missing `from_date`/`to_date` is a 400; archived products and client
+//! categories and used vouchers are hidden unless asked for; merged clients
+//! are also `deleted`; voucher `updated_from`/`updated_to` are ignored (no
+//! update time is modelled); error bodies are Spring-style
+//! (`status`, `error`, `errorCode`, `message`, `path`); a 429 carries
+//! `Retry-After` only when [`Faults::retry_after`] is set; only the
+//! `TRANSACTIONS_CSV` job type is served, and an empty export ends `FAILED`
+//! with `failureReason: "No records found"`.
+//!
 //! ```no_run
 //! use futures::TryStreamExt as _;
 //! use phorest_client::ClientQuery;
