@@ -1,0 +1,513 @@
+//! Contract tests for the contacts endpoints.
+
+mod common;
+
+use common::*;
+use futures::TryStreamExt;
+use ghl_client::contacts::{
+    CreateNote, CustomFieldInput, SearchContacts, SearchCursor, UpdateContact, UpsertContact,
+};
+use ghl_client::{ContactId, UserId};
+use serde_json::json;
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn contact_json(id: &str) -> serde_json::Value {
+    json!({
+        "id": id,
+        "locationId": LOCATION,
+        "firstName": "Aoife",
+        "lastName": "Byrne",
+        "contactName": "aoife byrne",
+        "email": "aoife@example.com",
+        "phone": "+353871234567",
+        "tags": ["phorest:client", "vip"],
+        "customFields": [{"id": "cf-loyalty", "value": 120}],
+        "dateAdded": "2025-03-01T10:00:00.000Z",
+        "someFieldAddedLater": {"nested": true}
+    })
+}
+
+fn upsert_request() -> UpsertContact {
+    UpsertContact {
+        first_name: Some("Aoife".into()),
+        last_name: Some("Byrne".into()),
+        email: Some("aoife@example.com".into()),
+        phone: Some("+353871234567".into()),
+        date_of_birth: chrono::NaiveDate::from_ymd_opt(1990, 5, 17),
+        custom_fields: vec![CustomFieldInput::by_id("cf-loyalty", 120)],
+        ..Default::default()
+    }
+}
+
+fn upsert_body() -> serde_json::Value {
+    json!({
+        "locationId": LOCATION,
+        "firstName": "Aoife",
+        "lastName": "Byrne",
+        "email": "aoife@example.com",
+        "phone": "+353871234567",
+        "dateOfBirth": "1990-05-17",
+        "customFields": [{"id": "cf-loyalty", "field_value": 120}]
+    })
+}
+
+#[tokio::test]
+async fn upsert_sends_exact_request_and_reports_created() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/upsert"))
+        .and(no_query())
+        .and(header("Version", "2021-07-28"))
+        .and(header("Authorization", BEARER))
+        .and(header("Accept", "application/json"))
+        .and(body_json(upsert_body()))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(
+                json!({"new": true, "contact": contact_json("c-1"), "traceId": "t"}),
+            ),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let outcome = client.contacts().upsert(&upsert_request()).await.unwrap();
+    assert!(outcome.created);
+    assert_eq!(outcome.contact.id, ContactId::from("c-1"));
+    assert_eq!(outcome.contact.name.as_deref(), Some("aoife byrne"));
+    assert_eq!(outcome.contact.tags, vec!["phorest:client", "vip"]);
+    assert_eq!(outcome.contact.custom_fields[0].value, Some(json!(120)));
+}
+
+#[tokio::test]
+async fn upsert_reports_update_when_new_is_false() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/upsert"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"new": false, "contact": contact_json("c-9")})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let outcome = pit_client(&server)
+        .contacts()
+        .upsert(&upsert_request())
+        .await
+        .unwrap();
+    assert!(!outcome.created);
+    assert_eq!(outcome.contact.id.as_str(), "c-9");
+}
+
+#[tokio::test]
+async fn create_posts_to_trailing_slash_path() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/"))
+        .and(no_query())
+        .and(header("Version", "2021-07-28"))
+        .and(header("Authorization", BEARER))
+        .and(body_json(upsert_body()))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"contact": contact_json("c-2")})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let contact = pit_client(&server)
+        .contacts()
+        .create(&upsert_request())
+        .await
+        .unwrap();
+    assert_eq!(contact.id.as_str(), "c-2");
+    assert_eq!(contact.email.as_deref(), Some("aoife@example.com"));
+}
+
+#[tokio::test]
+async fn get_update_delete() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/c-1"))
+        .and(no_query())
+        .and(header("Version", "2021-07-28"))
+        .and(header("Authorization", BEARER))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"contact": contact_json("c-1")})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The update body has no `tags` key: sending it would replace the whole tag set.
+    Mock::given(method("PUT"))
+        .and(path("/contacts/c-1"))
+        .and(header("Version", "2021-07-28"))
+        .and(header("Authorization", BEARER))
+        .and(body_json(json!({"firstName": "Eva", "city": "Dublin"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"succeded": true, "contact": contact_json("c-1")})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/contacts/c-1"))
+        .and(header("Version", "2021-07-28"))
+        .and(header("Authorization", BEARER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"succeded": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let id = ContactId::from("c-1");
+    let contact = client.contacts().get(&id).await.unwrap();
+    assert_eq!(contact.phone.as_deref(), Some("+353871234567"));
+    let update = UpdateContact {
+        first_name: Some("Eva".into()),
+        city: Some("Dublin".into()),
+        ..Default::default()
+    };
+    client.contacts().update(&id, &update).await.unwrap();
+    client.contacts().delete(&id).await.unwrap();
+}
+
+#[tokio::test]
+async fn set_custom_fields_sends_only_custom_fields() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/contacts/c-1"))
+        .and(header("Version", "2021-07-28"))
+        .and(body_json(json!({"customFields": [
+            {"key": "contact.loyalty_points", "field_value": "250"}
+        ]})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"contact": contact_json("c-1")})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    pit_client(&server)
+        .contacts()
+        .set_custom_fields(
+            &ContactId::from("c-1"),
+            &[CustomFieldInput::by_key("contact.loyalty_points", "250")],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn path_ids_are_percent_encoded() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/a%2F..%2Fb"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"contact": contact_json("x")})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    pit_client(&server)
+        .contacts()
+        .get(&ContactId::from("a/../b"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn find_duplicate_encodes_phone_and_handles_null() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/search/duplicate"))
+        .and(ExactQuery(vec![
+            ("locationId", LOCATION.into()),
+            ("email", "aoife@example.com".into()),
+            ("number", "+353871234567".into()),
+        ]))
+        .and(header("Version", "2021-07-28"))
+        .and(header("Authorization", BEARER))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"contact": contact_json("c-1")})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/search/duplicate"))
+        .and(ExactQuery(vec![
+            ("locationId", LOCATION.into()),
+            ("email", "nobody@example.com".into()),
+        ]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"contact": null})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let found = client
+        .contacts()
+        .find_duplicate(Some("aoife@example.com"), Some("+353871234567"))
+        .await
+        .unwrap();
+    assert_eq!(found.map(|c| c.id), Some(ContactId::from("c-1")));
+    // `+` must travel encoded (%2B), or the server reads a space.
+    let raw = requests_to(&server, "/contacts/search/duplicate").await;
+    assert!(
+        raw[0]
+            .url
+            .query()
+            .unwrap_or("")
+            .contains("number=%2B353871234567")
+    );
+    let none = client
+        .contacts()
+        .find_duplicate(Some("nobody@example.com"), None)
+        .await
+        .unwrap();
+    assert!(none.is_none());
+    assert!(client.contacts().find_duplicate(None, None).await.is_err());
+}
+
+#[tokio::test]
+async fn tags_add_and_remove() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/c-1/tags"))
+        .and(header("Version", "2021-07-28"))
+        .and(header("Authorization", BEARER))
+        .and(body_json(
+            json!({"tags": ["phorest:vip", "phorest:client"]}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"tags": ["salon-own", "phorest:vip", "phorest:client"]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/contacts/c-1/tags"))
+        .and(header("Version", "2021-07-28"))
+        .and(body_json(json!({"tags": ["phorest:vip"]})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"tags": ["salon-own", "phorest:client"]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let id = ContactId::from("c-1");
+    let tags = client
+        .contacts()
+        .add_tags(&id, &["phorest:vip".into(), "phorest:client".into()])
+        .await
+        .unwrap();
+    assert_eq!(tags, vec!["salon-own", "phorest:vip", "phorest:client"]);
+    let tags = client
+        .contacts()
+        .remove_tags(&id, &["phorest:vip".into()])
+        .await
+        .unwrap();
+    assert_eq!(tags, vec!["salon-own", "phorest:client"]);
+}
+
+#[tokio::test]
+async fn notes_create_and_list() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/c-1/notes"))
+        .and(header("Version", "2021-07-28"))
+        .and(header("Authorization", BEARER))
+        .and(body_json(
+            json!({"body": "Checked in for cut & colour", "userId": "u-7"}),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"note": {
+            "id": "n-1", "body": "Checked in for cut & colour", "userId": "u-7",
+            "contactId": "c-1", "dateAdded": "2025-03-01T10:00:00.000Z"
+        }})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/c-1/notes"))
+        .and(no_query())
+        .and(header("Version", "2021-07-28"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"notes": [
+            {"id": "n-1", "body": "a", "contactId": "c-1"},
+            {"id": "n-2", "body": "b", "contactId": "c-1", "relations": []}
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let id = ContactId::from("c-1");
+    let note = client
+        .contacts()
+        .create_note(
+            &id,
+            &CreateNote {
+                body: "Checked in for cut & colour".into(),
+                user_id: Some(UserId::from("u-7")),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(note.id.as_str(), "n-1");
+    assert_eq!(note.user_id, Some(UserId::from("u-7")));
+    let notes = client.contacts().list_notes(&id).await.unwrap();
+    assert_eq!(
+        notes.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
+        ["n-1", "n-2"]
+    );
+}
+
+fn search_contact(id: &str, cursor: serde_json::Value) -> serde_json::Value {
+    let mut contact = contact_json(id);
+    contact["searchAfter"] = cursor;
+    contact
+}
+
+#[tokio::test]
+async fn search_streams_every_page_with_search_after() {
+    let server = MockServer::start().await;
+    let base = json!({"locationId": LOCATION, "pageLimit": 2});
+    Mock::given(method("POST"))
+        .and(path("/contacts/search"))
+        .and(header("Version", "2021-07-28"))
+        .and(header("Authorization", BEARER))
+        .and(body_json(base.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "contacts": [search_contact("c-1", json!([1, "c-1"])), search_contact("c-2", json!([2, "c-2"]))],
+            "total": 3
+        })))
+        .expect(2) // once by the stream, once by `search_page` below
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/search"))
+        .and(body_json(
+            json!({"locationId": LOCATION, "pageLimit": 2, "searchAfter": [2, "c-2"]}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "contacts": [search_contact("c-3", json!([3, "c-3"]))],
+            "total": 3
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/search"))
+        .and(body_json(
+            json!({"locationId": LOCATION, "pageLimit": 2, "searchAfter": [3, "c-3"]}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"contacts": [], "total": 3})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let query = SearchContacts {
+        page_limit: 2,
+        ..Default::default()
+    };
+    let ids: Vec<String> = client
+        .contacts()
+        .search(query.clone())
+        .map_ok(|c| c.id.into_inner())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids, ["c-1", "c-2", "c-3"]);
+    let first = client.contacts().search_page(&query).await.unwrap();
+    assert_eq!(first.total, Some(3));
+    assert_eq!(first.next, Some(SearchCursor(vec![json!(2), json!("c-2")])));
+}
+
+#[tokio::test]
+async fn search_stops_on_repeated_cursor_and_on_missing_cursor() {
+    let server = MockServer::start().await;
+    // A buggy server that always answers the same page with the same cursor.
+    Mock::given(method("POST"))
+        .and(path("/contacts/search"))
+        .and(body_json(
+            json!({"locationId": LOCATION, "pageLimit": 1, "query": "loop"}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "contacts": [search_contact("c-1", json!([1]))]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/search"))
+        .and(body_json(
+            json!({"locationId": LOCATION, "pageLimit": 1, "query": "loop", "searchAfter": [1]}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "contacts": [search_contact("c-1", json!([1]))]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // A page without any cursor ends the stream.
+    Mock::given(method("POST"))
+        .and(path("/contacts/search"))
+        .and(body_json(
+            json!({"locationId": LOCATION, "pageLimit": 1, "query": "nocursor"}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "contacts": [contact_json("c-5")]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let looped: Vec<_> = client
+        .contacts()
+        .search_pages(SearchContacts {
+            page_limit: 1,
+            query: Some("loop".into()),
+            ..Default::default()
+        })
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        looped.len(),
+        2,
+        "second page repeats the cursor and is the last"
+    );
+    let single: Vec<_> = client
+        .contacts()
+        .search(SearchContacts {
+            page_limit: 1,
+            query: Some("nocursor".into()),
+            ..Default::default()
+        })
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(single.len(), 1);
+}
+
+#[test]
+fn request_values_serialise_without_a_client() {
+    // A dry run can build and count requests without sending them.
+    let value = serde_json::to_value(upsert_request()).unwrap();
+    assert_eq!(value["email"], "aoife@example.com");
+    assert!(value.get("tags").is_none());
+    assert!(value.get("locationId").is_none());
+    let update = serde_json::to_value(UpdateContact::default()).unwrap();
+    assert_eq!(update, json!({}));
+}

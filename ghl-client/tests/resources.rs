@@ -1,0 +1,528 @@
+//! Contract tests for calendars, users, products, prices, custom fields, locations and OAuth.
+
+mod common;
+
+use chrono::{DateTime, TimeZone, Utc};
+use common::*;
+use ghl_client::calendars::{
+    AppointmentStatus, CreateAppointment, EventOwner, ListEvents, UpdateAppointment,
+};
+use ghl_client::custom_fields::{CreateCustomField, CustomFieldDataType};
+use ghl_client::products::{CreatePrice, CreateProduct, ListProducts, PriceType, ProductType};
+use ghl_client::{AppointmentId, CalendarId, ProductId, Scope, SecretString, UserId, UserType};
+use serde_json::json;
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const CAL: &str = "2021-04-15";
+const V2: &str = "2021-07-28";
+
+fn appointment_json(id: &str, status: &str) -> serde_json::Value {
+    json!({
+        "id": id,
+        "calendarId": "cal-1",
+        "locationId": LOCATION,
+        "contactId": "c-1",
+        "title": "Cut & blow-dry",
+        "startTime": "2025-03-30T10:00:00+01:00",
+        "endTime": "2025-03-30T11:00:00+01:00",
+        "appointmentStatus": status,
+        "assignedUserId": "u-1",
+        "isRecurring": false
+    })
+}
+
+#[tokio::test]
+async fn calendars_list() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/calendars/"))
+        .and(ExactQuery(vec![("locationId", LOCATION.into())]))
+        .and(header("Version", CAL))
+        .and(header("Authorization", BEARER))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"calendars": [{
+                "id": "cal-1", "name": "Salon", "locationId": LOCATION,
+                "teamMembers": [{"userId": "u-1", "priority": 0.5}, {"userId": "u-2"}],
+                "isActive": true, "slotDuration": 30
+            }]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let calendars = pit_client(&server).calendars().list().await.unwrap();
+    assert_eq!(calendars.len(), 1);
+    assert_eq!(calendars[0].id, CalendarId::from("cal-1"));
+    assert_eq!(calendars[0].team_members[1].user_id, UserId::from("u-2"));
+}
+
+#[tokio::test]
+async fn appointment_create_update_get_delete() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/calendars/events/appointments"))
+        .and(no_query())
+        .and(header("Version", CAL))
+        .and(header("Authorization", BEARER))
+        .and(body_json(json!({
+            "calendarId": "cal-1",
+            "locationId": LOCATION,
+            "contactId": "c-1",
+            "startTime": "2025-03-30T10:00:00+01:00",
+            "endTime": "2025-03-30T11:00:00+01:00",
+            "title": "Cut & blow-dry",
+            "appointmentStatus": "confirmed",
+            "assignedUserId": "u-1",
+            "ignoreFreeSlotValidation": true,
+            "toNotify": false
+        })))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(appointment_json("apt-1", "confirmed")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/calendars/events/appointments/apt-1"))
+        .and(header("Version", CAL))
+        .and(header("Authorization", BEARER))
+        .and(body_json(json!({"appointmentStatus": "cancelled"})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(appointment_json("apt-1", "cancelled")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/calendars/events/appointments/apt-1"))
+        .and(header("Version", CAL))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "appointment": appointment_json("apt-1", "rescheduled-by-ai")
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/calendars/events/apt-1"))
+        .and(header("Version", CAL))
+        .and(header("Authorization", BEARER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"succeeded": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let start = DateTime::parse_from_rfc3339("2025-03-30T10:00:00+01:00").unwrap();
+    let end = DateTime::parse_from_rfc3339("2025-03-30T11:00:00+01:00").unwrap();
+    let mut request = CreateAppointment::new("cal-1", "c-1", start, end);
+    request.title = Some("Cut & blow-dry".into());
+    request.appointment_status = Some(AppointmentStatus::Confirmed);
+    request.assigned_user_id = Some(UserId::from("u-1"));
+    request.ignore_free_slot_validation = Some(true);
+    request.to_notify = Some(false);
+    let created = client
+        .calendars()
+        .create_appointment(&request)
+        .await
+        .unwrap();
+    assert_eq!(created.id, AppointmentId::from("apt-1"));
+    assert_eq!(
+        created.appointment_status,
+        Some(AppointmentStatus::Confirmed)
+    );
+
+    let id = AppointmentId::from("apt-1");
+    let updated = client
+        .calendars()
+        .update_appointment(
+            &id,
+            &UpdateAppointment {
+                appointment_status: Some(AppointmentStatus::Cancelled),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        updated.appointment_status,
+        Some(AppointmentStatus::Cancelled)
+    );
+    let fetched = client.calendars().get_appointment(&id).await.unwrap();
+    // A status this crate does not know decodes to `Other`.
+    assert_eq!(
+        fetched.appointment_status,
+        Some(AppointmentStatus::Other("rescheduled-by-ai".into()))
+    );
+    client.calendars().delete_appointment(&id).await.unwrap();
+}
+
+#[tokio::test]
+async fn events_in_a_range_use_epoch_millis() {
+    let server = MockServer::start().await;
+    let start = Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap();
+    let end = Utc.with_ymd_and_hms(2025, 4, 1, 0, 0, 0).unwrap();
+    Mock::given(method("GET"))
+        .and(path("/calendars/events"))
+        .and(ExactQuery(vec![
+            ("locationId", LOCATION.into()),
+            ("calendarId", "cal-1".into()),
+            ("startTime", "1740787200000".into()),
+            ("endTime", "1743465600000".into()),
+        ]))
+        .and(header("Version", CAL))
+        .and(header("Authorization", BEARER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"events": [
+            appointment_json("apt-1", "showed"), appointment_json("apt-2", "noshow")
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/calendars/events"))
+        .and(ExactQuery(vec![
+            ("locationId", LOCATION.into()),
+            ("userId", "u-1".into()),
+            ("startTime", "1740787200000".into()),
+            ("endTime", "1743465600000".into()),
+        ]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"events": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let events = client
+        .calendars()
+        .list_events(&ListEvents {
+            owner: EventOwner::Calendar(CalendarId::from("cal-1")),
+            start,
+            end,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        events[1].appointment_status,
+        Some(AppointmentStatus::NoShow)
+    );
+    let none = client
+        .calendars()
+        .list_events(&ListEvents {
+            owner: EventOwner::User(UserId::from("u-1")),
+            start,
+            end,
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+#[tokio::test]
+async fn users_list() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/users/"))
+        .and(ExactQuery(vec![("locationId", LOCATION.into())]))
+        .and(header("Version", V2))
+        .and(header("Authorization", BEARER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": [{
+            "id": "u-1", "name": "Niamh Kelly", "firstName": "Niamh", "lastName": "Kelly",
+            "email": "niamh@salon.ie", "phone": "+353861111111",
+            "roles": {"type": "account", "role": "user", "locationIds": [LOCATION]},
+            "permissions": {}
+        }]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let users = pit_client(&server).users().list().await.unwrap();
+    assert_eq!(users[0].id, UserId::from("u-1"));
+    assert_eq!(users[0].email.as_deref(), Some("niamh@salon.ie"));
+}
+
+#[tokio::test]
+async fn location_get() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/locations/{LOCATION}")))
+        .and(no_query())
+        .and(header("Version", V2))
+        .and(header("Authorization", BEARER))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"location": {
+                "id": LOCATION, "name": "Salon Dublin", "timezone": "Europe/Dublin",
+                "country": "IE", "settings": {}
+            }})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let location = pit_client(&server).locations().get_current().await.unwrap();
+    assert_eq!(location.timezone.as_deref(), Some("Europe/Dublin"));
+    assert_eq!(location.country.as_deref(), Some("IE"));
+}
+
+#[tokio::test]
+async fn custom_fields_list_and_create() {
+    let server = MockServer::start().await;
+    let fields_path = format!("/locations/{LOCATION}/customFields");
+    Mock::given(method("GET"))
+        .and(path(fields_path.clone()))
+        .and(ExactQuery(vec![("model", "contact".into())]))
+        .and(header("Version", V2))
+        .and(header("Authorization", BEARER))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"customFields": [
+                {"id": "cf-1", "name": "Loyalty points", "fieldKey": "contact.loyalty_points",
+                 "dataType": "NUMERICAL", "model": "contact", "position": 0},
+                {"id": "cf-2", "name": "Mood", "fieldKey": "contact.mood",
+                 "dataType": "EMOJI_PICKER", "model": "contact"}
+            ]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(fields_path))
+        .and(header("Version", V2))
+        .and(header("Authorization", BEARER))
+        .and(body_json(
+            json!({"name": "Phorest id", "dataType": "TEXT", "model": "contact"}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"customField": {
+                "id": "cf-3", "name": "Phorest id", "fieldKey": "contact.phorest_id",
+                "dataType": "TEXT", "model": "contact"
+            }})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let fields = client.custom_fields().list(Some("contact")).await.unwrap();
+    assert_eq!(fields[0].data_type, Some(CustomFieldDataType::Numerical));
+    assert_eq!(
+        fields[1].data_type,
+        Some(CustomFieldDataType::Other("EMOJI_PICKER".into()))
+    );
+    let created = client
+        .custom_fields()
+        .create(&CreateCustomField::contact(
+            "Phorest id",
+            CustomFieldDataType::Text,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(created.field_key.as_deref(), Some("contact.phorest_id"));
+}
+
+fn product_json(id: &str) -> serde_json::Value {
+    json!({"_id": id, "locationId": LOCATION, "name": "Argan oil", "productType": "PHYSICAL",
+           "availableInStore": true, "createdAt": "2025-01-01T00:00:00Z"})
+}
+
+#[tokio::test]
+async fn products_crud_and_list() {
+    let server = MockServer::start().await;
+    let create_body = json!({"locationId": LOCATION, "name": "Argan oil", "productType": "PHYSICAL",
+                             "availableInStore": true});
+    Mock::given(method("POST"))
+        .and(path("/products/"))
+        .and(no_query())
+        .and(header("Version", V2))
+        .and(header("Authorization", BEARER))
+        .and(body_json(create_body.clone()))
+        .respond_with(ResponseTemplate::new(201).set_body_json(product_json("p-1")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/products/p-1"))
+        .and(ExactQuery(vec![("locationId", LOCATION.into())]))
+        .and(header("Version", V2))
+        .and(body_json(create_body))
+        .respond_with(ResponseTemplate::new(200).set_body_json(product_json("p-1")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/products/p-1"))
+        .and(ExactQuery(vec![("locationId", LOCATION.into())]))
+        .and(header("Version", V2))
+        .respond_with(ResponseTemplate::new(200).set_body_json(product_json("p-1")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/products/"))
+        .and(ExactQuery(vec![
+            ("locationId", LOCATION.into()),
+            ("limit", "50".into()),
+            ("offset", "100".into()),
+            ("search", "oil".into()),
+        ]))
+        .and(header("Version", V2))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "products": [product_json("p-1"), product_json("p-2")],
+            "total": [{"total": 152}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/products/p-1"))
+        .and(ExactQuery(vec![("locationId", LOCATION.into())]))
+        .and(header("Version", V2))
+        .and(header("Authorization", BEARER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let mut request = CreateProduct::new("Argan oil", ProductType::Physical);
+    request.available_in_store = Some(true);
+    let product = client.products().create(&request).await.unwrap();
+    assert_eq!(product.id, ProductId::from("p-1"));
+    assert_eq!(product.product_type, Some(ProductType::Physical));
+    let id = ProductId::from("p-1");
+    client.products().update(&id, &request).await.unwrap();
+    client.products().get(&id).await.unwrap();
+    let list = client
+        .products()
+        .list(&ListProducts {
+            limit: Some(50),
+            offset: Some(100),
+            search: Some("oil".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(list.products.len(), 2);
+    assert_eq!(list.total, Some(152));
+    client.products().delete(&id).await.unwrap();
+}
+
+#[tokio::test]
+async fn prices_create_and_list() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/products/p-1/price"))
+        .and(no_query())
+        .and(header("Version", V2))
+        .and(header("Authorization", BEARER))
+        .and(body_json(
+            json!({"locationId": LOCATION, "name": "Retail", "type": "one_time",
+                              "currency": "EUR", "amount": 24.5, "sku": "ARG-50"}),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "_id": "pr-1", "product": "p-1", "name": "Retail", "type": "one_time",
+            "currency": "EUR", "amount": 24.5, "sku": "ARG-50"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/products/p-1/price"))
+        .and(ExactQuery(vec![("locationId", LOCATION.into())]))
+        .and(header("Version", V2))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"prices": [
+            {"_id": "pr-1", "type": "one_time", "amount": 24.5, "currency": "EUR"},
+            {"_id": "pr-2", "type": "subscription_v2", "amount": 10, "currency": "EUR"}
+        ], "total": 2})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let mut request = CreatePrice::one_time("Retail", "EUR", 24.5);
+    request.sku = Some("ARG-50".into());
+    let product = ProductId::from("p-1");
+    let price = client
+        .products()
+        .create_price(&product, &request)
+        .await
+        .unwrap();
+    assert_eq!(price.id.as_str(), "pr-1");
+    assert_eq!(price.amount, Some(24.5));
+    let prices = client.products().list_prices(&product).await.unwrap();
+    assert_eq!(prices[0].price_type, Some(PriceType::OneTime));
+    assert_eq!(
+        prices[1].price_type,
+        Some(PriceType::Other("subscription_v2".into()))
+    );
+}
+
+#[tokio::test]
+async fn oauth_exchange_code_and_refresh_are_form_encoded_without_bearer() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(FormBody(vec![
+            ("client_id", "app-client-id"),
+            ("client_secret", CLIENT_SECRET),
+            ("grant_type", "authorization_code"),
+            ("code", "code-123"),
+            ("user_type", "Location"),
+            ("redirect_uri", "https://app.example.com/cb"),
+        ]))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(token_response(NEW_ACCESS, NEW_REFRESH)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(FormBody(vec![
+            ("client_id", "app-client-id"),
+            ("client_secret", CLIENT_SECRET),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", OLD_REFRESH),
+            ("user_type", "Location"),
+        ]))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(token_response(NEW_ACCESS, NEW_REFRESH)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let tokens = client
+        .oauth()
+        .exchange_code(&app(), "code-123", Some("https://app.example.com/cb"))
+        .await
+        .unwrap();
+    use ghl_client::ExposeSecret;
+    assert_eq!(tokens.access_token.expose_secret(), NEW_ACCESS);
+    assert_eq!(
+        tokens.refresh_token.as_ref().unwrap().expose_secret(),
+        NEW_REFRESH
+    );
+    assert_eq!(
+        tokens.scopes,
+        vec![
+            Scope::ContactsReadonly,
+            Scope::ContactsWrite,
+            Scope::ProductsWrite
+        ]
+    );
+    assert_eq!(tokens.user_type, Some(UserType::Location));
+    assert_eq!(
+        tokens.location_id.as_ref().map(|l| l.as_str()),
+        Some(LOCATION)
+    );
+    assert!(tokens.expires_at.is_some_and(|at| at > Utc::now()));
+    let refreshed = client
+        .oauth()
+        .refresh(&app(), &SecretString::from(OLD_REFRESH))
+        .await
+        .unwrap();
+    assert_eq!(refreshed.access_token.expose_secret(), NEW_ACCESS);
+    for request in requests_to(&server, "/oauth/token").await {
+        assert!(request.headers.get("authorization").is_none());
+        assert!(request.headers.get("version").is_none());
+    }
+}
