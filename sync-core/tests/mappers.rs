@@ -1044,3 +1044,71 @@ fn group_bookings_summarise_services_and_feed_notes_and_descriptions() {
             .replace("apt1", "a1")
     );
 }
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn opt_text() -> impl Strategy<Value = Option<String>> {
+        prop::option::of(prop_oneof![
+            any::<String>(),
+            "[0-9 +()-]{0,18}",
+            "[A-Za-z0-9._%+-]{0,10}@[A-Za-z0-9.-]{0,10}",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn client_mapping_never_panics_and_never_sends_unvalidated_identifiers(
+            first in opt_text(), last in opt_text(), email in opt_text(), mobile in opt_text(),
+            land in opt_text(), archived in any::<bool>(), banned in any::<bool>(), name_only in any::<bool>(),
+        ) {
+            let mut f = Fixture::new();
+            f.options.allow_name_only = name_only;
+            let c = client(json!({
+                "clientId": "c1", "firstName": first, "lastName": last, "email": email,
+                "mobile": mobile, "landLine": land, "archived": archived, "banned": banned,
+            }));
+            match map_client(&c, &f.ctx(None)) {
+                Ok(m) => {
+                    if let Some(e) = &m.request.email {
+                        prop_assert_eq!(sync_core::normalize::normalize_email(e), Ok(e.clone()));
+                    }
+                    if let Some(p) = &m.request.phone {
+                        prop_assert!(p.starts_with('+'));
+                    }
+                    prop_assert!(m.has_identifier() || name_only);
+                    prop_assert!(m.tags.iter().all(|t| f.options.tags.owns(t)));
+                }
+                Err(reason) => prop_assert!(!reason.to_string().is_empty()),
+            }
+        }
+
+        #[test]
+        fn appointment_mapping_never_panics(
+            h in 0u32..24, m in 0u32..60, dur in 0i64..600, day in 1u32..29, month in 1u32..13,
+            state in prop::sample::select(vec!["BOOKED", "CHECKED_IN", "PAID", "NO_SHOW", "WHATEVER"]),
+        ) {
+            let f = AptFixture::new();
+            let start = chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap();
+            let end = start + chrono::Duration::minutes(dur);
+            let a = appointment(with(
+                base_appointment(&format!("2026-{month:02}-{day:02}"), &start.format("%H:%M:%S").to_string(), &end.format("%H:%M:%S").to_string()),
+                json!({"state": state}),
+            ));
+            for tz in [chrono_tz::Europe::Dublin, chrono_tz::America::Toronto, chrono_tz::Australia::Lord_Howe] {
+                match map_appointment(&a, &ContactId::new("c"), None, &f.ctx(tz, true)) {
+                    Ok(mapped) => {
+                        let end_time = mapped.request.end_time.unwrap();
+                        prop_assert!(end_time >= mapped.request.start_time);
+                        prop_assert!(mapped.description.ends_with("phorest-appointment:apt1"));
+                    }
+                    Err(SkipReason::InvalidData { detail }) => prop_assert!(detail.contains("DST") || detail.contains("ambiguous")),
+                    Err(other) => prop_assert!(false, "unexpected skip {other:?}"),
+                }
+            }
+        }
+    }
+}
