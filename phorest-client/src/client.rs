@@ -323,7 +323,7 @@ pub(crate) struct Call<'a> {
     pub(crate) query: &'a Query,
     pub(crate) body: Option<&'a serde_json::Value>,
     /// Whether the request may be replayed after an ambiguous failure (all reads are). A
-    /// non-idempotent call is only retried on 429, which means it was not applied.
+    /// non-idempotent call is only retried when it was not applied (429, connection failure).
     pub(crate) idempotent: bool,
 }
 
@@ -442,7 +442,7 @@ impl PhorestClient {
                 Ok(body) => return Ok(body),
                 Err(err)
                     if err.is_retryable()
-                        && (call.idempotent || matches!(err, Error::RateLimited { .. }))
+                        && (call.idempotent || err.was_not_sent())
                         && attempt <= policy.max_retries =>
                 {
                     let wait = policy.delay(attempt - 1, err.retry_after());

@@ -180,6 +180,16 @@ impl Error {
         }
     }
 
+    /// Whether the request certainly did not reach the server's handler (429, or a failed
+    /// connection), so even a non-idempotent request may be replayed.
+    pub(crate) fn was_not_sent(&self) -> bool {
+        match self {
+            Self::RateLimited { .. } => true,
+            Self::Transport(e) => e.is_connect(),
+            _ => false,
+        }
+    }
+
     /// The server's requested wait, for [`Error::RateLimited`].
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

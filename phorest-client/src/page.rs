@@ -52,7 +52,32 @@ pub(crate) fn decode_page<T: DeserializeOwned>(
 ) -> Result<Page<T>> {
     let mut value: serde_json::Value = decode_json(body)?;
     let embedded = match value.get_mut("_embedded") {
-        Some(serde_json::Value::Object(map)) => map.remove(key),
+        Some(serde_json::Value::Object(map)) => match map.remove(key) {
+            Some(list) => Some(list),
+            None if map.is_empty() => None,
+            // Several keys are UNCONFIRMED (vouchers, client batch): a single list under
+            // another name is taken rather than silently dropped.
+            None if map.len() == 1 => {
+                let (other, list) = map
+                    .iter_mut()
+                    .next()
+                    .map(|(k, v)| (k.clone(), v.take()))
+                    .unzip();
+                tracing::debug!(
+                    expected = key,
+                    found = other.as_deref(),
+                    "unexpected _embedded key"
+                );
+                list
+            }
+            None => {
+                return Err(Error::decode(
+                    format!("_embedded.{key}"),
+                    "missing list (other keys present)",
+                    body,
+                ));
+            }
+        },
         Some(v @ serde_json::Value::Array(_)) => Some(v.take()),
         _ => None,
     };
@@ -195,6 +220,13 @@ mod tests {
         assert!(p.items.is_empty() && p.is_last());
         let p: Page<u32> = decode_page(br#"{"_embedded":[7]}"#, "xs", 4).unwrap();
         assert_eq!((p.items, p.number, p.total_pages), (vec![7], 4, 5));
+        let p: Page<u32> = decode_page(br#"{"_embedded":{"other":[3]}}"#, "xs", 0).unwrap();
+        assert_eq!(p.items, vec![3], "a single list under another key is kept");
+        let two = decode_page::<u32>(br#"{"_embedded":{"a":[1],"b":[2]}}"#, "xs", 0);
+        assert!(
+            matches!(two, Err(Error::Decode { .. })),
+            "never silently empty"
+        );
         let err = decode_page::<u32>(br#"{"_embedded":{"xs":[1,"x"]}}"#, "xs", 0).unwrap_err();
         match err {
             Error::Decode { path, .. } => assert_eq!(path, "_embedded.xs[1]"),

@@ -264,3 +264,44 @@ fn parsing_tolerates_empty_files_and_ragged_rows() {
     assert!(rows[0].is_err());
     assert_eq!(rows[1].as_ref().unwrap().transaction_id, Some("tx2".into()));
 }
+
+#[tokio::test]
+async fn starting_a_job_is_not_replayed_after_an_ambiguous_failure() {
+    let d = |day| NaiveDate::from_ymd_opt(2025, 1, day).unwrap();
+    let api = MockServer::start().await;
+    Mock::given(matchers::method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&api)
+        .await;
+    let err = client(&api)
+        .csv_exports(BRANCH)
+        .start(TRANSACTIONS_CSV, d(1), d(31))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(
+        requests(&api).await.len(),
+        1,
+        "a 503 may have created a job"
+    );
+
+    let api = MockServer::start().await;
+    Mock::given(matchers::method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+        .up_to_n_times(1)
+        .mount(&api)
+        .await;
+    mount_start(&api).await;
+    let job = client(&api)
+        .csv_exports(BRANCH)
+        .start(TRANSACTIONS_CSV, d(1), d(31))
+        .await
+        .unwrap();
+    assert_eq!(job.job_id.as_str(), "job-1");
+    assert_eq!(job.job_status, Some(CsvJobStatus::Unknown("QUEUED".into())));
+    assert_eq!(
+        requests(&api).await.len(),
+        2,
+        "a 429 was not applied, so it is retried"
+    );
+}

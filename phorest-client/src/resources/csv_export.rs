@@ -422,7 +422,7 @@ impl CsvExportsHandler {
             }
             if polls < poll.max_polls {
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(poll.max);
+                delay = delay.saturating_mul(2).min(poll.max);
             }
         }
         Err(Error::ExportTimedOut {
