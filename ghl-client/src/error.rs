@@ -270,18 +270,79 @@ impl Error {
 
 /// Truncates `body` to [`BODY_EXCERPT_LIMIT`] characters and replaces every `secret` in it.
 pub(crate) fn excerpt(body: &str, secrets: &[&str]) -> String {
-    let mut text: String = body.chars().take(BODY_EXCERPT_LIMIT).collect();
-    if body.chars().nth(BODY_EXCERPT_LIMIT).is_some() {
-        text.push('…');
-    }
+    // Scrub the whole body first, so a secret cut by the truncation cannot survive partially.
+    let mut scrubbed = std::borrow::Cow::Borrowed(body);
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        // Scrub the whole body first so a secret cut by the truncation cannot survive partially.
-        if body.contains(secret) {
-            let scrubbed = body.replace(secret, "[REDACTED]");
-            return excerpt(&scrubbed, &[]);
+        if scrubbed.contains(secret) {
+            scrubbed = std::borrow::Cow::Owned(scrubbed.replace(secret, "[REDACTED]"));
         }
     }
+    let mut text: String = scrubbed.chars().take(BODY_EXCERPT_LIMIT).collect();
+    if scrubbed.chars().nth(BODY_EXCERPT_LIMIT).is_some() {
+        text.push('…');
+    }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_scrubs_every_secret_and_truncates() {
+        let body = format!("a SECRET-1 b SECRET-2 {}", "x".repeat(600));
+        let text = excerpt(&body, &["SECRET-1", "SECRET-2"]);
+        assert!(text.starts_with("a [REDACTED] b [REDACTED] "));
+        assert_eq!(text.chars().count(), BODY_EXCERPT_LIMIT + 1);
+        assert!(text.ends_with('…'));
+    }
+
+    fn answer(status: u16, body: &str) -> Error {
+        classify(FailedAnswer {
+            status,
+            method: "POST",
+            path: "/contacts/",
+            body,
+            request_id: None,
+            retry_after: None,
+            secrets: &[],
+            scope: Some(Scope::ContactsWrite),
+            applied: true,
+        })
+    }
+
+    #[test]
+    fn classify_maps_statuses_and_bodies() {
+        assert!(matches!(
+            answer(
+                401,
+                r#"{"message":"The token is not authorized for this scope."}"#
+            ),
+            Error::MissingScope { .. }
+        ));
+        assert!(matches!(
+            answer(401, r#"{"message":"Invalid JWT"}"#),
+            Error::Unauthorized { .. }
+        ));
+        assert!(matches!(answer(401, "<html>"), Error::Unauthorized { .. }));
+        assert!(matches!(
+            answer(400, r#"{"message":"bad"}"#),
+            Error::Api { .. }
+        ));
+        assert!(matches!(
+            answer(
+                400,
+                r#"{"message":"This location does not allow duplicated contacts.","meta":{"contactId":"c","matchingField":"phone"}}"#
+            ),
+            Error::DuplicateContact { .. }
+        ));
+        assert!(matches!(answer(429, ""), Error::RateLimited { .. }));
+        let server = answer(504, "");
+        assert!(server.may_have_been_applied());
+        assert_eq!(server.message(), Some("Gateway Timeout"));
+        let nested = answer(422, r#"{"message":{"field":"bad"}}"#);
+        assert_eq!(nested.message(), Some(r#"{"field":"bad"}"#));
+    }
 }
 
 /// A GHL error body: `{"statusCode", "message": string | [string], "error", "meta"}`.
