@@ -234,6 +234,21 @@ async fn sqlite_reopen_keeps_data_and_schema_version() {
         Some(m)
     );
     assert!(store.load("appointments").await.unwrap().is_some());
+    // The file is in WAL mode with the lookup indexes.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = raw
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let mut stmt = raw
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'mappings' ORDER BY name")
+        .unwrap();
+    let indexes: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(indexes, ["mappings_by_ghl_id", "mappings_by_state"]);
     assert_eq!(store.get_value("k").await.unwrap(), Some(json!(1)));
 }
 

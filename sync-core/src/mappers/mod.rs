@@ -8,6 +8,36 @@
 //! Nothing a mapper can predict is left to a 400/422 from GHL: emails are
 //! validated, phones normalised to E.164 with the branch country, and a
 //! record that nothing identifies is skipped with a reason.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use sync_core::mappers::{ClientContext, MapperOptions, map_client};
+//!
+//! let client: phorest_client::Client = serde_json::from_value(serde_json::json!({
+//!     "clientId": "c1", "firstName": "Aoife", "lastName": "Byrne",
+//!     "email": "not-an-email", "mobile": "087 123 4567",
+//!     "clientCategoryIds": ["vip"]
+//! }))?;
+//! let options = MapperOptions::default();
+//! let categories = HashMap::from([("vip".to_owned(), "VIP".to_owned())]);
+//! let ctx = ClientContext {
+//!     options: &options,
+//!     region: Some("IE"),
+//!     categories: &categories,
+//!     walk_in_id: None,
+//!     identities: None,
+//! };
+//! let mapped = map_client(&client, &ctx).expect("a valid phone is enough");
+//! assert_eq!(mapped.request.phone.as_deref(), Some("+353871234567"));
+//! assert_eq!(mapped.request.email, None); // left out, with a warning
+//! assert_eq!(mapped.warnings.len(), 1);
+//! assert_eq!(mapped.tags, ["phorest-client-id:c1", "phorest:category:vip"]);
+//!
+//! let nobody: phorest_client::Client =
+//!     serde_json::from_value(serde_json::json!({"clientId": "c2", "firstName": "Walk"}))?;
+//! assert_eq!(map_client(&nobody, &ctx).unwrap_err().to_string(), "no email or phone");
+//! # Ok::<(), serde_json::Error>(())
+//! ```
 
 use std::fmt;
 
