@@ -277,8 +277,11 @@ fn check_base_url(base: &Url) -> Result<()> {
 
 #[cfg(feature = "rustls")]
 fn install_crypto_provider() {
-    // Already installed (by us or the host) is fine.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // Already installed by the host is fine: reqwest uses whichever is the default.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 #[cfg(not(feature = "rustls"))]
