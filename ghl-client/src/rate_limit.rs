@@ -245,3 +245,154 @@ impl RateLimiter {
         self.lock().daily_remaining
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn burst_then_waits_for_the_window() {
+        let limiter = RateLimiter::new(RateLimitConfig::default());
+        let start = Instant::now();
+        for _ in 0..100 {
+            let permit = limiter.acquire().await.unwrap();
+            limiter.complete(permit, 200, &HeaderMap::new());
+        }
+        assert_eq!(Instant::now(), start, "the first 100 need no wait");
+        let permit = limiter.acquire().await.unwrap();
+        assert_eq!(Instant::now() - start, Duration::from_secs(10));
+        limiter.complete(permit, 200, &HeaderMap::new());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn three_hundred_requests_take_two_windows() {
+        let limiter = std::sync::Arc::new(RateLimiter::new(RateLimitConfig::default()));
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..300)
+            .map(|_| {
+                let limiter = limiter.clone();
+                tokio::spawn(async move {
+                    let permit = limiter.acquire().await.unwrap();
+                    limiter.complete(permit, 200, &HeaderMap::new());
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(Instant::now() - start, Duration::from_secs(20));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn adopts_server_limit_headers() {
+        let limiter = RateLimiter::new(RateLimitConfig::default());
+        let permit = limiter.acquire().await.unwrap();
+        limiter.complete(
+            permit,
+            200,
+            &headers(&[
+                ("x-ratelimit-max", "3"),
+                ("x-ratelimit-interval-milliseconds", "1000"),
+                ("x-ratelimit-remaining", "2"),
+                ("x-ratelimit-daily-remaining", "199999"),
+            ]),
+        );
+        assert_eq!(limiter.current_limit(), (3, Duration::from_secs(1)));
+        assert_eq!(limiter.daily_remaining(), Some(199_999));
+        let start = Instant::now();
+        let a = limiter.acquire().await.unwrap();
+        let b = limiter.acquire().await.unwrap();
+        assert_eq!(Instant::now(), start);
+        let c = limiter.acquire().await.unwrap();
+        assert_eq!(Instant::now() - start, Duration::from_secs(1));
+        for permit in [a, b, c] {
+            limiter.complete(permit, 200, &HeaderMap::new());
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ignores_headers_when_told_to() {
+        let limiter =
+            RateLimiter::new(RateLimitConfig::new(5, Duration::from_secs(2)).follow_headers(false));
+        let permit = limiter.acquire().await.unwrap();
+        limiter.complete(permit, 200, &headers(&[("x-ratelimit-max", "100")]));
+        assert_eq!(limiter.current_limit(), (5, Duration::from_secs(2)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn remaining_lower_than_local_count_reserves_the_difference() {
+        // Another process used 98 of the 100 requests of this window.
+        let limiter = RateLimiter::new(RateLimitConfig::default());
+        let start = Instant::now();
+        let permit = limiter.acquire().await.unwrap();
+        limiter.complete(permit, 200, &headers(&[("x-ratelimit-remaining", "1")]));
+        let permit = limiter.acquire().await.unwrap();
+        limiter.complete(permit, 200, &HeaderMap::new());
+        assert_eq!(Instant::now(), start);
+        let permit = limiter.acquire().await.unwrap();
+        assert_eq!(Instant::now() - start, Duration::from_secs(10));
+        limiter.complete(permit, 200, &HeaderMap::new());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_pauses_everyone_until_retry_after() {
+        let limiter = RateLimiter::new(RateLimitConfig::default());
+        let start = Instant::now();
+        let permit = limiter.acquire().await.unwrap();
+        let wait = limiter.complete(permit, 429, &headers(&[("retry-after", "3")]));
+        assert_eq!(wait, Some(Duration::from_secs(3)));
+        let permit = limiter.acquire().await.unwrap();
+        assert_eq!(Instant::now() - start, Duration::from_secs(3));
+        // Without Retry-After, the interval header decides.
+        let wait = limiter.complete(
+            permit,
+            429,
+            &headers(&[("x-ratelimit-interval-milliseconds", "500")]),
+        );
+        assert_eq!(wait, Some(Duration::from_millis(500)));
+        let permit = limiter.acquire().await.unwrap();
+        assert_eq!(Instant::now() - start, Duration::from_millis(3500));
+        limiter.complete(permit, 200, &HeaderMap::new());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn spent_daily_budget_stops_with_a_typed_error() {
+        let limiter = RateLimiter::new(RateLimitConfig::default());
+        let permit = limiter.acquire().await.unwrap();
+        limiter.complete(
+            permit,
+            200,
+            &headers(&[("x-ratelimit-daily-remaining", "0")]),
+        );
+        assert!(matches!(
+            limiter.acquire().await,
+            Err(Error::DailyLimitExhausted)
+        ));
+    }
+
+    #[test]
+    fn malformed_headers_are_ignored() {
+        let seen = RateLimitHeaders::from_headers(&headers(&[
+            ("x-ratelimit-max", "lots"),
+            ("x-ratelimit-interval-milliseconds", "0"),
+            ("retry-after", "-5"),
+            ("x-ratelimit-remaining", " 7 "),
+        ]));
+        assert_eq!(
+            seen,
+            RateLimitHeaders {
+                remaining: Some(7),
+                ..Default::default()
+            }
+        );
+    }
+}

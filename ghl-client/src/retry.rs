@@ -130,3 +130,47 @@ impl Idempotency {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_without_jitter() {
+        let policy = RetryPolicy::default()
+            .backoff(Duration::from_millis(100), Duration::from_millis(350))
+            .jitter(false);
+        let waits: Vec<_> = (1..=4).map(|n| policy.backoff_for(n)).collect();
+        assert_eq!(
+            waits,
+            [100, 200, 350, 350].map(Duration::from_millis).to_vec()
+        );
+    }
+
+    #[test]
+    fn jitter_stays_between_half_and_the_ceiling() {
+        let policy =
+            RetryPolicy::default().backoff(Duration::from_millis(100), Duration::from_secs(1));
+        for attempt in 1..=6 {
+            let ceiling =
+                Duration::from_millis(100 * (1 << (attempt - 1))).min(Duration::from_secs(1));
+            let wait = policy.backoff_for(attempt);
+            assert!(
+                wait >= ceiling / 2 && wait <= ceiling,
+                "{wait:?} vs {ceiling:?}"
+            );
+        }
+        // Huge attempt numbers neither overflow nor panic.
+        assert!(policy.backoff_for(u32::MAX) <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn creates_retry_only_when_not_applied() {
+        use Failure::*;
+        assert!(Idempotency::NonIdempotent.may_retry(RateLimited));
+        assert!(Idempotency::NonIdempotent.may_retry(Connect));
+        assert!(!Idempotency::NonIdempotent.may_retry(Ambiguous));
+        assert!(Idempotency::Idempotent.may_retry(Ambiguous));
+        assert_eq!(RetryPolicy::none().max_attempts, 1);
+    }
+}
