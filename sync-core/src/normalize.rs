@@ -40,14 +40,32 @@ pub fn normalize_email(raw: &str) -> Result<String, EmailIssue> {
         .without_display_text()
         .without_domain_literal();
     match EmailAddress::parse_with_options(&email, options) {
-        // The parser accepts a trailing dot in the domain and quoted local
-        // parts with spaces; neither is deliverable through GHL.
-        Ok(_) if email.ends_with('.') || email.contains(char::is_whitespace) => {
-            Err(EmailIssue::Invalid)
-        }
-        Ok(_) => Ok(email),
-        Err(_) => Err(EmailIssue::Invalid),
+        Ok(_) if acceptable_to_ghl(&email) => Ok(email),
+        _ => Err(EmailIssue::Invalid),
     }
+}
+
+/// Rules GHL's validator applies that `email_address` does not: no quoted
+/// local parts, spaces or invisible characters; a domain without
+/// underscores whose last label is at least two letters (or an IDNA `xn--`
+/// label); no trailing dot.
+fn acceptable_to_ghl(email: &str) -> bool {
+    let invisible = |c: char| {
+        c.is_control()
+            || c.is_whitespace()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}' | '\u{feff}')
+    };
+    if email.contains('"') || email.chars().any(invisible) || email.ends_with('.') {
+        return false;
+    }
+    let Some((_, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    if domain.contains('_') {
+        return false;
+    }
+    let tld = domain.rsplit('.').next().unwrap_or_default();
+    tld.starts_with("xn--") || (tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic))
 }
 
 /// Why a phone number cannot be used.
@@ -185,6 +203,12 @@ mod tests {
             "a b@example.com",
             "@example.com",
             "mary@",
+            "a@b_c.com",
+            "a@x.c",
+            "a@x.123",
+            "\"quoted\"@x.com",
+            "a\u{200b}@x.com",
+            "a@x.com,b@y.com",
         ] {
             assert_eq!(normalize_email(bad), Err(EmailIssue::Invalid), "{bad}");
         }
