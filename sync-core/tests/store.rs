@@ -329,3 +329,28 @@ async fn sqlite_clones_share_one_connection_across_tasks() {
     tb.await.unwrap();
     assert_eq!(store.count(EntityKind::Client, None).await.unwrap(), 250);
 }
+
+#[tokio::test]
+async fn stores_work_as_trait_objects() {
+    let mappings: Arc<dyn MappingStore> = Arc::new(MemoryStore::new());
+    let checkpoints: Arc<dyn CheckpointStore> = Arc::new(MemoryStore::new());
+    let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
+    let m = mapping(
+        EntityKind::CheckIn,
+        "apt1",
+        Some("note1"),
+        MappingState::Synced,
+    );
+    mappings.put(&m).await.unwrap();
+    assert_eq!(
+        mappings.get(EntityKind::CheckIn, "apt1").await.unwrap(),
+        Some(m)
+    );
+    checkpoints
+        .save(&Checkpoint::new("check_in"))
+        .await
+        .unwrap();
+    assert!(checkpoints.load("check_in").await.unwrap().is_some());
+    kv.set_value("x", &json!([1])).await.unwrap();
+    assert_eq!(kv.get_value("x").await.unwrap(), Some(json!([1])));
+}
