@@ -1112,3 +1112,37 @@ mod robustness {
         }
     }
 }
+
+#[test]
+fn unchanged_records_hash_the_same_and_changes_show() {
+    use sync_core::hash::content_hash;
+    let f = Fixture::new();
+    let a = f
+        .map(with(
+            base_client("c1"),
+            json!({"clientCategoryIds": ["cat-vip", "cat-odd"]}),
+        ))
+        .unwrap();
+    // Same record, categories listed in another order, extra unknown fields, new updatedAt.
+    let b = f
+        .map(with(
+            base_client("c1"),
+            json!({"clientCategoryIds": ["cat-odd", "cat-vip"], "updatedAt": "2026-11-24T10:00:00Z", "photoUrl": "x"}),
+        ))
+        .unwrap();
+    assert_eq!(content_hash(&a.request), content_hash(&b.request));
+    assert_eq!(a.tags, b.tags);
+    // The tag diff between the two runs is empty: zero tag requests.
+    assert!(f.options.tags.diff(&a.tags, &b.tags).is_empty());
+
+    let c = f
+        .map(with(
+            base_client("c1"),
+            json!({"clientCategoryIds": ["cat-vip"], "mobile": "0861234567"}),
+        ))
+        .unwrap();
+    assert_ne!(content_hash(&a.request), content_hash(&c.request));
+    let diff = f.options.tags.diff(&a.tags, &c.tags);
+    assert_eq!(diff.remove, ["phorest:category:colour-cut"]);
+    assert!(diff.add.is_empty());
+}
