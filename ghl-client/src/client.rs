@@ -536,12 +536,12 @@ impl GhlClient {
             attempts = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
+        let current = span.clone();
         Box::pin(
             async move {
                 let started = tokio::time::Instant::now();
                 let mut attempts = 0u32;
                 let result = self.execute_inner(call, started, &mut attempts).await;
-                let current = tracing::Span::current();
                 current.record("attempts", attempts);
                 current.record("latency_ms", started.elapsed().as_millis() as u64);
                 match &result {
@@ -553,7 +553,9 @@ impl GhlClient {
                         if let Some(status) = error.status() {
                             current.record("status", status);
                         }
-                        tracing::info!(error = %error, "request failed");
+                        // GHL's messages can quote submitted values: keep them out of info logs.
+                        tracing::info!(status = ?error.status(), "request failed");
+                        tracing::debug!(error = %error, "request failure detail");
                     }
                 }
                 result

@@ -48,6 +48,9 @@ open_enum!(
     }
 );
 
+/// Short name of [`CustomFieldDataType`].
+pub type DataType = CustomFieldDataType;
+
 /// A custom field definition.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -88,6 +91,11 @@ pub struct CreateCustomField {
 }
 
 impl CreateCustomField {
+    /// A contact field (the same as [`contact`](Self::contact)).
+    pub fn new(name: impl Into<String>, data_type: CustomFieldDataType) -> Self {
+        Self::contact(name, data_type)
+    }
+
     /// A contact field.
     pub fn contact(name: impl Into<String>, data_type: CustomFieldDataType) -> Self {
         Self {

@@ -177,7 +177,7 @@ pub enum Error {
     },
     /// A success (or error) body did not decode into the expected type.
     #[error(
-        "cannot decode the answer of {method} {path} (status {status}) at `{json_path}`: {source}; body: {body_excerpt}"
+        "cannot decode the answer of {method} {path} (status {status}) at `{json_path}`: {source}"
     )]
     Decode {
         /// HTTP method.
@@ -188,7 +188,8 @@ pub enum Error {
         status: u16,
         /// The JSON path that failed (from `serde_path_to_error`).
         json_path: String,
-        /// The body, truncated and with the token scrubbed.
+        /// The body, truncated and with the token scrubbed. Not part of `Display` (it may hold
+        /// personal data); read it here.
         body_excerpt: String,
         /// The serde error.
         #[source]

@@ -402,3 +402,41 @@ async fn connect_errors_are_retried_even_for_creates_then_reported_unsent() {
     assert!(!error.may_have_been_applied());
     assert!(error.is_retryable());
 }
+
+fn client_with_timeout(server: &MockServer, timeout: Duration) -> ghl_client::GhlClient {
+    ghl_client::GhlClient::builder()
+        .base_url(server.uri())
+        .location_id(LOCATION)
+        .auth(ghl_client::Auth::private_token(TOKEN.into(), all_scopes()))
+        .retry_policy(fast_retry())
+        .timeout(timeout)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn timeouts_retry_reads_but_not_creates() {
+    let server = MockServer::start().await;
+    let slow = ResponseTemplate::new(200)
+        .set_delay(Duration::from_millis(400))
+        .set_body_json(json!({"contact": {"id": "c-1"}}));
+    Mock::given(method("GET"))
+        .and(path("/contacts/c-1"))
+        .respond_with(slow.clone())
+        .expect(3)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/"))
+        .respond_with(slow)
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = client_with_timeout(&server, Duration::from_millis(40));
+    let read = client.contacts().get(&"c-1".into()).await.unwrap_err();
+    assert!(matches!(read, Error::Timeout { .. }), "{read:?}");
+    let create = client.contacts().create(&contact()).await.unwrap_err();
+    assert!(matches!(create, Error::Timeout { .. }), "{create:?}");
+    assert!(create.may_have_been_applied());
+}
