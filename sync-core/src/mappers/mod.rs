@@ -54,6 +54,7 @@ pub mod client;
 pub mod identity;
 pub mod loyalty;
 pub mod product;
+pub mod purchase;
 pub mod staff;
 
 pub use appointment::{
@@ -68,7 +69,8 @@ pub use client::{
 };
 pub use identity::{Claim, IdentifierKind, SharedIdentityIndex, SharedIdentityPolicy};
 pub use loyalty::{MappedLoyalty, Tier, TierThresholds, map_loyalty};
-pub use product::{MappedProduct, map_product, purchase_tags};
+pub use product::{MappedProduct, map_product};
+pub use purchase::purchase_tags;
 pub use staff::{MatchedBy, StaffUserMap, StaffUserMatch, map_staff, match_staff_users};
 
 /// How Phorest marketing consent becomes GHL DND (do-not-disturb) settings.

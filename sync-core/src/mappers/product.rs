@@ -1,5 +1,4 @@
-//! Phorest products → GHL products with prices, and product purchases →
-//! purchase tags on the buyer's contact.
+//! Phorest products → GHL products with prices.
 //!
 //! A product becomes a `PHYSICAL` GHL product named after it (description:
 //! brand and category) and one one-time price in the branch currency with the
@@ -7,14 +6,10 @@
 //! ([`MapperOptions::skip_archived_products`]). A product without a usable
 //! price is still created, without a price, and reported with a warning.
 //!
-//! Purchases come from the branch's TRANSACTIONS_CSV export: rows with
-//! `item_type = PRODUCT` and a client give that client the owned tag
-//! `{prefix}purchased:{slug(product name)}`.
-
-use std::collections::{BTreeMap, BTreeSet};
+//! Purchases of products become tags in [`purchase`](super::purchase).
 
 use ghl_client::products::{CreatePrice, CreateProduct, ProductType};
-use phorest_client::{ItemType, Product, TransactionRow};
+use phorest_client::Product;
 
 use super::{MapperOptions, SkipReason, clean};
 
@@ -87,34 +82,4 @@ pub fn map_product(
         price,
         warnings,
     })
-}
-
-/// Client id → the owned purchase tags their product purchases earn,
-/// sorted and deduplicated. Rows that are not products, have no client, or
-/// name no product are ignored.
-pub fn purchase_tags<'r>(
-    rows: impl IntoIterator<Item = &'r TransactionRow>,
-    options: &MapperOptions,
-) -> BTreeMap<String, BTreeSet<String>> {
-    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for row in rows {
-        if row.item_type != Some(ItemType::Product) {
-            continue;
-        }
-        let Some(client) = row.client_id.as_ref().filter(|c| !c.as_str().is_empty()) else {
-            continue;
-        };
-        let Some(name) =
-            clean(row.product_name.as_deref()).or_else(|| clean(row.description.as_deref()))
-        else {
-            continue;
-        };
-        if crate::tags::slug(&name).is_empty() {
-            continue;
-        }
-        out.entry(client.as_str().to_owned())
-            .or_default()
-            .insert(options.tags.purchased_tag(&name));
-    }
-    out
 }
