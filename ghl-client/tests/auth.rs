@@ -400,3 +400,32 @@ fn base_url_must_be_https_except_loopback() {
         .unwrap();
     assert_eq!(client.location_id().as_str(), "loc-9");
 }
+
+#[tokio::test]
+async fn a_token_about_to_expire_is_refreshed_before_sending() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/c-1"))
+        .and(header("Authorization", format!("Bearer {NEW_ACCESS}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"contact": {"id": "c-1"}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_refresh(&server, 1).await;
+    mount_catch_all(&server).await;
+    let tokens = TokenSet::new(
+        SecretString::from(OLD_ACCESS),
+        Some(SecretString::from(OLD_REFRESH)),
+        Some(chrono::Utc::now() + chrono::Duration::seconds(10)),
+        all_scopes(),
+    );
+    let store = Arc::new(MemoryTokenStore::with_tokens(tokens.clone()));
+    let client = GhlClient::builder()
+        .base_url(server.uri())
+        .location_id(LOCATION)
+        .auth(Auth::oauth(app(), tokens, store.clone()))
+        .build()
+        .unwrap();
+    client.contacts().get(&"c-1".into()).await.unwrap();
+    assert_eq!(store.save_count(), 1);
+}
