@@ -20,6 +20,7 @@ pub const STAFF_ROLE_TAG: &str = "role:staff";
 
 /// Which tags the sync owns and how it names them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TagPolicy {
     /// The namespace of generated tags, default `"phorest:"`. Keep it
     /// lowercase and non-empty; an empty prefix owns only the fixed tags

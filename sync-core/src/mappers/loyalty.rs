@@ -60,6 +60,7 @@ pub struct Tier {
 /// Configurable tier thresholds. Default: gold ≥ 1000, silver ≥ 500,
 /// bronze ≥ 100, otherwise member.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TierThresholds {
     /// Tiers in any order; the highest threshold reached wins.
     pub tiers: Vec<Tier>,

@@ -398,6 +398,27 @@ mod tests {
     }
 
     #[test]
+    fn options_load_from_partial_config() {
+        let o: MapperOptions = serde_json::from_value(serde_json::json!({
+            "allow_name_only": true,
+            "consent_dnd": "opt_out_when_false",
+            "tags": {"prefix": "salon:"},
+            "tiers": {"base": "friend"}
+        }))
+        .unwrap();
+        assert!(o.allow_name_only);
+        assert_eq!(o.consent_dnd, ConsentDnd::OptOutWhenFalse);
+        assert_eq!(o.tags.prefix, "salon:");
+        assert_eq!(o.tiers.base, "friend");
+        assert_eq!(o.tiers.tier_for(1000.0), "gold");
+        assert!(o.landline_fallback);
+        assert_eq!(o.source, "phorest");
+        let back: MapperOptions =
+            serde_json::from_value(serde_json::to_value(&o).unwrap()).unwrap();
+        assert_eq!(back, o);
+    }
+
+    #[test]
     fn skip_reasons_read_well() {
         assert_eq!(
             SkipReason::Merged { into: "c9".into() }.to_string(),
