@@ -29,7 +29,7 @@ pub fn map_checkin(
     staff_names: &HashMap<String, String>,
 ) -> Result<CreateNote, SkipReason> {
     if !appointment.is_checked_in() {
-        return Err(SkipReason::InvalidData {
+        return Err(SkipReason::NotApplicable {
             detail: "appointment is not checked in".to_owned(),
         });
     }

@@ -34,7 +34,7 @@ pub fn map_loyalty(
     options: &MapperOptions,
 ) -> Result<MappedLoyalty, SkipReason> {
     let Some(card) = &client.loyalty_card else {
-        return Err(SkipReason::InvalidData {
+        return Err(SkipReason::NotApplicable {
             detail: "no loyalty card".to_owned(),
         });
     };

@@ -194,6 +194,29 @@ pub enum SkipReason {
         /// What is wrong.
         detail: String,
     },
+    /// Nothing to sync for this stage (e.g. a client without a loyalty card);
+    /// not a problem to fix.
+    NotApplicable {
+        /// Why.
+        detail: String,
+    },
+}
+
+impl SkipReason {
+    /// Whether the salon can fix the record in Phorest to get it synced
+    /// (missing or invalid contact data, shared identifiers, bad times, a
+    /// missing dependency). Walk-in, merged, deleted, archived, inactive and
+    /// not-applicable skips are expected and need no action; a host may keep
+    /// them out of its fix list.
+    pub fn is_actionable(&self) -> bool {
+        matches!(
+            self,
+            SkipReason::NoContactPoint { .. }
+                | SkipReason::SharedIdentity { .. }
+                | SkipReason::MissingDependency { .. }
+                | SkipReason::InvalidData { .. }
+        )
+    }
 }
 
 impl fmt::Display for SkipReason {
@@ -224,7 +247,9 @@ impl fmt::Display for SkipReason {
                 others.join(", ")
             ),
             SkipReason::MissingDependency { what } => write!(f, "{what}"),
-            SkipReason::InvalidData { detail } => write!(f, "{detail}"),
+            SkipReason::InvalidData { detail } | SkipReason::NotApplicable { detail } => {
+                write!(f, "{detail}")
+            }
         }
     }
 }
@@ -425,6 +450,20 @@ mod tests {
             "merged into c9"
         );
         assert_eq!(SkipReason::WalkIn.to_string(), "walk-in placeholder client");
+        assert!(!SkipReason::WalkIn.is_actionable());
+        assert!(
+            !SkipReason::NotApplicable {
+                detail: "no loyalty card".into()
+            }
+            .is_actionable()
+        );
+        assert!(
+            SkipReason::NoContactPoint {
+                email: None,
+                phone: None
+            }
+            .is_actionable()
+        );
         let shared = SkipReason::SharedIdentity {
             identifiers: "email".into(),
             others: vec!["a".into(), "b".into()],
