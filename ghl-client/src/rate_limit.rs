@@ -56,31 +56,55 @@ impl Default for RateLimitConfig {
 }
 
 /// Leave to send one request, handed back to [`RateLimiter::complete`] with the answer.
+///
+/// A permit dropped without being completed (a cancelled request) counts as completed when
+/// dropped.
 #[derive(Debug)]
 #[must_use = "hand the permit back with RateLimiter::complete"]
-pub struct Permit {
-    issued_at: Instant,
+pub struct Permit<'a> {
+    limiter: &'a RateLimiter,
+    open: bool,
 }
 
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            self.open = false;
+            self.limiter.finish(&mut self.limiter.lock());
+        }
+    }
+}
+
+/// The window's bookkeeping.
+///
+/// A request counts from the moment its permit is issued until `interval` after its answer
+/// arrived. The server counts it at some instant in between, so any window of `interval`
+/// length, sliding or fixed, sees at most `max` of this client's requests, whatever the
+/// latency.
 #[derive(Debug)]
 struct State {
     max: u32,
     interval: Duration,
-    /// Start times of the requests counted in the current window, oldest first.
-    sent: VecDeque<Instant>,
+    in_flight: u32,
+    /// Completion times of the requests still counted, oldest first.
+    completed: VecDeque<Instant>,
     paused_until: Option<Instant>,
     daily_remaining: Option<u64>,
 }
 
 impl State {
     fn prune(&mut self, now: Instant) {
-        while let Some(&oldest) = self.sent.front() {
+        while let Some(&oldest) = self.completed.front() {
             if oldest + self.interval <= now {
-                self.sent.pop_front();
+                self.completed.pop_front();
             } else {
                 break;
             }
         }
+    }
+
+    fn used(&self) -> u64 {
+        u64::from(self.in_flight) + self.completed.len() as u64
     }
 }
 
@@ -127,6 +151,7 @@ impl RateLimitHeaders {
 pub struct RateLimiter {
     config: RateLimitConfig,
     state: Mutex<State>,
+    completion: tokio::sync::Notify,
 }
 
 impl RateLimiter {
@@ -137,10 +162,12 @@ impl RateLimiter {
             state: Mutex::new(State {
                 max: config.max_requests.max(1),
                 interval: config.interval,
-                sent: VecDeque::new(),
+                in_flight: 0,
+                completed: VecDeque::new(),
                 paused_until: None,
                 daily_remaining: None,
             }),
+            completion: tokio::sync::Notify::new(),
         }
     }
 
@@ -152,8 +179,10 @@ impl RateLimiter {
     /// Waits until a request may be sent and counts it.
     ///
     /// Fails with [`Error::DailyLimitExhausted`] once the daily budget is spent.
-    pub async fn acquire(&self) -> Result<Permit, Error> {
+    pub async fn acquire(&self) -> Result<Permit<'_>, Error> {
         loop {
+            let completion = self.completion.notified();
+            tokio::pin!(completion);
             let wait_until = {
                 let mut state = self.lock();
                 if state.daily_remaining == Some(0) {
@@ -161,30 +190,58 @@ impl RateLimiter {
                 }
                 let now = Instant::now();
                 match state.paused_until {
-                    Some(until) if until > now => until,
+                    Some(until) if until > now => Some(until),
                     _ => {
                         state.paused_until = None;
                         state.prune(now);
-                        if (state.sent.len() as u64) < u64::from(state.max) {
-                            state.sent.push_back(now);
-                            return Ok(Permit { issued_at: now });
+                        if state.used() < u64::from(state.max) {
+                            state.in_flight += 1;
+                            return Ok(Permit {
+                                limiter: self,
+                                open: true,
+                            });
                         }
-                        match state.sent.front() {
-                            Some(&oldest) => oldest + state.interval,
-                            None => now + state.interval,
-                        }
+                        // Full: a slot frees when the oldest completion leaves the window, or
+                        // (when every slot is in flight) once a request completes.
+                        completion.as_mut().enable();
+                        state
+                            .completed
+                            .front()
+                            .map(|oldest| *oldest + state.interval)
                     }
                 }
             };
-            tokio::time::sleep_until(wait_until).await;
+            match wait_until {
+                Some(until) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(until) => {}
+                        _ = &mut completion => {}
+                    }
+                }
+                None => completion.await,
+            }
         }
+    }
+
+    /// Counts a request as answered now.
+    fn finish(&self, state: &mut State) {
+        state.in_flight = state.in_flight.saturating_sub(1);
+        state.completed.push_back(Instant::now());
+        self.completion.notify_waiters();
     }
 
     /// Feeds the answer's headers back. `status` is the HTTP status (429 pauses everyone).
     /// Returns the wait a 429 asked for.
-    pub fn complete(&self, permit: Permit, status: u16, headers: &HeaderMap) -> Option<Duration> {
+    pub fn complete(
+        &self,
+        mut permit: Permit<'_>,
+        status: u16,
+        headers: &HeaderMap,
+    ) -> Option<Duration> {
+        permit.open = false;
         let seen = RateLimitHeaders::from_headers(headers);
         let mut state = self.lock();
+        self.finish(&mut state);
         let now = Instant::now();
         if self.config.follow_headers {
             if let Some(max) = seen.max.filter(|m| *m > 0) {
@@ -199,23 +256,14 @@ impl RateLimiter {
         }
         state.prune(now);
         if let Some(remaining) = seen.remaining {
-            // Requests the server counted up to this one, against those this client sent.
-            let server_used = state.max.saturating_sub(remaining) as usize;
-            let local_used = state
-                .sent
-                .iter()
-                .filter(|t| **t <= permit.issued_at)
-                .count();
-            let missing = server_used.saturating_sub(local_used);
+            // The server counted more than this client sent: another process shares the
+            // location's budget. Reserve the difference for one interval.
+            let server_used = u64::from(state.max.saturating_sub(remaining));
+            let missing = server_used.saturating_sub(state.used());
             if missing > 0 {
                 tracing::debug!(missing, "rate limit: server counted requests of others");
-                let at = state
-                    .sent
-                    .iter()
-                    .position(|t| *t > permit.issued_at)
-                    .unwrap_or(state.sent.len());
                 for _ in 0..missing {
-                    state.sent.insert(at, permit.issued_at);
+                    state.completed.push_back(now);
                 }
             }
         }
@@ -271,6 +319,25 @@ mod tests {
         let permit = limiter.acquire().await.unwrap();
         assert_eq!(Instant::now() - start, Duration::from_secs(10));
         limiter.complete(permit, 200, &HeaderMap::new());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_counts_until_an_interval_after_its_answer() {
+        let limiter = RateLimiter::new(RateLimitConfig::new(2, Duration::from_secs(10)));
+        let start = Instant::now();
+        let slow = limiter.acquire().await.unwrap();
+        let dropped = limiter.acquire().await.unwrap();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        // A cancelled request (permit dropped) counts as answered now.
+        drop(dropped);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        limiter.complete(slow, 200, &HeaderMap::new());
+        // Both slots are held until 10 s after the answers (5 s and 8 s), not after the sends.
+        let third = limiter.acquire().await.unwrap();
+        assert_eq!(Instant::now() - start, Duration::from_secs(15));
+        let fourth = limiter.acquire().await.unwrap();
+        assert_eq!(Instant::now() - start, Duration::from_secs(18));
+        drop((third, fourth));
     }
 
     #[tokio::test(start_paused = true)]
