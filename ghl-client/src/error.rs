@@ -73,8 +73,8 @@ pub enum BuildError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// 422 (or a 400 validation body): the request was rejected; `api.messages` lists the field
-    /// messages.
+    /// 422, or a 400 other than the duplicate rule: the input was rejected; `api.messages`
+    /// lists the field messages and `api.status` tells which status it was.
     #[error("validation failed: {api}")]
     Validation {
         /// The server's answer.
@@ -327,9 +327,10 @@ mod tests {
         ));
         assert!(matches!(answer(401, "<html>"), Error::Unauthorized { .. }));
         assert!(matches!(
-            answer(400, r#"{"message":"bad"}"#),
-            Error::Api { .. }
+            answer(400, r#"{"message":"Missing email/phone"}"#),
+            Error::Validation { .. }
         ));
+        assert!(matches!(answer(409, "{}"), Error::Api { .. }));
         assert!(matches!(
             answer(
                 400,
@@ -458,7 +459,8 @@ pub(crate) fn classify(answer: FailedAnswer<'_>) -> Error {
         },
         403 => Error::Forbidden { api },
         404 => Error::NotFound { api },
-        422 => Error::Validation { api },
+        // GHL answers 400 for rejected input too ("Missing email/phone"): same remedy.
+        400 | 422 => Error::Validation { api },
         429 => Error::RateLimited {
             retry_after: answer.retry_after,
             api,

@@ -440,3 +440,28 @@ async fn timeouts_retry_reads_but_not_creates() {
     assert!(matches!(create, Error::Timeout { .. }), "{create:?}");
     assert!(create.may_have_been_applied());
 }
+
+#[tokio::test]
+async fn a_plain_400_is_a_validation_error_with_its_message() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/upsert"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "statusCode": 400, "message": "Missing email/phone", "error": "Bad Request"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let error = pit_client(&server)
+        .contacts()
+        .upsert(&UpsertContact::default())
+        .await
+        .unwrap_err();
+    let Error::Validation { api } = &error else {
+        panic!("expected Validation, got {error:?}");
+    };
+    assert_eq!(api.status, 400);
+    assert_eq!(api.messages, ["Missing email/phone"]);
+    assert!(!error.is_retryable());
+}
