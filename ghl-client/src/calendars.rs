@@ -81,10 +81,10 @@ pub struct Appointment {
     #[serde(default)]
     pub title: Option<String>,
     /// Start, as GHL sent it (ISO 8601).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::de::lenient_string")]
     pub start_time: Option<String>,
     /// End, as GHL sent it (ISO 8601).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::de::lenient_string")]
     pub end_time: Option<String>,
     /// Status.
     #[serde(default)]
@@ -239,11 +239,15 @@ struct EventsEnvelope {
     events: Vec<Appointment>,
 }
 
-/// GHL answers some appointment calls with `{appointment: {..}}` and others with the bare object.
+/// GHL answers `GET` with `{event: {..}}`, creates and updates with the bare object; some
+/// versions wrap it as `{appointment: {..}}`.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum AppointmentAnswer {
-    Wrapped { appointment: Appointment },
+    Wrapped {
+        #[serde(alias = "event")]
+        appointment: Appointment,
+    },
     Bare(Appointment),
 }
 

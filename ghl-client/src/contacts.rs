@@ -79,10 +79,10 @@ pub struct Contact {
     #[serde(default)]
     pub dnd: Option<bool>,
     /// When it was created (ISO 8601).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::de::lenient_string")]
     pub date_added: Option<String>,
     /// When it was last updated (ISO 8601).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::de::lenient_string")]
     pub date_updated: Option<String>,
     /// The search cursor of this contact (search answers only).
     #[serde(default)]
@@ -383,7 +383,7 @@ pub struct Note {
     #[serde(default)]
     pub contact_id: Option<ContactId>,
     /// When it was added.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::de::lenient_string")]
     pub date_added: Option<String>,
 }
 

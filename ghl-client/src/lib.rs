@@ -12,6 +12,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
+mod de;
 mod ids;
 mod open_enum;
 
