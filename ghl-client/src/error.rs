@@ -123,7 +123,7 @@ pub enum Error {
         /// The server's answer.
         api: Box<ApiError>,
     },
-    /// 404.
+    /// 404, or GHL's 400 "… with id … not found".
     #[error("not found: {api}")]
     NotFound {
         /// The server's answer.
@@ -332,6 +332,10 @@ mod tests {
         ));
         assert!(matches!(answer(409, "{}"), Error::Api { .. }));
         assert!(matches!(
+            answer(400, r#"{"message":"Contact with id abc not found"}"#),
+            Error::NotFound { .. }
+        ));
+        assert!(matches!(
             answer(
                 400,
                 r#"{"message":"This location does not allow duplicated contacts.","meta":{"contactId":"c","matchingField":"phone"}}"#
@@ -459,6 +463,8 @@ pub(crate) fn classify(answer: FailedAnswer<'_>) -> Error {
         },
         403 => Error::Forbidden { api },
         404 => Error::NotFound { api },
+        // GHL answers 400 "Contact with id … not found" for unknown ids.
+        400 if lower.contains("not found") => Error::NotFound { api },
         // GHL answers 400 for rejected input too ("Missing email/phone"): same remedy.
         400 | 422 => Error::Validation { api },
         429 => Error::RateLimited {
