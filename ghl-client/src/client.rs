@@ -767,8 +767,18 @@ impl GhlClient {
             });
         };
         let _guard = self.inner.refresh_lock.lock().await;
-        if self.read_credentials().generation != generation {
-            return Ok(());
+        {
+            let creds = self.read_credentials();
+            if creds.generation != generation {
+                return Ok(());
+            }
+            if creds.invalid {
+                // The refresh this caller waited for was refused: do not ask again.
+                return Err(Error::Unauthorized {
+                    message: "the token was rejected and could not be refreshed".to_owned(),
+                    api: None,
+                });
+            }
         }
         // Another process may have refreshed (and rotated) already.
         if let Some(stored) = store.load().await.map_err(Error::TokenStore)? {

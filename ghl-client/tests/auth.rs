@@ -406,7 +406,10 @@ async fn a_token_about_to_expire_is_refreshed_before_sending() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/contacts/c-1"))
-        .and(header("Authorization", format!("Bearer {NEW_ACCESS}").as_str()))
+        .and(header(
+            "Authorization",
+            format!("Bearer {NEW_ACCESS}").as_str(),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"contact": {"id": "c-1"}})))
         .expect(1)
         .mount(&server)
@@ -428,4 +431,34 @@ async fn a_token_about_to_expire_is_refreshed_before_sending() {
         .unwrap();
     client.contacts().get(&"c-1".into()).await.unwrap();
     assert_eq!(store.save_count(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_refresh_is_not_repeated_by_concurrent_requests() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/c-1"))
+        .respond_with(expired().set_delay(std::time::Duration::from_millis(50)))
+        .expect(10)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "error": "invalid_grant"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let (client, store) = oauth_client(&server);
+    let calls = (0..10).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.contacts().get(&"c-1".into()).await })
+    });
+    for call in futures::future::join_all(calls).await {
+        let error = call.unwrap().unwrap_err();
+        assert!(matches!(error, Error::Unauthorized { .. }), "{error:?}");
+    }
+    assert_eq!(store.save_count(), 0);
 }
