@@ -149,7 +149,8 @@ impl GhlClientBuilder {
         self
     }
 
-    /// Use this `reqwest::Client` instead of building one.
+    /// Use this `reqwest::Client` instead of building one (call
+    /// [`install_default_crypto_provider`] before building it).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -184,11 +185,7 @@ impl GhlClientBuilder {
         let http = match self.http {
             Some(http) => http,
             None => {
-                #[cfg(feature = "rustls")]
-                {
-                    // Fails when a provider is already installed, which is fine.
-                    let _ = rustls::crypto::ring::default_provider().install_default();
-                }
+                install_default_crypto_provider();
                 reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout)
                     .build()
@@ -215,6 +212,19 @@ impl GhlClientBuilder {
                 denied_scopes: Mutex::new(BTreeSet::new()),
             }),
         })
+    }
+}
+
+/// Installs rustls' ring crypto provider as the process default, unless one is installed.
+///
+/// reqwest is built without a TLS provider of its own; [`GhlClientBuilder::build`] calls this
+/// when it builds its HTTP client. Call it yourself before building a `reqwest::Client` to pass
+/// to [`GhlClientBuilder::http_client`]. Does nothing without the `rustls` feature.
+pub fn install_default_crypto_provider() {
+    #[cfg(feature = "rustls")]
+    {
+        // Fails when a provider is already installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }
 

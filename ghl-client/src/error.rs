@@ -70,6 +70,24 @@ pub enum BuildError {
 }
 
 /// Every failure of a GHL call.
+///
+/// ```no_run
+/// # async fn demo(client: ghl_client::GhlClient) {
+/// use ghl_client::{Error, contacts::CreateContact};
+///
+/// let request = CreateContact { email: Some("ann@example.com".into()), ..Default::default() };
+/// match client.contacts().create(&request).await {
+///     Ok(contact) => println!("created {}", contact.id),
+///     Err(Error::DuplicateContact { existing_contact_id: Some(id), .. }) => {
+///         println!("already there: {id}");
+///     }
+///     Err(Error::Validation { api }) => println!("rejected: {:?}", api.messages),
+///     Err(Error::MissingScope { scope, .. }) => println!("grant {scope:?} to the app"),
+///     Err(e) if e.may_have_been_applied() => println!("unknown outcome, reconcile: {e}"),
+///     Err(e) => println!("failed: {e}"),
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

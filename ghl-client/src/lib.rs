@@ -35,7 +35,7 @@ pub mod users;
 pub mod mock;
 
 pub use auth::{Auth, MemoryTokenStore, OAuthApp, TokenSet, TokenStore, TokenStoreError, UserType};
-pub use client::{DEFAULT_BASE_URL, GhlClient, GhlClientBuilder};
+pub use client::{DEFAULT_BASE_URL, GhlClient, GhlClientBuilder, install_default_crypto_provider};
 pub use error::{ApiError, BuildError, Error};
 pub use ids::{
     AppointmentId, CalendarId, CompanyId, ContactId, CustomFieldId, LocationId, NoteId, PriceId,

@@ -529,3 +529,30 @@ async fn oauth_exchange_code_and_refresh_are_form_encoded_without_bearer() {
         assert!(request.headers.get("version").is_none());
     }
 }
+
+#[tokio::test]
+async fn a_caller_supplied_http_client_and_user_agent_are_used() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/users/"))
+        .and(header("User-Agent", "salon-sync/2.0"))
+        .and(header("Authorization", BEARER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    ghl_client::install_default_crypto_provider();
+    let client = ghl_client::GhlClient::builder()
+        .base_url(server.uri())
+        .location_id(LOCATION)
+        .auth(ghl_client::Auth::private_token(
+            SecretString::from(TOKEN),
+            all_scopes(),
+        ))
+        .http_client(reqwest::Client::new())
+        .user_agent("salon-sync/2.0")
+        .build()
+        .unwrap();
+    assert!(client.users().list().await.unwrap().is_empty());
+}
