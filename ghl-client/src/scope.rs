@@ -54,3 +54,42 @@ impl Scope {
         list.split_whitespace().map(Scope::from).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_round_trip_and_keep_unknown_values() {
+        let scopes = Scope::parse_list("contacts.write  products/prices.write\tmedias.readonly");
+        assert_eq!(
+            scopes,
+            [
+                Scope::ContactsWrite,
+                Scope::PricesWrite,
+                Scope::Other("medias.readonly".into())
+            ]
+        );
+        let json = serde_json::to_string(&scopes).unwrap();
+        assert_eq!(
+            json,
+            r#"["contacts.write","products/prices.write","medias.readonly"]"#
+        );
+        let back: Vec<Scope> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, scopes);
+        assert_eq!(
+            Scope::CalendarEventsWrite.to_string(),
+            "calendars/events.write"
+        );
+    }
+
+    #[test]
+    fn id_newtypes_are_transparent() {
+        let id = crate::ContactId::from("c-1");
+        assert_eq!(serde_json::to_string(&id).unwrap(), r#""c-1""#);
+        assert_eq!(id.to_string(), "c-1");
+        assert_eq!(format!("{id:?}"), r#"ContactId("c-1")"#);
+        let back: crate::ContactId = serde_json::from_str(r#""c-1""#).unwrap();
+        assert_eq!(back.as_str(), "c-1");
+    }
+}
