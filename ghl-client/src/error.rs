@@ -308,6 +308,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn public_types_are_send_and_sync() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<Error>();
+        check::<crate::GhlClient>();
+        check::<crate::Auth>();
+        check::<crate::RateLimiter>();
+    }
+
+    #[test]
     fn excerpt_scrubs_every_secret_and_truncates() {
         let body = format!("a SECRET-1 b SECRET-2 {}", "x".repeat(600));
         let text = excerpt(&body, &["SECRET-1", "SECRET-2"]);
