@@ -965,10 +965,9 @@ async fn oauth_code_exchange_refresh_rotation_and_expiry() {
 
 #[tokio::test]
 async fn access_tokens_expire_after_their_lifetime() {
-    let sandbox = GhlSandbox::start(
-        SandboxConfig::default().access_token_lifetime(Duration::from_secs(1)),
-    )
-    .await;
+    let sandbox =
+        GhlSandbox::start(SandboxConfig::default().access_token_lifetime(Duration::from_secs(1)))
+            .await;
     let tokens = sandbox.issue_oauth_tokens(["users.readonly"]);
     assert_eq!(tokens.scope, "users.readonly");
     let api = Api::new(&sandbox, tokens.access_token.clone());
