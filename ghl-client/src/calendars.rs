@@ -98,6 +98,9 @@ pub struct Appointment {
     /// Notes, when GHL returns them.
     #[serde(default)]
     pub notes: Option<String>,
+    /// Description (free text shown on the appointment).
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// The body of `POST /calendars/events/appointments` (and of its `PUT`).
@@ -143,6 +146,9 @@ pub struct CreateAppointment {
     /// Whether GHL notifies the contact (`false` for imports).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to_notify: Option<bool>,
+    /// Description (free text shown on the appointment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 impl CreateAppointment {
@@ -168,6 +174,7 @@ impl CreateAppointment {
             ignore_date_range: None,
             ignore_free_slot_validation: None,
             to_notify: None,
+            description: None,
         }
     }
 }
@@ -203,6 +210,9 @@ pub struct UpdateAppointment {
     /// Whether GHL notifies the contact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to_notify: Option<bool>,
+    /// Description (free text shown on the appointment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// Which events `GET /calendars/events` lists: one of calendar, user or group, in a range.

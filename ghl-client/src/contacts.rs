@@ -30,9 +30,13 @@ pub struct Contact {
     /// Last name.
     #[serde(default)]
     pub last_name: Option<String>,
-    /// Full name (`contactName` in some answers, `name` in others).
-    #[serde(default, alias = "contactName")]
+    /// Full name as `name` (some answers carry `contactName` instead, or both: see
+    /// [`Contact::contact_name`] and [`Contact::full_name`]).
+    #[serde(default)]
     pub name: Option<String>,
+    /// Full name as `contactName` (GHL sends it on some answers, alongside or instead of `name`).
+    #[serde(default)]
+    pub contact_name: Option<String>,
     /// Email.
     #[serde(default)]
     pub email: Option<String>,
@@ -87,6 +91,13 @@ pub struct Contact {
     /// The search cursor of this contact (search answers only).
     #[serde(default)]
     pub search_after: Option<Vec<serde_json::Value>>,
+}
+
+impl Contact {
+    /// The contact's full name, from `name` or else `contactName`.
+    pub fn full_name(&self) -> Option<&str> {
+        self.name.as_deref().or(self.contact_name.as_deref())
+    }
 }
 
 /// A custom field value on a contact, as GHL returns it.

@@ -75,7 +75,7 @@ async fn upsert_sends_exact_request_and_reports_created() {
     let outcome = client.contacts().upsert(&upsert_request()).await.unwrap();
     assert!(outcome.created);
     assert_eq!(outcome.contact.id, ContactId::from("c-1"));
-    assert_eq!(outcome.contact.name.as_deref(), Some("aoife byrne"));
+    assert_eq!(outcome.contact.full_name(), Some("aoife byrne"));
     assert_eq!(outcome.contact.tags, vec!["phorest:client", "vip"]);
     assert_eq!(outcome.contact.custom_fields[0].value, Some(json!(120)));
 }

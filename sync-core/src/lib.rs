@@ -19,17 +19,21 @@
 
 pub mod entity;
 pub mod error;
+pub mod executor;
 pub mod hash;
 pub mod mappers;
 pub mod normalize;
 pub mod observer;
+pub mod plan;
 pub mod report;
 pub mod store;
 pub mod tags;
 
 pub use entity::EntityKind;
 pub use error::{Error, Result};
+pub use executor::{Preflight, StageCheck};
 pub use observer::{NoopObserver, OutcomeKind, SyncEvent, SyncObserver};
+pub use plan::{SyncConfig, SyncPlan, SyncPlanBuilder};
 pub use report::{Outcome, RunStatus, SyncReport};
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
@@ -37,3 +41,6 @@ pub use store::{
     Checkpoint, CheckpointStore, KvStore, Mapping, MappingState, MappingStore, MemoryStore,
     StoreError,
 };
+#[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
+pub mod sandbox;

@@ -1,0 +1,618 @@
+//! Appointments, check-ins and group bookings, from one read of Phorest's appointments.
+//!
+//! Phorest allows one month per request, so the horizon (`appointment_days_back` ..
+//! `appointment_days_ahead` around today) is read month window by month window, always with the
+//! `fetch_canceled`/`fetch_deleted`/`fetch_archived` flags so cancellations are seen. A window is
+//! read whole (a booking's appointments must be grouped) and checkpointed when every appointment
+//! in it is accounted for; an interrupted run re-reads at most that one window.
+//!
+//! Exactly once: an appointment create first stores its intent; if the process dies before the
+//! mapping is written, the next run finds the appointment by the `phorest-appointment:{id}` marker
+//! in its description (events listed around its start time) instead of creating it again. Check-in
+//! and booking notes work the same way with their own markers in the note body.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, Utc};
+use futures::StreamExt;
+use ghl_client::calendars::{CreateAppointment, EventOwner, ListEvents, UpdateAppointment};
+use ghl_client::contacts::CreateNote;
+use ghl_client::{AppointmentId, CalendarId, ContactId, UserId};
+use phorest_client::{Appointment, AppointmentQuery};
+use serde::{Deserialize, Serialize};
+
+use super::cursor::StageCursor;
+use super::facts::BranchFacts;
+use super::people::read_abort;
+use super::{Abort, RecordError, RunCtx};
+use crate::entity::EntityKind;
+use crate::hash::content_hash;
+use crate::mappers::{
+    self, AppointmentContext, BookingSummary, appointment_marker, booking_marker, checkin_marker,
+};
+use crate::observer::SyncEvent;
+use crate::report::Outcome;
+use crate::store::{Mapping, MappingState};
+
+/// Resume position: the next window (index into the horizon's windows) and page.
+#[derive(Debug, Serialize, Deserialize)]
+struct Position {
+    window: usize,
+}
+
+/// The mapping key of an appointment (appointment ids are looked up per branch).
+fn key(branch: &str, appointment: &Appointment) -> String {
+    format!("{branch}:{}", appointment.appointment_id)
+}
+
+pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), Abort> {
+    let plan = ctx.plan;
+    let config = &plan.config;
+    let do_appointments =
+        config.enabled(EntityKind::Appointment) && !blocked.contains(&EntityKind::Appointment);
+    let do_checkins =
+        config.enabled(EntityKind::CheckIn) && !blocked.contains(&EntityKind::CheckIn);
+    let do_bookings =
+        config.enabled(EntityKind::Booking) && !blocked.contains(&EntityKind::Booking);
+    if !(do_appointments || do_checkins || do_bookings) {
+        return Ok(());
+    }
+    // Anything left failed or in flight last time forces a full re-read of the horizon (the
+    // incremental `updated_from` filter would not return those appointments again).
+    let outstanding = ctx
+        .has_outstanding(&[
+            EntityKind::Appointment,
+            EntityKind::CheckIn,
+            EntityKind::Booking,
+        ])
+        .await?;
+    let today = Utc::now().date_naive();
+    let from = today - Duration::days(i64::from(config.appointment_days_back));
+    let to = today + Duration::days(i64::from(config.appointment_days_ahead));
+    let staff_users: HashMap<String, UserId> = ctx
+        .facts
+        .staff_users
+        .iter()
+        .map(|(k, v)| (k.clone(), UserId::from(v.as_str())))
+        .collect();
+    let fallback = config.fallback_user_id.as_deref().map(UserId::from);
+    let calendar = CalendarId::from(config.calendar_id.clone().unwrap_or_default());
+
+    for branch in &ctx.facts.branches {
+        let stage = format!("appointments:{}", branch.id);
+        let mut cursor = StageCursor::begin(
+            plan.checkpoints.as_ref(),
+            &stage,
+            config.watermark_overlap,
+            ctx.dry_run(),
+            plan.config.full_refresh,
+        )
+        .await?;
+        let mut query = AppointmentQuery::for_sync(from, to);
+        if !outstanding {
+            query.updated_from = cursor.since();
+        }
+        let windows = query.windows();
+        let start = cursor
+            .resume_position::<Position>()
+            .map(|p| p.window)
+            .unwrap_or(0);
+        let actx = AppointmentContext {
+            calendar_id: &calendar,
+            location_id: None,
+            time_zone: branch.tz,
+            staff_users: &staff_users,
+            staff_names: &ctx.facts.staff_names,
+            fallback_user: fallback.as_ref(),
+        };
+        for (i, window) in windows.iter().enumerate().skip(start) {
+            let mut items: Vec<Appointment> = Vec::new();
+            let mut pages = plan
+                .phorest
+                .appointments(branch.id.as_str())
+                .window_pages(&query, *window, 0);
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| read_abort("appointments", &e))?;
+                items.extend(page.items);
+            }
+            process_window(
+                ctx,
+                branch,
+                &actx,
+                items,
+                do_appointments,
+                do_checkins,
+                do_bookings,
+            )
+            .await?;
+            cursor.advance(&Position { window: i + 1 }).await?;
+            ctx.event(SyncEvent::PageDone {
+                entity: EntityKind::Appointment,
+                page: u32::try_from(i).unwrap_or(u32::MAX),
+                total_pages: u32::try_from(windows.len()).ok(),
+            });
+        }
+        cursor.complete().await?;
+    }
+    Ok(())
+}
+
+async fn process_window(
+    ctx: &RunCtx<'_>,
+    branch: &BranchFacts,
+    actx: &AppointmentContext<'_>,
+    items: Vec<Appointment>,
+    do_appointments: bool,
+    do_checkins: bool,
+    do_bookings: bool,
+) -> Result<(), Abort> {
+    let plan = ctx.plan;
+    let bookings: HashMap<String, BookingSummary> =
+        mappers::group_bookings(items.iter(), &ctx.facts.staff_names)
+            .into_iter()
+            .map(|b| (b.booking_id.clone(), b))
+            .collect();
+    let client_ids: Vec<String> = items
+        .iter()
+        .filter_map(|a| a.client_id.as_ref().map(|c| c.to_string()))
+        .collect();
+    let contacts = plan
+        .mappings
+        .get_many(EntityKind::Client, &client_ids)
+        .await?;
+    let keys: Vec<String> = items.iter().map(|a| key(&branch.id, a)).collect();
+    let existing = plan
+        .mappings
+        .get_many(EntityKind::Appointment, &keys)
+        .await?;
+    let existing_checkins = plan.mappings.get_many(EntityKind::CheckIn, &keys).await?;
+    let contacts = &contacts;
+    let bookings_ref = &bookings;
+    let complete = ctx
+        .process_page(items, |appointment| {
+            let k = key(&branch.id, &appointment);
+            let existing = existing.get(&k).cloned();
+            let existing_checkin = existing_checkins.get(&k).cloned();
+            async move {
+                let contact = resolve_contact(ctx, contacts, &appointment);
+                if do_appointments {
+                    sync_appointment(
+                        ctx,
+                        actx,
+                        bookings_ref,
+                        &appointment,
+                        &k,
+                        &contact,
+                        existing,
+                    )
+                    .await?;
+                }
+                if do_checkins && appointment.is_checked_in() {
+                    sync_checkin(ctx, branch, &appointment, &k, &contact, existing_checkin).await?;
+                }
+                Ok(())
+            }
+        })
+        .await?;
+    if !complete {
+        return Err(Abort::Cancelled);
+    }
+    if do_bookings {
+        sync_bookings(ctx, bookings, contacts).await?;
+    }
+    Ok(())
+}
+
+/// Where an appointment's contact stands.
+enum ContactRef {
+    Synced(String),
+    /// Not syncable (walk-in, no contact point...): the appointment is skipped.
+    Skip(String),
+    /// The client's own sync failed or is pending: the appointment fails and is retried.
+    Retry(String),
+}
+
+fn resolve_contact(
+    ctx: &RunCtx<'_>,
+    contacts: &HashMap<String, Mapping>,
+    appointment: &Appointment,
+) -> ContactRef {
+    let Some(client) = appointment.client_id.as_ref().map(|c| c.to_string()) else {
+        return ContactRef::Skip("appointment has no client".into());
+    };
+    if ctx.facts.walk_in_client_id.as_deref() == Some(client.as_str()) {
+        return ContactRef::Skip("walk-in client (no contact)".into());
+    }
+    match contacts.get(&client) {
+        Some(m) if m.ghl_id.is_some() && m.state == MappingState::Synced => {
+            ContactRef::Synced(m.ghl_id.clone().unwrap_or_default())
+        }
+        Some(m) if matches!(m.state, MappingState::Failed | MappingState::Pending) => {
+            ContactRef::Retry(format!(
+                "client {client} is not synced yet (its last sync failed)"
+            ))
+        }
+        _ if ctx.dry_run() => ContactRef::Synced(format!("(contact of client {client})")),
+        _ => ContactRef::Skip(format!(
+            "client {client} has no GHL contact (skipped in the client stage, see its reason)"
+        )),
+    }
+}
+
+async fn sync_appointment(
+    ctx: &RunCtx<'_>,
+    actx: &AppointmentContext<'_>,
+    bookings: &HashMap<String, BookingSummary>,
+    appointment: &Appointment,
+    k: &str,
+    contact: &ContactRef,
+    existing: Option<Mapping>,
+) -> Result<(), Abort> {
+    let entity = EntityKind::Appointment;
+    let mapped_id = existing.as_ref().and_then(|m| m.ghl_id.clone());
+    if appointment.is_cancelled() && mapped_id.is_none() {
+        ctx.record(
+            entity,
+            k,
+            None,
+            Outcome::Skipped("cancelled or deleted before it was synced (nothing to do)".into()),
+        );
+        return Ok(());
+    }
+    let contact_id = match contact {
+        ContactRef::Synced(id) => id,
+        ContactRef::Skip(reason) => {
+            ctx.record(entity, k, None, Outcome::Skipped(reason.clone()));
+            return Ok(());
+        }
+        ContactRef::Retry(reason) => {
+            return ctx
+                .fail_record(
+                    existing,
+                    entity,
+                    k,
+                    None,
+                    None,
+                    RecordError::Record(reason.clone()),
+                )
+                .await;
+        }
+    };
+    let booking = appointment
+        .booking_id
+        .as_ref()
+        .and_then(|b| bookings.get(b.as_str()))
+        .filter(|b| b.items.len() > 1);
+    let mut mapped = match mappers::map_appointment(
+        appointment,
+        &ContactId::from(contact_id.as_str()),
+        booking,
+        actx,
+    ) {
+        Ok(m) => m,
+        Err(skip) => {
+            ctx.record(entity, k, None, Outcome::Skipped(skip.to_string()));
+            return Ok(());
+        }
+    };
+    mapped.request.description = Some(mapped.description.clone());
+    for w in &mapped.warnings {
+        ctx.warn(entity, k, w.clone());
+    }
+    if mapped.used_fallback_user {
+        ctx.warn(
+            entity,
+            k,
+            "staff has no GHL user: assigned to the fallback user",
+        );
+    }
+    let hash = content_hash(&mapped.request);
+    if let Some(m) = &existing
+        && m.state == MappingState::Synced
+        && m.content_hash.as_deref() == Some(hash.as_str())
+    {
+        ctx.record(entity, k, None, Outcome::Unchanged);
+        return Ok(());
+    }
+    if ctx.dry_run() {
+        ctx.count_writes(entity, 1);
+        ctx.record(
+            entity,
+            k,
+            None,
+            if mapped_id.is_some() {
+                Outcome::Updated
+            } else {
+                Outcome::Created
+            },
+        );
+        return Ok(());
+    }
+    let calendars = ctx.plan.ghl.calendars();
+    let request = &mapped.request;
+    let marker = appointment_marker(appointment.appointment_id.as_str());
+
+    // An intent without an id: an earlier create may have gone through.
+    let mut target = mapped_id.clone();
+    if target.is_none()
+        && existing
+            .as_ref()
+            .is_some_and(|m| m.state == MappingState::Pending)
+    {
+        let query = ListEvents {
+            owner: EventOwner::Calendar(request.calendar_id.clone()),
+            start: request.start_time.with_timezone(&Utc) - Duration::hours(1),
+            end: request.start_time.with_timezone(&Utc) + Duration::hours(1),
+        };
+        match calendars.list_events(&query).await {
+            Ok(events) => {
+                target = events
+                    .iter()
+                    .find(|e| {
+                        e.description
+                            .as_deref()
+                            .is_some_and(|d| d.contains(&marker))
+                    })
+                    .map(|e| e.id.to_string());
+            }
+            Err(err) => {
+                return ctx
+                    .fail_record(existing, entity, k, None, None, RecordError::from_ghl(&err))
+                    .await;
+            }
+        }
+    }
+
+    let result = match &target {
+        Some(id) => calendars
+            .update_appointment(&AppointmentId::from(id.as_str()), &to_update(request))
+            .await
+            .map(|_| (id.clone(), false)),
+        None => {
+            let mut intent = existing.clone().unwrap_or_else(|| Mapping::new(entity, k));
+            intent.state = MappingState::Pending;
+            intent.updated_at = Utc::now();
+            ctx.save_mapping(&intent).await?;
+            calendars
+                .create_appointment(request)
+                .await
+                .map(|a| (a.id.to_string(), true))
+        }
+    };
+    ctx.count_writes(entity, 1);
+    match result {
+        Ok((id, created)) => {
+            let mut mapping = existing.unwrap_or_else(|| Mapping::new(entity, k));
+            mapping.ghl_id = Some(id);
+            mapping.state = MappingState::Synced;
+            mapping.content_hash = Some(hash);
+            mapping.attempts = 0;
+            mapping.last_error = None;
+            mapping.updated_at = Utc::now();
+            ctx.save_mapping(&mapping).await?;
+            let outcome = if created && mapped_id.is_none() {
+                Outcome::Created
+            } else {
+                Outcome::Updated
+            };
+            ctx.record(entity, k, None, outcome);
+            Ok(())
+        }
+        Err(err) => {
+            let existing = if target.is_none() {
+                // Keep the intent (Pending → looked up next run) when the create may have
+                // been applied; otherwise a plain failure.
+                let mut m = existing.unwrap_or_else(|| Mapping::new(entity, k));
+                if err.may_have_been_applied() {
+                    m.state = MappingState::Pending;
+                    m.last_error = Some(err.to_string());
+                    ctx.save_mapping(&m).await?;
+                    ctx.record(
+                        entity,
+                        k,
+                        None,
+                        Outcome::Failed(format!("{err}; checked again on the next run")),
+                    );
+                    return Ok(());
+                }
+                Some(m)
+            } else {
+                existing
+            };
+            ctx.fail_record(
+                existing,
+                entity,
+                k,
+                None,
+                target,
+                RecordError::from_ghl(&err),
+            )
+            .await
+        }
+    }
+}
+
+fn to_update(r: &CreateAppointment) -> UpdateAppointment {
+    UpdateAppointment {
+        calendar_id: Some(r.calendar_id.clone()),
+        start_time: Some(r.start_time),
+        end_time: r.end_time,
+        title: r.title.clone(),
+        appointment_status: r.appointment_status.clone(),
+        assigned_user_id: r.assigned_user_id.clone(),
+        address: r.address.clone(),
+        ignore_free_slot_validation: r.ignore_free_slot_validation,
+        to_notify: r.to_notify,
+        description: r.description.clone(),
+    }
+}
+
+async fn sync_checkin(
+    ctx: &RunCtx<'_>,
+    branch: &BranchFacts,
+    appointment: &Appointment,
+    k: &str,
+    contact: &ContactRef,
+    existing: Option<Mapping>,
+) -> Result<(), Abort> {
+    let entity = EntityKind::CheckIn;
+    let contact_id = match contact {
+        ContactRef::Synced(id) => id,
+        ContactRef::Skip(reason) => {
+            ctx.record(entity, k, None, Outcome::Skipped(reason.clone()));
+            return Ok(());
+        }
+        ContactRef::Retry(reason) => {
+            return ctx
+                .fail_record(
+                    existing,
+                    entity,
+                    k,
+                    None,
+                    None,
+                    RecordError::Record(reason.clone()),
+                )
+                .await;
+        }
+    };
+    let note = match mappers::map_checkin(appointment, branch.tz, &ctx.facts.staff_names) {
+        Ok(n) => n,
+        Err(skip) => {
+            ctx.record(entity, k, None, Outcome::Skipped(skip.to_string()));
+            return Ok(());
+        }
+    };
+    let marker = checkin_marker(appointment.appointment_id.as_str());
+    ledger_note(ctx, entity, k, contact_id, note, &marker, existing).await
+}
+
+async fn sync_bookings(
+    ctx: &RunCtx<'_>,
+    bookings: HashMap<String, BookingSummary>,
+    contacts: &HashMap<String, Mapping>,
+) -> Result<(), Abort> {
+    let entity = EntityKind::Booking;
+    let mut group: Vec<BookingSummary> = bookings
+        .into_values()
+        .filter(|b| b.items.len() > 1)
+        .collect();
+    group.sort_by(|a, b| a.booking_id.cmp(&b.booking_id));
+    let ids: Vec<String> = group.iter().map(|b| b.booking_id.clone()).collect();
+    let existing = ctx.plan.mappings.get_many(entity, &ids).await?;
+    for booking in group {
+        let id = booking.booking_id.clone();
+        let client = booking.items.iter().find_map(|i| i.client_id.clone());
+        let contact = client
+            .as_ref()
+            .and_then(|c| contacts.get(c))
+            .filter(|m| m.state == MappingState::Synced)
+            .and_then(|m| m.ghl_id.clone())
+            .or_else(|| ctx.dry_run().then(|| "(contact)".to_owned()));
+        let Some(contact) = contact else {
+            ctx.record(
+                entity,
+                &id,
+                None,
+                Outcome::Skipped("the booking's client has no GHL contact".into()),
+            );
+            continue;
+        };
+        let note: CreateNote = booking.note();
+        ledger_note(
+            ctx,
+            entity,
+            &id,
+            &contact,
+            note,
+            &booking_marker(&id),
+            existing.get(&id).cloned(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A note written at most once per ledger key; its body carries `marker` so an interrupted
+/// write is found again instead of posted twice.
+async fn ledger_note(
+    ctx: &RunCtx<'_>,
+    entity: EntityKind,
+    k: &str,
+    contact_id: &str,
+    note: CreateNote,
+    marker: &str,
+    existing: Option<Mapping>,
+) -> Result<(), Abort> {
+    if existing
+        .as_ref()
+        .is_some_and(|m| m.state == MappingState::Synced)
+    {
+        ctx.record(entity, k, None, Outcome::Unchanged);
+        return Ok(());
+    }
+    if ctx.dry_run() {
+        ctx.count_writes(entity, 1);
+        ctx.record(entity, k, None, Outcome::Created);
+        return Ok(());
+    }
+    let contacts = ctx.plan.ghl.contacts();
+    let cid = ContactId::from(contact_id);
+    // Pending or failed before: the note may exist already.
+    if existing.is_some() {
+        match contacts.list_notes(&cid).await {
+            Ok(notes) => {
+                if let Some(found) = notes
+                    .iter()
+                    .find(|n| n.body.as_deref().is_some_and(|b| b.contains(marker)))
+                {
+                    let mut m = existing.unwrap_or_else(|| Mapping::new(entity, k));
+                    m.ghl_id = Some(found.id.to_string());
+                    m.state = MappingState::Synced;
+                    m.attempts = 0;
+                    m.last_error = None;
+                    m.updated_at = Utc::now();
+                    ctx.save_mapping(&m).await?;
+                    ctx.record(entity, k, None, Outcome::Created);
+                    return Ok(());
+                }
+            }
+            Err(err) => {
+                return ctx
+                    .fail_record(existing, entity, k, None, None, RecordError::from_ghl(&err))
+                    .await;
+            }
+        }
+    }
+    let mut intent = existing.unwrap_or_else(|| Mapping::new(entity, k));
+    intent.state = MappingState::Pending;
+    intent.content_hash = Some(content_hash(&note.body));
+    intent.updated_at = Utc::now();
+    ctx.save_mapping(&intent).await?;
+    ctx.count_writes(entity, 1);
+    match contacts.create_note(&cid, &note).await {
+        Ok(created) => {
+            let mut m = intent;
+            m.ghl_id = Some(created.id.to_string());
+            m.state = MappingState::Synced;
+            m.attempts = 0;
+            m.last_error = None;
+            m.updated_at = Utc::now();
+            ctx.save_mapping(&m).await?;
+            ctx.record(entity, k, None, Outcome::Created);
+            Ok(())
+        }
+        Err(err) => {
+            // The intent stays Pending (or becomes Failed): the next run looks for the marker
+            // before writing again, so the note is never duplicated.
+            ctx.fail_record(
+                Some(intent),
+                entity,
+                k,
+                None,
+                None,
+                RecordError::from_ghl(&err),
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! The executor: runs a [`SyncPlan`]'s stages against the two APIs.
+//!
+//! Per record the order is always: map and validate → hash the outgoing payload → compare with
+//! the stored hash → write (upsert, or update through the mapping; owned tags only by add/remove)
+//! → store the mapping at once. A page's checkpoint advances only when every record of the page is
+//! accounted for (written, unchanged, skipped or recorded as failed).
+//!
+//! Errors are classified once:
+//! - *record* errors (validation, not found, a write that failed after retries) fail that record,
+//!   are kept in the mapping store as `Failed` and are retried on the next run;
+//! - *config* errors (missing scope, forbidden location) block the stage once;
+//! - *fatal* errors (the token is invalid even after a refresh, the daily request budget is
+//!   exhausted, the store fails) stop the run with its checkpoints intact, so the next run resumes.
+
+mod appointments;
+mod contacts;
+mod cursor;
+mod facts;
+mod loyalty;
+mod people;
+mod preflight;
+mod products;
+mod purchases;
+
+use std::future::Future;
+use std::sync::Mutex;
+
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::entity::EntityKind;
+use crate::observer::{OutcomeKind, SyncEvent};
+use crate::plan::SyncPlan;
+use crate::report::{Outcome, SyncReport};
+use crate::store::{Mapping, MappingState};
+
+pub use preflight::{Preflight, StageCheck};
+
+pub(crate) use facts::Facts;
+
+/// Why processing of a stage (or the run) stops early.
+#[derive(Debug)]
+pub(crate) enum Abort {
+    /// A configuration problem (missing scope, missing calendar...): the stage is blocked.
+    Blocked(String),
+    /// Nothing more can succeed in this run (invalid token, daily budget, store failure).
+    Fatal(String),
+    /// The host cancelled the run.
+    Cancelled,
+}
+
+impl From<crate::store::StoreError> for Abort {
+    fn from(err: crate::store::StoreError) -> Self {
+        Abort::Fatal(format!("store error: {err}"))
+    }
+}
+
+/// How a GHL error affects the run.
+#[derive(Debug)]
+pub(crate) enum RecordError {
+    /// This record failed; others may still succeed.
+    Record(String),
+    /// The stage cannot succeed (scope, permission).
+    Abort(Abort),
+}
+
+impl RecordError {
+    pub(crate) fn from_ghl(err: &ghl_client::Error) -> Self {
+        use ghl_client::Error as E;
+        match err {
+            E::MissingScope { .. } | E::MissingScopes { .. } | E::Forbidden { .. } => {
+                RecordError::Abort(Abort::Blocked(err.to_string()))
+            }
+            E::Unauthorized { .. } | E::DailyLimitExhausted => {
+                RecordError::Abort(Abort::Fatal(err.to_string()))
+            }
+            _ => RecordError::Record(err.to_string()),
+        }
+    }
+}
+
+/// Shared state of one run.
+pub(crate) struct RunCtx<'p> {
+    pub(crate) plan: &'p SyncPlan,
+    pub(crate) report: Mutex<SyncReport>,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) facts: Facts,
+}
+
+impl RunCtx<'_> {
+    pub(crate) fn dry_run(&self) -> bool {
+        self.plan.config.dry_run
+    }
+
+    fn with_report<R>(&self, f: impl FnOnce(&mut SyncReport) -> R) -> R {
+        // A poisoned lock only means another task panicked while recording; the report data
+        // itself is still consistent counters, so keep using it.
+        let mut guard = match self.report.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+
+    /// Record a record's outcome in the report and tell the observer.
+    pub(crate) fn record(
+        &self,
+        entity: EntityKind,
+        phorest_id: &str,
+        label: Option<&str>,
+        outcome: Outcome,
+    ) {
+        let kind = OutcomeKind::from(&outcome);
+        self.with_report(|r| r.record(entity, phorest_id, label, outcome));
+        self.plan.observer.on_event(&SyncEvent::RecordProcessed {
+            entity,
+            outcome: kind,
+        });
+    }
+
+    /// Record a warning about one record.
+    pub(crate) fn warn(&self, entity: EntityKind, phorest_id: &str, reason: impl Into<String>) {
+        let reason = reason.into();
+        self.with_report(|r| r.warn(entity, phorest_id, reason));
+    }
+
+    /// Count GHL write requests (made, or that a dry run would make).
+    pub(crate) fn count_writes(&self, entity: EntityKind, n: u64) {
+        if n > 0 {
+            self.with_report(|r| r.add_requests(entity, n));
+        }
+    }
+
+    /// Whether `entity` has records that failed or were left in flight by an earlier run. Stages
+    /// then read everything instead of only what changed, so those records are retried.
+    pub(crate) async fn has_outstanding(&self, entities: &[EntityKind]) -> Result<bool, Abort> {
+        for entity in entities {
+            for state in [MappingState::Failed, MappingState::Pending] {
+                if self.plan.mappings.count(*entity, Some(state)).await? > 0 {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    pub(crate) fn event(&self, event: SyncEvent) {
+        self.plan.observer.on_event(&event);
+    }
+
+    /// Store a mapping unless this is a dry run.
+    pub(crate) async fn save_mapping(&self, mapping: &Mapping) -> Result<(), Abort> {
+        if self.dry_run() {
+            return Ok(());
+        }
+        self.plan.mappings.put(mapping).await?;
+        Ok(())
+    }
+
+    /// Store a failed attempt for `entity`/`phorest_id`, keeping what is known of the GHL side.
+    pub(crate) async fn save_failure(
+        &self,
+        existing: Option<Mapping>,
+        entity: EntityKind,
+        phorest_id: &str,
+        ghl_id: Option<String>,
+        reason: &str,
+    ) -> Result<(), Abort> {
+        let mut mapping = existing.unwrap_or_else(|| Mapping::new(entity, phorest_id));
+        if ghl_id.is_some() {
+            mapping.ghl_id = ghl_id;
+        }
+        mapping.state = MappingState::Failed;
+        mapping.content_hash = None;
+        mapping.attempts = mapping.attempts.saturating_add(1);
+        mapping.last_error = Some(truncate(reason, 500));
+        mapping.updated_at = chrono::Utc::now();
+        self.save_mapping(&mapping).await
+    }
+
+    /// Turn a record-level error into an outcome (recording the failure) or an abort.
+    pub(crate) async fn fail_record(
+        &self,
+        existing: Option<Mapping>,
+        entity: EntityKind,
+        phorest_id: &str,
+        label: Option<&str>,
+        ghl_id: Option<String>,
+        err: RecordError,
+    ) -> Result<(), Abort> {
+        match err {
+            RecordError::Record(reason) => {
+                self.save_failure(existing, entity, phorest_id, ghl_id, &reason)
+                    .await?;
+                self.record(entity, phorest_id, label, Outcome::Failed(reason));
+                Ok(())
+            }
+            RecordError::Abort(abort) => Err(abort),
+        }
+    }
+
+    /// Process the records of one page concurrently (bounded by the plan's concurrency).
+    ///
+    /// Returns `Ok(true)` when every record was accounted for, `Ok(false)` when the run was
+    /// cancelled before all were started (the page must then not be checkpointed).
+    pub(crate) async fn process_page<T, F, Fut>(&self, items: Vec<T>, f: F) -> Result<bool, Abort>
+    where
+        F: Fn(T) -> Fut,
+        Fut: Future<Output = Result<(), Abort>>,
+    {
+        let cancel = &self.cancel;
+        let f = &f;
+        let results: Vec<Result<bool, Abort>> = futures::stream::iter(items)
+            .map(|item| async move {
+                if cancel.is_cancelled() {
+                    return Ok(false);
+                }
+                f(item).await.map(|()| true)
+            })
+            .buffer_unordered(self.plan.config.concurrency)
+            .collect()
+            .await;
+        let mut complete = true;
+        let mut first_abort = None;
+        for r in results {
+            match r {
+                Ok(done) => complete &= done,
+                Err(abort) => {
+                    // A fatal error wins over a block, which wins over a cancellation.
+                    first_abort = Some(match (first_abort, abort) {
+                        (Some(Abort::Fatal(m)), _) | (_, Abort::Fatal(m)) => Abort::Fatal(m),
+                        (Some(Abort::Blocked(m)), _) | (_, Abort::Blocked(m)) => Abort::Blocked(m),
+                        _ => Abort::Cancelled,
+                    });
+                }
+            }
+        }
+        match first_abort {
+            Some(abort) => Err(abort),
+            None => Ok(complete),
+        }
+    }
+}
+
+pub(crate) fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+impl SyncPlan {
+    /// Run the plan until it finishes or `cancel` is triggered.
+    ///
+    /// The returned report always accounts for every record processed. A cancelled run keeps
+    /// its checkpoints: running the plan again resumes where it stopped. Problems are in the
+    /// report (blocked stages, failed records, a fatal error in [`SyncReport::status`]), never
+    /// a panic.
+    pub async fn run(&self, cancel: CancellationToken) -> SyncReport {
+        let mut report = SyncReport::new(self.config.dry_run);
+        let preflight = self.preflight().await;
+        for check in &preflight.stages {
+            if let Some(reason) = &check.blocked {
+                report.block(check.entity, reason.clone());
+                self.observer.on_event(&SyncEvent::StageBlocked {
+                    entity: check.entity,
+                    reason: reason.clone(),
+                });
+            }
+        }
+        let facts = match preflight.facts {
+            Ok(facts) => facts,
+            Err(reason) => {
+                report.fail(reason);
+                report.finish(false);
+                return report;
+            }
+        };
+        let ctx = RunCtx {
+            plan: self,
+            report: Mutex::new(report),
+            cancel,
+            facts,
+        };
+        let blocked: Vec<EntityKind> = preflight
+            .stages
+            .iter()
+            .filter(|c| c.blocked.is_some())
+            .map(|c| c.entity)
+            .collect();
+        let outcome = run_stages(&ctx, &blocked).await;
+        let mut report = match ctx.report.into_inner() {
+            Ok(r) => r,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let cancelled = match outcome {
+            Ok(()) => false,
+            Err(Abort::Cancelled) => true,
+            Err(Abort::Fatal(reason)) => {
+                report.fail(reason);
+                false
+            }
+            Err(Abort::Blocked(reason)) => {
+                // Blocks are handled per stage; one escaping here is a bug, but report it.
+                report.fail(reason);
+                false
+            }
+        };
+        report.finish(cancelled);
+        report
+    }
+}
+
+/// The stages, in dependency order.
+async fn run_stages(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), Abort> {
+    use EntityKind as E;
+    let stages: [(EntityKind, Stage); 8] = [
+        (E::Staff, Stage::Staff),
+        (E::ClientCategory, Stage::Categories),
+        (E::Client, Stage::Clients),
+        (E::Loyalty, Stage::Loyalty),
+        (E::Appointment, Stage::Appointments),
+        (E::Purchase, Stage::Purchases),
+        (E::Product, Stage::Products),
+        (E::Booking, Stage::Bookings),
+    ];
+    for (entity, stage) in stages {
+        if ctx.cancel.is_cancelled() {
+            return Err(Abort::Cancelled);
+        }
+        let enabled = match stage {
+            // Appointments, check-ins and bookings share one read of the appointments.
+            Stage::Appointments => {
+                ctx.plan.config.enabled(E::Appointment)
+                    || ctx.plan.config.enabled(E::CheckIn)
+                    || ctx.plan.config.enabled(E::Booking)
+            }
+            Stage::Bookings => false,
+            _ => ctx.plan.config.enabled(entity),
+        };
+        if !enabled || blocked.contains(&entity) && stage != Stage::Appointments {
+            continue;
+        }
+        ctx.event(SyncEvent::StageStarted {
+            entity,
+            total_hint: None,
+        });
+        let result = match stage {
+            Stage::Staff => people::run_staff(ctx).await,
+            Stage::Categories => people::run_categories(ctx).await,
+            Stage::Clients => people::run_clients(ctx).await,
+            Stage::Loyalty => loyalty::run(ctx).await,
+            Stage::Appointments => appointments::run(ctx, blocked).await,
+            Stage::Purchases => purchases::run(ctx).await,
+            Stage::Products => products::run(ctx).await,
+            Stage::Bookings => Ok(()),
+        };
+        match result {
+            Ok(()) => ctx.event(SyncEvent::StageFinished { entity }),
+            Err(Abort::Blocked(reason)) => {
+                ctx.with_report(|r| r.block(entity, reason.clone()));
+                ctx.event(SyncEvent::StageBlocked { entity, reason });
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Staff,
+    Categories,
+    Clients,
+    Loyalty,
+    Appointments,
+    Purchases,
+    Products,
+    Bookings,
+}

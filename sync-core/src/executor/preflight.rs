@@ -1,0 +1,371 @@
+//! Preflight: everything checked before the first write.
+//!
+//! - the GHL scopes each enabled stage needs (one blocked stage with every missing scope named,
+//!   never one 401 per record);
+//! - the calendar for appointments exists, and which staff have a GHL user on it;
+//! - the loyalty custom field exists (it is created here when missing, unless dry run);
+//! - the Phorest side answers: branches (time zones, countries), walk-in client, categories.
+
+use std::collections::HashMap;
+
+use futures::TryStreamExt;
+use ghl_client::Scope;
+
+use super::facts::{BranchFacts, Facts};
+use crate::entity::EntityKind;
+use crate::plan::SyncPlan;
+
+/// The result of [`SyncPlan::preflight`].
+#[derive(Debug)]
+pub struct Preflight {
+    /// One check per enabled entity, in stage order.
+    pub stages: Vec<StageCheck>,
+    pub(crate) facts: Result<Facts, String>,
+}
+
+impl Preflight {
+    /// Whether every enabled stage may run.
+    pub fn all_clear(&self) -> bool {
+        self.facts.is_ok() && self.stages.iter().all(|s| s.blocked.is_none())
+    }
+
+    /// The reason the run cannot start at all (Phorest or GHL unreachable, bad credentials).
+    pub fn fatal(&self) -> Option<&str> {
+        self.facts.as_ref().err().map(String::as_str)
+    }
+}
+
+/// The preflight verdict for one entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageCheck {
+    /// The entity.
+    pub entity: EntityKind,
+    /// Why the stage cannot run, with the action that fixes it; `None` when it may run.
+    pub blocked: Option<String>,
+    /// Things worth knowing that do not block the stage (e.g. staff without a GHL user).
+    pub notes: Vec<String>,
+}
+
+/// The GHL scopes a stage needs.
+pub fn required_scopes(entity: EntityKind) -> &'static [Scope] {
+    use EntityKind as E;
+    match entity {
+        E::Staff | E::Client | E::ClientCategory | E::CheckIn | E::Purchase => {
+            &[Scope::ContactsReadonly, Scope::ContactsWrite]
+        }
+        E::Loyalty => &[
+            Scope::ContactsWrite,
+            Scope::CustomFieldsReadonly,
+            Scope::CustomFieldsWrite,
+        ],
+        E::StaffUser => &[Scope::UsersReadonly],
+        E::Appointment => &[
+            Scope::CalendarsReadonly,
+            Scope::CalendarEventsReadonly,
+            Scope::CalendarEventsWrite,
+            Scope::UsersReadonly,
+        ],
+        E::Booking => &[
+            Scope::ContactsWrite,
+            Scope::CalendarEventsReadonly,
+            Scope::CalendarEventsWrite,
+        ],
+        E::Product => &[
+            Scope::ProductsReadonly,
+            Scope::ProductsWrite,
+            Scope::PricesReadonly,
+            Scope::PricesWrite,
+        ],
+    }
+}
+
+impl SyncPlan {
+    /// Check everything the enabled stages need, before any write.
+    ///
+    /// Reads both APIs (and, outside a dry run, creates the loyalty custom field if it is
+    /// missing). A stage that cannot run is reported once with an actionable reason; the others
+    /// still run.
+    pub async fn preflight(&self) -> Preflight {
+        let config = &self.config;
+        let mut stages: Vec<StageCheck> = EntityKind::ALL
+            .iter()
+            .copied()
+            .filter(|e| config.enabled(*e))
+            .map(|entity| {
+                let blocked = match self.ghl.require_scopes(required_scopes(entity)) {
+                    Ok(()) => None,
+                    Err(err) => Some(format!(
+                        "{err}. Re-authorise the GHL app (or re-create the private integration \
+                         token) with these scopes, then run again."
+                    )),
+                };
+                StageCheck {
+                    entity,
+                    blocked,
+                    notes: Vec::new(),
+                }
+            })
+            .collect();
+
+        let facts = self.gather_facts(&mut stages).await;
+        Preflight { stages, facts }
+    }
+
+    async fn gather_facts(&self, stages: &mut [StageCheck]) -> Result<Facts, String> {
+        let config = &self.config;
+        let mut facts = Facts::default();
+
+        // Phorest: branches (time zone, country, currency).
+        let branches: Vec<phorest_client::Branch> = self
+            .phorest
+            .branches()
+            .list()
+            .try_collect()
+            .await
+            .map_err(|e| format!("cannot read Phorest branches: {e}"))?;
+        for branch in branches {
+            let id = branch.branch_id.to_string();
+            if let Some(wanted) = &config.branches
+                && !wanted.contains(&id)
+            {
+                continue;
+            }
+            let tz = branch
+                .time_zone()
+                .map_err(|e| format!("branch {id}: {e}"))?;
+            facts.branches.push(BranchFacts {
+                id,
+                tz,
+                country: branch.country.clone().filter(|c| !c.trim().is_empty()),
+                currency: branch
+                    .currency_code
+                    .clone()
+                    .filter(|c| !c.trim().is_empty()),
+            });
+        }
+        if facts.branches.is_empty() {
+            return Err("no Phorest branch to sync (check the branch ids in the config)".into());
+        }
+
+        // The walk-in placeholder client is never a contact.
+        match self.phorest.clients().walk_in().await {
+            Ok(client) => facts.walk_in_client_id = Some(client.client_id.to_string()),
+            Err(err) => tracing::warn!(error = %err, "could not read the walk-in client"),
+        }
+
+        // Client categories (business level), for category tags.
+        let needs_categories =
+            config.enabled(EntityKind::Client) || config.enabled(EntityKind::ClientCategory);
+        if needs_categories {
+            let categories: Vec<phorest_client::ClientCategory> = self
+                .phorest
+                .client_categories()
+                .list(&Default::default())
+                .try_collect()
+                .await
+                .map_err(|e| format!("cannot read Phorest client categories: {e}"))?;
+            for c in categories {
+                if let Some(name) = c.name.as_deref() {
+                    facts
+                        .categories
+                        .insert(c.client_category_id.to_string(), name.trim().to_owned());
+                }
+            }
+        }
+
+        let appointments_enabled = config.enabled(EntityKind::Appointment);
+        if appointments_enabled && stage_open(stages, EntityKind::Appointment) {
+            self.check_calendar(&mut facts, stages).await;
+        }
+        if appointments_enabled && stage_open(stages, EntityKind::Appointment) {
+            self.map_staff_users(&mut facts, stages).await?;
+        }
+        if config.enabled(EntityKind::Loyalty) && stage_open(stages, EntityKind::Loyalty) {
+            self.resolve_loyalty_field(&mut facts, stages).await;
+        }
+        Ok(facts)
+    }
+
+    async fn check_calendar(&self, facts: &mut Facts, stages: &mut [StageCheck]) {
+        let Some(calendar_id) = self.config.calendar_id.as_deref() else {
+            block(
+                stages,
+                EntityKind::Appointment,
+                "no GHL calendar configured: set `calendar_id` to the calendar that receives \
+                 Phorest appointments"
+                    .into(),
+            );
+            return;
+        };
+        match self.ghl.calendars().list().await {
+            Ok(calendars) => match calendars.iter().find(|c| c.id.as_str() == calendar_id) {
+                Some(cal) => {
+                    facts.calendar_members = cal
+                        .team_members
+                        .iter()
+                        .map(|m| m.user_id.to_string())
+                        .collect();
+                }
+                None => block(
+                    stages,
+                    EntityKind::Appointment,
+                    format!(
+                        "GHL calendar {calendar_id} does not exist in this location: create it \
+                         or fix `calendar_id`"
+                    ),
+                ),
+            },
+            Err(err) => block(
+                stages,
+                EntityKind::Appointment,
+                format!("cannot list GHL calendars: {err}"),
+            ),
+        }
+    }
+
+    /// Staff → GHL user: explicit overrides first, then the same email (case-insensitive).
+    async fn map_staff_users(
+        &self,
+        facts: &mut Facts,
+        stages: &mut [StageCheck],
+    ) -> Result<(), String> {
+        let users = match self.ghl.users().list().await {
+            Ok(users) => users,
+            Err(err) => {
+                block(
+                    stages,
+                    EntityKind::Appointment,
+                    format!("cannot list GHL users: {err}"),
+                );
+                return Ok(());
+            }
+        };
+        let by_email: HashMap<String, String> = users
+            .iter()
+            .filter_map(|u| {
+                u.email
+                    .as_deref()
+                    .map(|e| (e.trim().to_lowercase(), u.id.to_string()))
+            })
+            .collect();
+        for branch in &facts.branches {
+            let staff: Vec<phorest_client::Staff> = self
+                .phorest
+                .staff(branch.id.as_str())
+                .list(&phorest_client::StaffQuery::all())
+                .try_collect()
+                .await
+                .map_err(|e| format!("cannot read Phorest staff: {e}"))?;
+            for member in staff {
+                let id = member.staff_id.to_string();
+                let name = [member.first_name.as_deref(), member.last_name.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if !name.is_empty() {
+                    facts.staff_names.insert(id.clone(), name);
+                }
+                let user = self
+                    .config
+                    .staff_user_overrides
+                    .get(&id)
+                    .cloned()
+                    .or_else(|| {
+                        member
+                            .email
+                            .as_deref()
+                            .and_then(|e| by_email.get(&e.trim().to_lowercase()).cloned())
+                    });
+                match user {
+                    Some(user) => {
+                        facts.staff_users.insert(id, user);
+                    }
+                    None => facts.unmatched_staff.push(id),
+                }
+            }
+        }
+        if !facts.unmatched_staff.is_empty() {
+            let fallback = match &self.config.fallback_user_id {
+                Some(u) => format!("their appointments go to the fallback user {u}"),
+                None => "their appointments are created unassigned".to_owned(),
+            };
+            note(
+                stages,
+                EntityKind::Appointment,
+                format!(
+                    "{} staff have no GHL user (match by email, or set staff_user_overrides); {fallback}",
+                    facts.unmatched_staff.len()
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    async fn resolve_loyalty_field(&self, facts: &mut Facts, stages: &mut [StageCheck]) {
+        let name = self.config.loyalty_field_name.clone();
+        let key = crate::tags::slug(&name).replace('-', "_");
+        match self.ghl.custom_fields().list(Some("contact")).await {
+            Ok(fields) => {
+                let found = fields.iter().find(|f| {
+                    f.name.as_deref() == Some(name.as_str())
+                        || f.field_key.as_deref() == Some(format!("contact.{key}").as_str())
+                });
+                if let Some(field) = found {
+                    facts.loyalty_field_id = Some(field.id.to_string());
+                    return;
+                }
+            }
+            Err(err) => {
+                block(
+                    stages,
+                    EntityKind::Loyalty,
+                    format!("cannot list GHL custom fields: {err}"),
+                );
+                return;
+            }
+        }
+        if self.config.dry_run {
+            note(
+                stages,
+                EntityKind::Loyalty,
+                format!("custom field {name:?} would be created"),
+            );
+            return;
+        }
+        let request = ghl_client::custom_fields::CreateCustomField::new(
+            name.clone(),
+            ghl_client::custom_fields::DataType::Numerical,
+        );
+        match self.ghl.custom_fields().create(&request).await {
+            Ok(field) => facts.loyalty_field_id = Some(field.id.to_string()),
+            Err(err) => block(
+                stages,
+                EntityKind::Loyalty,
+                format!("cannot create the GHL custom field {name:?}: {err}"),
+            ),
+        }
+    }
+}
+
+fn stage_open(stages: &[StageCheck], entity: EntityKind) -> bool {
+    stages
+        .iter()
+        .any(|s| s.entity == entity && s.blocked.is_none())
+}
+
+fn block(stages: &mut [StageCheck], entity: EntityKind, reason: String) {
+    if let Some(s) = stages.iter_mut().find(|s| s.entity == entity)
+        && s.blocked.is_none()
+    {
+        s.blocked = Some(reason);
+    }
+}
+
+fn note(stages: &mut [StageCheck], entity: EntityKind, text: String) {
+    if let Some(s) = stages.iter_mut().find(|s| s.entity == entity) {
+        s.notes.push(text);
+    }
+}

@@ -1,0 +1,199 @@
+//! The sync plan: what to sync, where, and how.
+//!
+//! A [`SyncPlan`] is built from a [`SyncConfig`], the two API clients and the host's stores. It
+//! runs its stages in dependency order (see [`crate::executor`]):
+//!
+//! 1. staff (and the staff → GHL user map), client categories;
+//! 2. clients;
+//! 3. loyalty, appointments (with check-ins and group bookings), purchases;
+//! 4. products (independent).
+//!
+//! Nothing here performs I/O until [`SyncPlan::preflight`] or [`SyncPlan::run`] is called.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use ghl_client::GhlClient;
+use phorest_client::PhorestClient;
+
+use crate::entity::EntityKind;
+use crate::mappers::MapperOptions;
+use crate::observer::{NoopObserver, SyncObserver};
+use crate::store::{CheckpointStore, MappingStore};
+
+/// What a sync run does. `Default` syncs every entity of every branch.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SyncConfig {
+    /// The entities to sync. Stages whose entity is absent are not run.
+    pub entities: BTreeSet<EntityKind>,
+    /// Phorest branch ids to sync; `None` means every branch of the business.
+    pub branches: Option<Vec<String>>,
+    /// The GHL calendar that receives appointments (required for the appointment stage).
+    pub calendar_id: Option<String>,
+    /// Build and count every request, write nothing (no GHL writes, no store mutation).
+    pub dry_run: bool,
+    /// Ignore checkpoints and watermarks: re-read everything (mappings and hashes are kept, so
+    /// nothing is written twice and unchanged records cost no GHL write).
+    pub full_refresh: bool,
+    /// Records processed concurrently within a page (GHL pacing still applies).
+    pub concurrency: usize,
+    /// How records are mapped: owned tags, loyalty tiers, shared identities, name-only
+    /// contacts, archived records, consent → DND.
+    pub mapping: MapperOptions,
+    /// Explicit staff id → GHL user id assignments, overriding the match by email.
+    pub staff_user_overrides: HashMap<String, String>,
+    /// GHL user that receives appointments whose staff has no GHL user (reported when used).
+    pub fallback_user_id: Option<String>,
+    /// Appointment horizon: days before today.
+    pub appointment_days_back: u32,
+    /// Appointment horizon: days after today.
+    pub appointment_days_ahead: u32,
+    /// Sales transactions horizon for purchase tags on a first run, in days.
+    pub purchase_days_back: u32,
+    /// Overlap subtracted from a stage's watermark when reading incrementally.
+    pub watermark_overlap: chrono::Duration,
+    /// Name of the GHL custom field that holds loyalty points (created if missing).
+    pub loyalty_field_name: String,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            entities: EntityKind::ALL.iter().copied().collect(),
+            branches: None,
+            calendar_id: None,
+            dry_run: false,
+            full_refresh: false,
+            concurrency: 8,
+            mapping: MapperOptions::default(),
+            staff_user_overrides: HashMap::new(),
+            fallback_user_id: None,
+            appointment_days_back: 365,
+            appointment_days_ahead: 120,
+            purchase_days_back: 365,
+            watermark_overlap: chrono::Duration::minutes(2),
+            loyalty_field_name: "Phorest Loyalty Points".to_owned(),
+        }
+    }
+}
+
+impl SyncConfig {
+    /// A configuration that syncs only `entities` (other settings default).
+    pub fn only(entities: impl IntoIterator<Item = EntityKind>) -> Self {
+        Self {
+            entities: entities.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether `entity` is enabled.
+    pub fn enabled(&self, entity: EntityKind) -> bool {
+        self.entities.contains(&entity)
+    }
+}
+
+/// A runnable plan: configuration, clients and stores. Cheap to clone.
+#[derive(Clone)]
+pub struct SyncPlan {
+    pub(crate) config: Arc<SyncConfig>,
+    pub(crate) phorest: PhorestClient,
+    pub(crate) ghl: GhlClient,
+    pub(crate) mappings: Arc<dyn MappingStore>,
+    pub(crate) checkpoints: Arc<dyn CheckpointStore>,
+    pub(crate) observer: Arc<dyn SyncObserver>,
+}
+
+impl std::fmt::Debug for SyncPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncPlan")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncPlan {
+    /// Start building a plan from a configuration and the two API clients.
+    pub fn builder(config: SyncConfig, phorest: PhorestClient, ghl: GhlClient) -> SyncPlanBuilder {
+        SyncPlanBuilder {
+            config,
+            phorest,
+            ghl,
+            mappings: None,
+            checkpoints: None,
+            observer: None,
+        }
+    }
+
+    /// The plan's configuration.
+    pub fn config(&self) -> &SyncConfig {
+        &self.config
+    }
+}
+
+/// Builder for [`SyncPlan`].
+pub struct SyncPlanBuilder {
+    config: SyncConfig,
+    phorest: PhorestClient,
+    ghl: GhlClient,
+    mappings: Option<Arc<dyn MappingStore>>,
+    checkpoints: Option<Arc<dyn CheckpointStore>>,
+    observer: Option<Arc<dyn SyncObserver>>,
+}
+
+impl std::fmt::Debug for SyncPlanBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncPlanBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncPlanBuilder {
+    /// Use one store for mappings and checkpoints (e.g. [`crate::store::MemoryStore`]
+    /// or the SQLite store).
+    pub fn store<S>(mut self, store: S) -> Self
+    where
+        S: MappingStore + CheckpointStore + Clone + 'static,
+    {
+        self.mappings = Some(Arc::new(store.clone()));
+        self.checkpoints = Some(Arc::new(store));
+        self
+    }
+
+    /// Use a separate mapping store.
+    pub fn mapping_store(mut self, store: Arc<dyn MappingStore>) -> Self {
+        self.mappings = Some(store);
+        self
+    }
+
+    /// Use a separate checkpoint store.
+    pub fn checkpoint_store(mut self, store: Arc<dyn CheckpointStore>) -> Self {
+        self.checkpoints = Some(store);
+        self
+    }
+
+    /// Receive progress events.
+    pub fn observer(mut self, observer: Arc<dyn SyncObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Finish the plan. Fails when a store is missing or the configuration is inconsistent.
+    pub fn build(self) -> Result<SyncPlan, crate::Error> {
+        let missing = |what: &str| crate::Error::Config(format!("no {what} store configured"));
+        if self.config.concurrency == 0 {
+            return Err(crate::Error::Config(
+                "concurrency must be at least 1".into(),
+            ));
+        }
+        Ok(SyncPlan {
+            mappings: self.mappings.ok_or_else(|| missing("mapping"))?,
+            checkpoints: self.checkpoints.ok_or_else(|| missing("checkpoint"))?,
+            observer: self.observer.unwrap_or_else(|| Arc::new(NoopObserver)),
+            config: Arc::new(self.config),
+            phorest: self.phorest,
+            ghl: self.ghl,
+        })
+    }
+}

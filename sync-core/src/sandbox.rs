@@ -1,0 +1,140 @@
+//! Both sandboxes wired together (feature `mock`): a generated Phorest salon and a GHL location
+//! whose users are the salon's staff and whose calendar has them as team members. Used by the
+//! end-to-end tests, the demo binary and the measurements.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use phorest_client::mock::SalonSpec;
+//! use sync_core::sandbox::{Sandboxes, SandboxSetup};
+//! use sync_core::{MemoryStore, SyncConfig};
+//!
+//! let sandboxes = Sandboxes::start(SalonSpec::small(1), SandboxSetup::default()).await;
+//! let plan = sandboxes.plan_builder(SyncConfig::default()).store(MemoryStore::new()).build()?;
+//! let report = plan.run(Default::default()).await;
+//! println!("{}", report.to_table());
+//! # Ok(()) }
+//! ```
+
+use std::time::Duration;
+
+use ghl_client::Scope;
+use ghl_client::mock::{GhlSandbox, SandboxConfig, SeedCalendar, SeedUser};
+use phorest_client::mock::{PhorestSandbox, SalonSpec};
+
+use crate::plan::{SyncConfig, SyncPlan, SyncPlanBuilder};
+
+/// Every scope the sync can use.
+pub const ALL_SCOPES: &[Scope] = &[
+    Scope::ContactsReadonly,
+    Scope::ContactsWrite,
+    Scope::CalendarsReadonly,
+    Scope::CalendarEventsReadonly,
+    Scope::CalendarEventsWrite,
+    Scope::UsersReadonly,
+    Scope::LocationsReadonly,
+    Scope::CustomFieldsReadonly,
+    Scope::CustomFieldsWrite,
+    Scope::ProductsReadonly,
+    Scope::ProductsWrite,
+    Scope::PricesReadonly,
+    Scope::PricesWrite,
+];
+
+/// How the GHL side of the sandboxes is set up.
+#[derive(Debug, Clone)]
+pub struct SandboxSetup {
+    /// Scopes of the private token the plan uses.
+    pub scopes: Vec<Scope>,
+    /// GHL burst limit: requests per interval.
+    pub rate_max: u32,
+    /// GHL burst interval (the real API: 10 s; demos scale it down).
+    pub rate_interval: Duration,
+    /// Staff whose email gets a GHL user (the rest are reported as unmatched).
+    pub staff_with_users: usize,
+}
+
+impl Default for SandboxSetup {
+    fn default() -> Self {
+        SandboxSetup {
+            scopes: ALL_SCOPES.to_vec(),
+            rate_max: 100,
+            rate_interval: Duration::from_millis(100),
+            staff_with_users: usize::MAX,
+        }
+    }
+}
+
+/// A running Phorest sandbox and GHL sandbox, plus what a plan needs to use them.
+pub struct Sandboxes {
+    /// The Phorest side.
+    pub phorest: PhorestSandbox,
+    /// The GHL side.
+    pub ghl: GhlSandbox,
+    /// The private token the plan uses.
+    pub token: String,
+    /// The calendar that receives appointments.
+    pub calendar_id: String,
+}
+
+impl std::fmt::Debug for Sandboxes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandboxes")
+            .field("calendar_id", &self.calendar_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandboxes {
+    /// Start both sandboxes for `spec`.
+    pub async fn start(spec: SalonSpec, setup: SandboxSetup) -> Sandboxes {
+        let phorest = PhorestSandbox::start(spec).await;
+        let mut calendar = SeedCalendar::new("Phorest appointments");
+        let mut config = SandboxConfig::default().rate_limit(setup.rate_max, setup.rate_interval);
+        let staff = phorest.salon().staff().to_vec();
+        let mut seen = std::collections::HashSet::new();
+        for member in staff.iter().take(setup.staff_with_users) {
+            let Some(email) = member.email.as_deref() else {
+                continue;
+            };
+            // Only plausible, distinct addresses become users (GHL requires a valid email).
+            if !email.contains('@') || !email.contains('.') || !seen.insert(email.to_lowercase()) {
+                continue;
+            }
+            let user = SeedUser::new(&member.first_name, &member.last_name, email);
+            calendar = calendar.team_member(user.id.clone());
+            config = config.with_user(user);
+        }
+        let calendar_id = calendar.id.clone();
+        config = config.with_calendar(calendar);
+        let ghl = GhlSandbox::start(config).await;
+        let token = ghl.issue_private_token(setup.scopes.iter().map(|s| s.as_str()));
+        Sandboxes {
+            phorest,
+            ghl,
+            token,
+            calendar_id,
+        }
+    }
+
+    /// A plan builder for `config` against these sandboxes (calendar id filled in).
+    ///
+    /// # Panics
+    ///
+    /// Never on data: only if the sandboxes' own URLs were unusable by the clients.
+    pub fn plan_builder(&self, mut config: SyncConfig) -> SyncPlanBuilder {
+        if config.calendar_id.is_none() {
+            config.calendar_id = Some(self.calendar_id.clone());
+        }
+        let phorest = self
+            .phorest
+            .client_builder()
+            .build()
+            .expect("the Phorest sandbox URL is valid");
+        let ghl = self
+            .ghl
+            .client_builder(&self.token)
+            .build()
+            .expect("the GHL sandbox URL is valid");
+        SyncPlan::builder(config, phorest, ghl)
+    }
+}
