@@ -1,6 +1,7 @@
 //! Shared pieces of the example binaries: credentials, the demo sandboxes, progress bars.
 #![warn(missing_docs)]
 
+pub mod custom_store;
 pub mod demo;
 pub mod real;
 
