@@ -114,6 +114,7 @@ async fn main() -> Result<()> {
         println!("\n=== run {run} of {} ===", args.runs);
         let report = plan.run(cancel.child_token()).await;
         println!("{}", report.to_table());
+        println!("run status: {:?}", report.status);
         let writes = sandboxes.ghl.write_count();
         println!(
             "GHL writes this run: {}, total: {writes}; store writes this run: {}; client mappings: {}",
