@@ -25,8 +25,8 @@ use sync_core::{EntityKind, OutcomeKind, SyncEvent, SyncObserver};
 /// | `PHOREST_BRANCHES` | optional comma-separated branch ids (default: all) |
 /// | `GHL_LOCATION_ID` | GHL sub-account (location) id |
 /// | `GHL_PRIVATE_TOKEN` | a Private Integration Token, or: |
-/// | `GHL_ACCESS_TOKEN`, `GHL_REFRESH_TOKEN`, `GHL_CLIENT_ID`, `GHL_CLIENT_SECRET` | OAuth tokens of a marketplace app (refreshed tokens are written back to the state file's folder) |
-/// | `GHL_SCOPES` | the token's scopes, space-separated (for a private token; OAuth tokens carry theirs) |
+/// | `GHL_ACCESS_TOKEN`, `GHL_REFRESH_TOKEN`, `GHL_CLIENT_ID`, `GHL_CLIENT_SECRET` | OAuth tokens of a marketplace app (refreshed in memory during a run; this example does not persist rotated tokens: a host should implement `ghl_client::TokenStore`) |
+/// | `GHL_SCOPES` | required: the token's scopes, space-separated |
 /// | `GHL_CALENDAR_ID` | the calendar that receives appointments |
 #[derive(Clone)]
 pub struct Credentials {
@@ -142,6 +142,12 @@ impl Credentials {
         };
         if creds.ghl_private_token.is_none() && creds.ghl_access_token.is_none() {
             bail!("missing configuration: GHL_PRIVATE_TOKEN or GHL_ACCESS_TOKEN");
+        }
+        if creds.ghl_scopes.is_none() {
+            bail!(
+                "missing configuration: GHL_SCOPES (the token's scopes, space-separated, as \
+                 chosen when the token was made; preflight checks each stage against them)"
+            );
         }
         Ok(Some(creds))
     }

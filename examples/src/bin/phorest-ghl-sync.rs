@@ -6,7 +6,7 @@
 //! FILE`, see `docs/operations.md`) it syncs the real accounts.
 //!
 //! Exit codes: 0 success, 1 some records failed, 2 a stage was blocked (e.g. a missing scope),
-//! 3 interrupted (run again to resume), 4 the run failed (see the report), 64 bad usage.
+//! 3 interrupted (run again to resume), 4 the run failed (the reason is printed), 64 bad usage.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -106,7 +106,18 @@ enum DemoSize {
 
 #[tokio::main]
 async fn main() {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) if err.use_stderr() => {
+            let _ = err.print();
+            std::process::exit(64);
+        }
+        Err(err) => {
+            // --help, --version
+            let _ = err.print();
+            std::process::exit(0);
+        }
+    };
     init_logging(args.verbose);
     match run(args).await {
         Ok(code) => std::process::exit(code),
@@ -174,6 +185,9 @@ async fn run(args: Args) -> Result<i32> {
                 );
             }
             config.calendar_id = creds.calendar_id.clone();
+            if !creds.phorest_branches.is_empty() {
+                config.branches = Some(creds.phorest_branches.clone());
+            }
             let store = sync_core::SqliteStore::open(&args.state)
                 .with_context(|| format!("opening state file {}", args.state.display()))?;
             let (phorest, ghl) = real::clients(&creds).await?;
@@ -203,6 +217,9 @@ async fn run(args: Args) -> Result<i32> {
         Format::Table => println!("{}", report.to_table()),
         Format::Json => println!("{}", report.to_json()?),
         Format::Csv => print!("{}", report.to_fix_csv()?),
+    }
+    if let Some(reason) = &report.error {
+        eprintln!("run failed: {reason}");
     }
     if let Some(path) = &args.fix_csv {
         std::fs::write(path, report.to_fix_csv()?)

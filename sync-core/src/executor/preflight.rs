@@ -51,6 +51,7 @@ pub fn required_scopes(entity: EntityKind) -> &'static [Scope] {
     use EntityKind as E;
     match entity {
         E::Staff | E::Client | E::ClientCategory | E::CheckIn | E::Purchase => {
+            // contacts.readonly: search/list notes to recover an interrupted create.
             &[Scope::ContactsReadonly, Scope::ContactsWrite]
         }
         E::Loyalty => &[
@@ -65,11 +66,7 @@ pub fn required_scopes(entity: EntityKind) -> &'static [Scope] {
             Scope::CalendarEventsWrite,
             Scope::UsersReadonly,
         ],
-        E::Booking => &[
-            Scope::ContactsWrite,
-            Scope::CalendarEventsReadonly,
-            Scope::CalendarEventsWrite,
-        ],
+        E::Booking => &[Scope::ContactsReadonly, Scope::ContactsWrite],
         E::Product => &[
             Scope::ProductsReadonly,
             Scope::ProductsWrite,

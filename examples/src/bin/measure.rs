@@ -1,0 +1,278 @@
+//! `measure`: prints the figures the README quotes, measured against the sandboxes.
+//!
+//! ```sh
+//! cargo run --release -p phorest-ghl-examples --bin measure            # everything
+//! cargo run --release -p phorest-ghl-examples --bin measure -- rate    # one measurement
+//! ```
+//!
+//! Measurements (each prints its figures; nothing here asserts a time):
+//! - `rate`: achieved GHL request rate as a fraction of the allowed rate (100 requests per
+//!   window, window scaled 100×: 100 ms instead of 10 s) and the share of 429s, over a whole sync
+//!   of the seed-report salon;
+//! - `requests`: GHL requests per synced client on a first sync, and GHL writes on an immediate
+//!   rerun (must be 0);
+//! - `throughput`: records per second through mappers + executor against an unlimited sandbox;
+//! - `rss`: peak RSS of a client sync of 15k and of 150k clients (each in a child process);
+//! - `resume`: a run cancelled at a random client and resumed: duplicate contacts, missing
+//!   contacts, pages re-read.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use phorest_client::mock::SalonSpec;
+use sync_core::sandbox::{SandboxSetup, Sandboxes};
+use sync_core::{EntityKind, MemoryStore, SyncConfig, SyncEvent, SyncReport};
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(pos) = args.iter().position(|a| a == "--rss-child") {
+        let clients: usize = args
+            .get(pos + 1)
+            .context("--rss-child needs a client count")?
+            .parse()?;
+        return rss_child(clients).await;
+    }
+    let all = args.is_empty();
+    let want = |name: &str| all || args.iter().any(|a| a == name);
+    println!(
+        "machine: {} cores, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::env::consts::ARCH
+    );
+    if want("rate") {
+        rate().await?;
+    }
+    if want("requests") {
+        requests().await?;
+    }
+    if want("throughput") {
+        throughput().await?;
+    }
+    if want("rss") {
+        rss()?;
+    }
+    if want("resume") {
+        resume().await?;
+    }
+    Ok(())
+}
+
+async fn run(sb: &Sandboxes, store: &MemoryStore, config: SyncConfig) -> Result<SyncReport> {
+    let plan = sb.plan_builder(config).store(store.clone()).build()?;
+    let report = plan.run(CancellationToken::new()).await;
+    report
+        .check_invariants()
+        .map_err(|e| anyhow::anyhow!("report invariant: {e}"))?;
+    Ok(report)
+}
+
+fn contacts_by_client_tag(sb: &Sandboxes) -> (usize, usize) {
+    let mut all = 0;
+    let mut unique = HashSet::new();
+    for c in sb.ghl.contacts() {
+        for t in c["tags"].as_array().into_iter().flatten() {
+            if let Some(t) = t.as_str().filter(|t| t.starts_with("phorest-client-id:")) {
+                all += 1;
+                unique.insert(t.to_owned());
+            }
+        }
+    }
+    (all, unique.len())
+}
+
+async fn rate() -> Result<()> {
+    let setup = SandboxSetup::default(); // 100 requests / 100 ms
+    let window_ms = setup.rate_interval.as_millis() as f64;
+    let allowed_per_s = f64::from(setup.rate_max) * 1000.0 / window_ms;
+    let sb = Sandboxes::start(SalonSpec::seed_report(42), setup).await;
+    let store = MemoryStore::new();
+    let started = Instant::now();
+    run(&sb, &store, SyncConfig::default()).await?;
+    let secs = started.elapsed().as_secs_f64();
+    let requests = sb.ghl.requests();
+    let limited = requests.iter().filter(|r| r.status == 429).count();
+    let achieved = requests.len() as f64 / secs;
+    println!(
+        "\n[rate] whole sync of the seed-report salon, GHL limit 100 / 100 ms (real: 100 / 10 s, clock scaled 100×)"
+    );
+    println!("  GHL requests: {}, in {secs:.1} s", requests.len());
+    println!(
+        "  achieved rate: {achieved:.0} req/s = {:.0}% of the allowed {allowed_per_s:.0} req/s",
+        100.0 * achieved / allowed_per_s
+    );
+    println!(
+        "  429 answers: {limited} ({:.2}% of requests)",
+        100.0 * limited as f64 / requests.len().max(1) as f64
+    );
+    Ok(())
+}
+
+async fn requests() -> Result<()> {
+    let sb = Sandboxes::start(SalonSpec::seed_report(7), unlimited()).await;
+    let store = MemoryStore::new();
+    let config = SyncConfig::only([EntityKind::Client]);
+    let report = run(&sb, &store, config.clone()).await?;
+    let c = report
+        .entity(EntityKind::Client)
+        .context("client stage ran")?;
+    let synced = c.created + c.updated;
+    let all = sb.ghl.requests().len();
+    let writes = sb.ghl.write_count();
+    sb.ghl.reset_counters();
+    run(&sb, &store, config).await?;
+    println!("\n[requests] client stage, seed-report salon (14,806 clients)");
+    println!(
+        "  synced clients: {synced} (skipped {}, failed {})",
+        c.skipped, c.failed
+    );
+    println!(
+        "  GHL requests per synced client: {:.2} (writes {:.2}: upsert + tag add)",
+        all as f64 / synced.max(1) as f64,
+        writes as f64 / synced.max(1) as f64
+    );
+    println!(
+        "  GHL writes on an immediate rerun: {}",
+        sb.ghl.write_count()
+    );
+    Ok(())
+}
+
+fn unlimited() -> SandboxSetup {
+    SandboxSetup {
+        rate_max: 1_000_000,
+        rate_interval: Duration::from_millis(1000),
+        ..SandboxSetup::default()
+    }
+}
+
+async fn throughput() -> Result<()> {
+    let sb = Sandboxes::start(SalonSpec::seed_report(9), unlimited()).await;
+    let store = MemoryStore::new();
+    let mut config = SyncConfig::only([EntityKind::Client]);
+    config.concurrency = 16;
+    let started = Instant::now();
+    let report = run(&sb, &store, config.clone()).await?;
+    let secs = started.elapsed().as_secs_f64();
+    let total = report.entity(EntityKind::Client).map_or(0, |e| e.total);
+    let started = Instant::now();
+    let rerun = run(&sb, &store, {
+        let mut c = config;
+        c.full_refresh = true;
+        c
+    })
+    .await?;
+    let secs2 = started.elapsed().as_secs_f64();
+    let total2 = rerun.entity(EntityKind::Client).map_or(0, |e| e.total);
+    println!(
+        "\n[throughput] clients through mappers + executor, unlimited GHL sandbox (HTTP on loopback)"
+    );
+    println!(
+        "  first sync: {total} records in {secs:.1} s = {:.0} records/s",
+        total as f64 / secs
+    );
+    println!(
+        "  full re-read, nothing changed (hash compare, no writes): {total2} records in {secs2:.1} s = {:.0} records/s",
+        total2 as f64 / secs2
+    );
+    Ok(())
+}
+
+fn rss() -> Result<()> {
+    println!("\n[rss] peak resident memory of a client sync (own child process each)");
+    let exe = std::env::current_exe()?;
+    for clients in [15_000usize, 150_000] {
+        let out = std::process::Command::new(&exe)
+            .args(["--rss-child", &clients.to_string()])
+            .output()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        println!("  {}", text.trim());
+    }
+    Ok(())
+}
+
+async fn rss_child(clients: usize) -> Result<()> {
+    let mut spec = SalonSpec::large(3);
+    spec.clients = clients;
+    let sb = Sandboxes::start(spec, unlimited()).await;
+    let base = peak_rss_kib();
+    let store = MemoryStore::new();
+    let report = run(&sb, &store, SyncConfig::only([EntityKind::Client])).await?;
+    let total = report.entity(EntityKind::Client).map_or(0, |e| e.total);
+    println!(
+        "{total} clients: peak RSS {} MiB for the whole process (sandboxes included: {} MiB before the sync started)",
+        peak_rss_kib() / 1024,
+        base / 1024
+    );
+    Ok(())
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+async fn resume() -> Result<()> {
+    let sb = Sandboxes::start(SalonSpec::seed_report(5), unlimited()).await;
+    let store = MemoryStore::new();
+    // Stop at a pseudo-random client (from the clock).
+    let stop_at = 500
+        + (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() as usize)
+            % 9_000);
+    let cancel = CancellationToken::new();
+    let stopper = cancel.clone();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let observer = move |e: &SyncEvent| {
+        if let SyncEvent::RecordProcessed {
+            entity: EntityKind::Client,
+            ..
+        } = e
+            && seen.fetch_add(1, Ordering::SeqCst) + 1 == stop_at
+        {
+            stopper.cancel();
+        }
+    };
+    let config = SyncConfig::only([EntityKind::Client]);
+    let plan = sb
+        .plan_builder(config.clone())
+        .store(store.clone())
+        .observer(Arc::new(observer))
+        .build()?;
+    plan.run(cancel).await;
+    let checkpoint = sync_core::CheckpointStore::load(&store, "clients").await?;
+    let resume_page = checkpoint
+        .and_then(|c| c.cursor)
+        .and_then(|c| c.as_u64())
+        .unwrap_or(0);
+    let resumed = run(&sb, &store, config.clone()).await?;
+    let reread = resumed
+        .entity(EntityKind::Client)
+        .map_or(0, |e| e.unchanged);
+    let (tags, unique) = contacts_by_client_tag(&sb);
+    let fresh = Sandboxes::start(SalonSpec::seed_report(5), unlimited()).await;
+    run(&fresh, &MemoryStore::new(), config).await?;
+    let (_, expected) = contacts_by_client_tag(&fresh);
+    println!("\n[resume] client sync cancelled after {stop_at} clients, then resumed");
+    println!("  duplicate contacts: {}", tags - unique);
+    println!(
+        "  clients missing vs an uninterrupted sync: {}",
+        expected.saturating_sub(unique)
+    );
+    println!(
+        "  resumed at page {resume_page} (200 clients a page); already-synced records re-read: {reread} (at most one page)"
+    );
+    Ok(())
+}
