@@ -253,3 +253,78 @@ async fn dry_run_writes_nothing_and_stores_nothing() {
     use sync_core::MappingStore;
     assert_eq!(store.count(EntityKind::Client, None).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn oauth_token_expiring_mid_run_is_refreshed_and_nothing_is_lost() {
+    use ghl_client::{Auth, MemoryTokenStore};
+    use sync_core::SyncPlan;
+
+    let sb = Sandboxes::start(SalonSpec::small(12), SandboxSetup::default()).await;
+    let tokens = sb
+        .ghl
+        .issue_oauth_tokens(ALL_SCOPES.iter().map(|s| s.as_str()));
+    let token_store = Arc::new(MemoryTokenStore::new());
+    let ghl = sb
+        .ghl
+        .client_builder(&sb.token)
+        .auth(Auth::oauth(
+            sb.ghl.oauth_app(),
+            tokens.token_set(),
+            token_store.clone(),
+        ))
+        .build()
+        .unwrap();
+    let phorest = sb.phorest.client_builder().build().unwrap();
+    sb.ghl.set_faults(Faults {
+        expire_tokens_after: Some(40),
+        ..Faults::default()
+    });
+    let mut config = SyncConfig::default();
+    config.calendar_id = Some(sb.calendar_id.clone());
+    let store = MemoryStore::new();
+    let plan = SyncPlan::builder(config, phorest, ghl)
+        .store(store.clone())
+        .build()
+        .unwrap();
+    let report = plan.run(CancellationToken::new()).await;
+    report.check_invariants().unwrap();
+    assert_eq!(report.status, RunStatus::Completed, "{}", report.to_table());
+    assert!(
+        sb.ghl.count("POST", "/oauth/token") >= 1,
+        "the token was refreshed"
+    );
+    let fresh = Sandboxes::start(SalonSpec::small(12), SandboxSetup::default()).await;
+    run(&fresh, &MemoryStore::new(), SyncConfig::default()).await;
+    assert_eq!(
+        assert_no_duplicate_clients(&sb),
+        assert_no_duplicate_clients(&fresh)
+    );
+    assert_eq!(sb.ghl.appointments().len(), fresh.ghl.appointments().len());
+}
+
+#[tokio::test]
+async fn corrupt_phorest_pages_never_panic_and_a_rerun_completes() {
+    let sb = Sandboxes::start(SalonSpec::small(13), SandboxSetup::default()).await;
+    let store = MemoryStore::new();
+    for seed in 0..4 {
+        sb.phorest.set_faults(phorest_client::mock::Faults {
+            seed,
+            corrupt_rate: 0.3,
+            ..phorest_client::mock::Faults::default()
+        });
+        // Typed errors end the run with a reason; invariants hold; no panic.
+        let report = run(&sb, &store, SyncConfig::default()).await;
+        if report.status == RunStatus::Failed {
+            assert!(report.error.is_some());
+        }
+    }
+    sb.phorest.clear_faults();
+    let report = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(report.status, RunStatus::Completed, "{}", report.to_table());
+    let fresh = Sandboxes::start(SalonSpec::small(13), SandboxSetup::default()).await;
+    run(&fresh, &MemoryStore::new(), SyncConfig::default()).await;
+    assert_eq!(
+        assert_no_duplicate_clients(&sb),
+        assert_no_duplicate_clients(&fresh)
+    );
+}
