@@ -28,6 +28,7 @@ use sync_core::{EntityKind, OutcomeKind, SyncEvent, SyncObserver};
 /// | `GHL_ACCESS_TOKEN`, `GHL_REFRESH_TOKEN`, `GHL_CLIENT_ID`, `GHL_CLIENT_SECRET` | OAuth tokens of a marketplace app (refreshed in memory during a run; this example does not persist rotated tokens: a host should implement `ghl_client::TokenStore`) |
 /// | `GHL_SCOPES` | required: the token's scopes, space-separated |
 /// | `GHL_CALENDAR_ID` | the calendar that receives appointments |
+/// | `GHL_BASE_URL` | optional API base URL (white-label hosts; tests point it at the sandbox) |
 #[derive(Clone)]
 pub struct Credentials {
     /// Phorest business id.
@@ -56,6 +57,8 @@ pub struct Credentials {
     pub ghl_scopes: Option<String>,
     /// Calendar for appointments.
     pub calendar_id: Option<String>,
+    /// GHL API base URL (default `https://services.leadconnectorhq.com`).
+    pub ghl_base_url: Option<String>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -139,6 +142,7 @@ impl Credentials {
             ghl_client_secret: secret("GHL_CLIENT_SECRET"),
             ghl_scopes: get("GHL_SCOPES"),
             calendar_id: get("GHL_CALENDAR_ID"),
+            ghl_base_url: get("GHL_BASE_URL"),
         };
         if creds.ghl_private_token.is_none() && creds.ghl_access_token.is_none() {
             bail!("missing configuration: GHL_PRIVATE_TOKEN or GHL_ACCESS_TOKEN");

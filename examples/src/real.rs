@@ -50,10 +50,12 @@ pub async fn clients(creds: &Credentials) -> Result<(PhorestClient, GhlClient)> 
         }
         (None, None) => anyhow::bail!("no GHL token configured"),
     };
-    let ghl = GhlClient::builder()
+    let mut ghl = GhlClient::builder()
         .location_id(creds.ghl_location_id.as_str())
-        .auth(auth)
-        .build()
-        .context("building the GHL client")?;
+        .auth(auth);
+    if let Some(url) = &creds.ghl_base_url {
+        ghl = ghl.base_url(url.as_str());
+    }
+    let ghl = ghl.build().context("building the GHL client")?;
     Ok((phorest, ghl))
 }
