@@ -28,6 +28,7 @@ use sync_core::{EntityKind, OutcomeKind, SyncEvent, SyncObserver};
 /// | `GHL_ACCESS_TOKEN`, `GHL_REFRESH_TOKEN`, `GHL_CLIENT_ID`, `GHL_CLIENT_SECRET` | OAuth tokens of a marketplace app (refreshed in memory during a run; this example does not persist rotated tokens: a host should implement `ghl_client::TokenStore`) |
 /// | `GHL_SCOPES` | required: the token's scopes, space-separated |
 /// | `GHL_CALENDAR_ID` | the calendar that receives appointments |
+/// | `PHOREST_REQUESTS_PER_SECOND` | optional client-side pacing of Phorest calls (default 10) |
 /// | `GHL_BASE_URL` | optional API base URL (white-label hosts; tests point it at the sandbox) |
 #[derive(Clone)]
 pub struct Credentials {
@@ -59,6 +60,8 @@ pub struct Credentials {
     pub calendar_id: Option<String>,
     /// GHL API base URL (default `https://services.leadconnectorhq.com`).
     pub ghl_base_url: Option<String>,
+    /// Phorest requests per second (default 10).
+    pub phorest_requests_per_second: Option<u32>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -143,6 +146,10 @@ impl Credentials {
             ghl_scopes: get("GHL_SCOPES"),
             calendar_id: get("GHL_CALENDAR_ID"),
             ghl_base_url: get("GHL_BASE_URL"),
+            phorest_requests_per_second: get("PHOREST_REQUESTS_PER_SECOND")
+                .map(|v| v.parse())
+                .transpose()
+                .context("PHOREST_REQUESTS_PER_SECOND must be a whole number")?,
         };
         if creds.ghl_private_token.is_none() && creds.ghl_access_token.is_none() {
             bail!("missing configuration: GHL_PRIVATE_TOKEN or GHL_ACCESS_TOKEN");

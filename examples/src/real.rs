@@ -18,8 +18,11 @@ pub async fn clients(creds: &Credentials) -> Result<(PhorestClient, GhlClient)> 
                 .context("PHOREST_REGION is not eu, us or a URL")?,
         ),
     };
-    let phorest = PhorestClient::builder()
-        .region(region)
+    let mut phorest = PhorestClient::builder().region(region);
+    if let Some(rps) = creds.phorest_requests_per_second {
+        phorest = phorest.pacing(phorest_client::Pacing::per_second(rps));
+    }
+    let phorest = phorest
         .business_id(creds.phorest_business_id.as_str())
         .credentials(creds.phorest_email.as_str(), creds.phorest_password.clone())
         .build()

@@ -6,6 +6,8 @@
 //! ```
 //!
 //! Measurements (each prints its figures; nothing here asserts a time):
+//! - `burst`: 300 concurrent GHL requests against the sandbox's limit (100 per 1 s): 429s and
+//!   time against the ideal (the limiter may send 100 per window: 2 full windows + 1 burst);
 //! - `rate`: achieved GHL request rate as a fraction of the allowed rate (100 requests per
 //!   window, window scaled 100×: 100 ms instead of 10 s) and the share of 429s, over a whole sync
 //!   of the seed-report salon;
@@ -44,6 +46,9 @@ async fn main() -> Result<()> {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         std::env::consts::ARCH
     );
+    if want("burst") {
+        burst().await?;
+    }
     if want("rate") {
         rate().await?;
     }
@@ -83,6 +88,30 @@ fn contacts_by_client_tag(sb: &Sandboxes) -> (usize, usize) {
         }
     }
     (all, unique.len())
+}
+
+async fn burst() -> Result<()> {
+    let setup = SandboxSetup {
+        rate_max: 100,
+        rate_interval: Duration::from_secs(1),
+        ..SandboxSetup::default()
+    };
+    let sb = Sandboxes::start(SalonSpec::small(1), setup).await;
+    let client = sb.ghl.client_builder(&sb.token).build()?;
+    let started = Instant::now();
+    let calls = (0..300).map(|_| {
+        let client = client.clone();
+        async move { client.users().list().await }
+    });
+    let results = futures::future::join_all(calls).await;
+    let secs = started.elapsed().as_secs_f64();
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    let limited = sb.ghl.requests().iter().filter(|r| r.status == 429).count();
+    println!("\n[burst] 300 concurrent requests, sandbox limit 100 per 1 s");
+    println!(
+        "  finished in {secs:.2} s (ideal 2.0 s: windows at 0 s, 1 s, 2 s), 429 answers: {limited}, failed calls: {failed}"
+    );
+    Ok(())
 }
 
 async fn rate() -> Result<()> {
@@ -183,7 +212,9 @@ async fn throughput() -> Result<()> {
 }
 
 fn rss() -> Result<()> {
-    println!("\n[rss] peak resident memory of a client sync (own child process each)");
+    println!(
+        "\n[rss] peak RSS of the sync process (phorest-ghl-sync, clients stage) against sandboxes hosted by this process"
+    );
     let exe = std::env::current_exe()?;
     for clients in [15_000usize, 150_000] {
         let out = std::process::Command::new(&exe)
@@ -195,32 +226,88 @@ fn rss() -> Result<()> {
     Ok(())
 }
 
+/// Hosts the sandboxes and runs the sync binary as a child, sampling its peak RSS.
 async fn rss_child(clients: usize) -> Result<()> {
     let mut spec = SalonSpec::large(3);
     spec.clients = clients;
+    spec.loyalty_cards = spec.loyalty_cards.min(clients);
     let sb = Sandboxes::start(spec, unlimited()).await;
-    let base = peak_rss_kib();
-    let store = MemoryStore::new();
-    let report = run(&sb, &store, SyncConfig::only([EntityKind::Client])).await?;
-    let total = report.entity(EntityKind::Client).map_or(0, |e| e.total);
+    let sync = std::env::current_exe()?
+        .parent()
+        .context("exe dir")?
+        .join("phorest-ghl-sync");
+    let scopes: Vec<&str> = sync_core::sandbox::ALL_SCOPES
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let dir = std::env::temp_dir().join(format!("phorest-ghl-rss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let started = Instant::now();
+    let mut child = std::process::Command::new(sync)
+        .args(["-q", "--entities", "clients", "--format", "json", "--state"])
+        .arg(dir.join("state.db"))
+        .env_clear()
+        .env("PHOREST_REGION", sb.phorest.base_url())
+        .env("PHOREST_BUSINESS_ID", sb.phorest.business_id())
+        .env("PHOREST_API_EMAIL", sb.phorest.email())
+        .env("PHOREST_API_PASSWORD", sb.phorest.password())
+        .env("PHOREST_REQUESTS_PER_SECOND", "1000")
+        .env("GHL_BASE_URL", sb.ghl.base_url())
+        .env("GHL_LOCATION_ID", sb.ghl.location_id())
+        .env("GHL_PRIVATE_TOKEN", &sb.token)
+        .env("GHL_SCOPES", scopes.join(" "))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let mut stdout = child.stdout.take().context("child stdout")?;
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
+        text
+    });
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    let status = loop {
+        if let Some(kib) = std::fs::read_to_string(&status_path)
+            .ok()
+            .and_then(|s| vm_hwm_kib(&s))
+        {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    let report: serde_json::Value =
+        serde_json::from_str(&reader.join().unwrap_or_default()).unwrap_or_default();
+    let clients_row = report["entities"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["entity"] == "client"))
+        .cloned()
+        .unwrap_or_default();
     println!(
-        "{total} clients: peak RSS {} MiB for the whole process (sandboxes included: {} MiB before the sync started)",
-        peak_rss_kib() / 1024,
-        base / 1024
+        "{clients} clients: sync process peak RSS {} MiB (exit {:?}, {:.0} s, SQLite state; {} processed, {} created{})",
+        peak / 1024,
+        status.code(),
+        started.elapsed().as_secs_f64(),
+        clients_row["total"],
+        clients_row["created"],
+        report["error"]
+            .as_str()
+            .map(|e| format!("; stopped: {e}"))
+            .unwrap_or_default()
     );
     Ok(())
 }
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
+fn vm_hwm_kib(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
 }
 
 async fn resume() -> Result<()> {

@@ -338,7 +338,7 @@ impl MappingStore for SqliteStore {
             query_mappings(
                 c,
                 &format!(
-                    "SELECT {MAPPING_COLUMNS} FROM mappings WHERE entity = ?1 AND ghl_id = ?2 ORDER BY phorest_id"
+                    "SELECT {MAPPING_COLUMNS} FROM mappings INDEXED BY mappings_by_ghl_id WHERE entity = ?1 AND ghl_id = ?2 ORDER BY phorest_id"
                 ),
                 params![entity.as_str(), ghl],
             )
@@ -357,7 +357,7 @@ impl MappingStore for SqliteStore {
             query_mappings(
                 c,
                 &format!(
-                    "SELECT {MAPPING_COLUMNS} FROM mappings WHERE entity = ?1 AND state = ?2 ORDER BY phorest_id LIMIT ?3"
+                    "SELECT {MAPPING_COLUMNS} FROM mappings INDEXED BY mappings_by_state WHERE entity = ?1 AND state = ?2 ORDER BY phorest_id LIMIT ?3"
                 ),
                 params![entity.as_str(), state.as_str(), limit],
             )
