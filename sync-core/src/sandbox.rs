@@ -90,7 +90,7 @@ impl Sandboxes {
         let phorest = PhorestSandbox::start(spec).await;
         let mut calendar = SeedCalendar::new("Phorest appointments");
         let mut config = SandboxConfig::default().rate_limit(setup.rate_max, setup.rate_interval);
-        let staff = phorest.salon().staff().to_vec();
+        let staff = phorest.with_salon(|s| s.staff().to_vec());
         let mut seen = std::collections::HashSet::new();
         for member in staff.iter().take(setup.staff_with_users) {
             let Some(email) = member.email.as_deref() else {

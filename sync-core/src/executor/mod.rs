@@ -318,7 +318,7 @@ impl SyncPlan {
 /// The stages, in dependency order.
 async fn run_stages(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), Abort> {
     use EntityKind as E;
-    let stages: [(EntityKind, Stage); 8] = [
+    let stages: [(EntityKind, Stage); 7] = [
         (E::Staff, Stage::Staff),
         (E::ClientCategory, Stage::Categories),
         (E::Client, Stage::Clients),
@@ -326,7 +326,6 @@ async fn run_stages(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), Abor
         (E::Appointment, Stage::Appointments),
         (E::Purchase, Stage::Purchases),
         (E::Product, Stage::Products),
-        (E::Booking, Stage::Bookings),
     ];
     for (entity, stage) in stages {
         if ctx.cancel.is_cancelled() {
@@ -339,7 +338,6 @@ async fn run_stages(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), Abor
                     || ctx.plan.config.enabled(E::CheckIn)
                     || ctx.plan.config.enabled(E::Booking)
             }
-            Stage::Bookings => false,
             _ => ctx.plan.config.enabled(entity),
         };
         if !enabled || blocked.contains(&entity) && stage != Stage::Appointments {
@@ -357,7 +355,6 @@ async fn run_stages(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), Abor
             Stage::Appointments => appointments::run(ctx, blocked).await,
             Stage::Purchases => purchases::run(ctx).await,
             Stage::Products => products::run(ctx).await,
-            Stage::Bookings => Ok(()),
         };
         match result {
             Ok(()) => ctx.event(SyncEvent::StageFinished { entity }),
@@ -380,5 +377,4 @@ enum Stage {
     Appointments,
     Purchases,
     Products,
-    Bookings,
 }
