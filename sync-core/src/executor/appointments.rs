@@ -383,12 +383,8 @@ async fn sync_appointment(
     match result {
         Ok((id, created)) => {
             let mut mapping = existing.unwrap_or_else(|| Mapping::new(entity, k));
-            mapping.ghl_id = Some(id);
-            mapping.state = MappingState::Synced;
+            mapping.mark_synced(id);
             mapping.content_hash = Some(hash);
-            mapping.attempts = 0;
-            mapping.last_error = None;
-            mapping.updated_at = Utc::now();
             ctx.save_mapping(&mapping).await?;
             let outcome = if created && mapped_id.is_none() {
                 Outcome::Created
@@ -566,11 +562,7 @@ async fn ledger_note(
                     .find(|n| n.body.as_deref().is_some_and(|b| b.contains(marker)))
                 {
                     let mut m = existing.unwrap_or_else(|| Mapping::new(entity, k));
-                    m.ghl_id = Some(found.id.to_string());
-                    m.state = MappingState::Synced;
-                    m.attempts = 0;
-                    m.last_error = None;
-                    m.updated_at = Utc::now();
+                    m.mark_synced(found.id.to_string());
                     ctx.save_mapping(&m).await?;
                     ctx.record(entity, k, None, Outcome::Created);
                     return Ok(());
@@ -592,11 +584,7 @@ async fn ledger_note(
     match contacts.create_note(&cid, &note).await {
         Ok(created) => {
             let mut m = intent;
-            m.ghl_id = Some(created.id.to_string());
-            m.state = MappingState::Synced;
-            m.attempts = 0;
-            m.last_error = None;
-            m.updated_at = Utc::now();
+            m.mark_synced(created.id.to_string());
             ctx.save_mapping(&m).await?;
             ctx.record(entity, k, None, Outcome::Created);
             Ok(())

@@ -171,13 +171,9 @@ pub(crate) async fn sync_contact(
 
     // 4. The mapping, at once.
     let mut mapping = existing.unwrap_or_else(|| Mapping::new(w.entity, w.phorest_id));
-    mapping.ghl_id = Some(contact_id.clone());
-    mapping.state = MappingState::Synced;
+    mapping.mark_synced(contact_id.clone());
     mapping.content_hash = Some(hash);
     mapping.owned_tags = w.tags.to_vec();
-    mapping.attempts = 0;
-    mapping.last_error = None;
-    mapping.updated_at = chrono::Utc::now();
     ctx.save_mapping(&mapping).await?;
     let outcome = if created {
         Outcome::Created
@@ -261,13 +257,9 @@ pub(crate) async fn sync_contact_side(
         return Ok(());
     }
     let mut mapping = existing.unwrap_or_else(|| Mapping::new(entity, phorest_id));
-    mapping.ghl_id = Some(contact_id.to_owned());
-    mapping.state = MappingState::Synced;
+    mapping.mark_synced(contact_id);
     mapping.content_hash = Some(hash);
     mapping.owned_tags = tags.to_vec();
-    mapping.attempts = 0;
-    mapping.last_error = None;
-    mapping.updated_at = chrono::Utc::now();
     ctx.save_mapping(&mapping).await?;
     ctx.record(
         entity,
@@ -365,13 +357,9 @@ pub(crate) async fn create_name_only(
         Ok(contact) => {
             ctx.count_writes(entity, 1);
             let mut mapping = intent;
-            mapping.ghl_id = Some(contact.id.to_string());
-            mapping.state = MappingState::Synced;
+            mapping.mark_synced(contact.id.to_string());
             mapping.content_hash = Some(content_hash(&(&mapped.request, &mapped.tags)));
             mapping.owned_tags = mapped.tags.clone();
-            mapping.attempts = 0;
-            mapping.last_error = None;
-            mapping.updated_at = chrono::Utc::now();
             ctx.save_mapping(&mapping).await?;
             ctx.record(entity, phorest_id, label, Outcome::Created);
             Ok(())

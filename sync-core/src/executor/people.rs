@@ -118,10 +118,8 @@ pub(crate) async fn run_categories(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         };
         if outcome != Outcome::Unchanged {
             let mut mapping = existing.unwrap_or_else(|| Mapping::new(entity, id.as_str()));
-            mapping.ghl_id = Some(tag.clone());
-            mapping.state = MappingState::Synced;
+            mapping.mark_synced(tag.clone());
             mapping.owned_tags = vec![tag];
-            mapping.updated_at = chrono::Utc::now();
             ctx.save_mapping(&mapping).await?;
         }
         ctx.record(entity, id, Some(name), outcome);

@@ -220,12 +220,8 @@ async fn sync_product(
     match result {
         Ok((pid, created)) => {
             let mut m = existing.unwrap_or_else(|| Mapping::new(entity, id));
-            m.ghl_id = Some(pid);
-            m.state = MappingState::Synced;
+            m.mark_synced(pid);
             m.content_hash = Some(hash);
-            m.attempts = 0;
-            m.last_error = None;
-            m.updated_at = Utc::now();
             ctx.save_mapping(&m).await?;
             ctx.record(
                 entity,

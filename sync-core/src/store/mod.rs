@@ -142,6 +142,16 @@ impl Mapping {
             updated_at: Utc::now(),
         }
     }
+
+    /// Record that GHL acknowledged the write of `ghl_id`: `Synced`, failure count and last
+    /// error cleared, stamped now. The content hash and owned tags are the caller's to set.
+    pub fn mark_synced(&mut self, ghl_id: impl Into<String>) {
+        self.ghl_id = Some(ghl_id.into());
+        self.state = MappingState::Synced;
+        self.attempts = 0;
+        self.last_error = None;
+        self.updated_at = Utc::now();
+    }
 }
 
 /// Phorest id ↔ GHL id per entity, with what was last sent.
