@@ -1,17 +1,14 @@
 //! Loyalty: points in a GHL custom field plus an owned tier tag, on the client's contact.
 
-use futures::StreamExt;
 use ghl_client::CustomFieldId;
 use ghl_client::contacts::UpdateContact;
 use phorest_client::{Client, ClientQuery};
 
 use super::contacts::sync_contact_side;
 use super::cursor::StageCursor;
-use super::people::read_abort;
 use super::{Abort, RunCtx};
 use crate::entity::EntityKind;
 use crate::mappers;
-use crate::observer::SyncEvent;
 use crate::report::Outcome;
 
 pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
@@ -38,65 +35,55 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         updated_after: if full { None } else { cursor.since() },
         ..ClientQuery::all()
     };
-    let mut pages = plan.phorest.clients().pages(&query, start);
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| read_abort("clients", &e))?;
-        let ids: Vec<String> = page.items.iter().map(|c| c.client_id.to_string()).collect();
+    let pages = plan.phorest.clients().pages(&query, start);
+    let field = &field;
+    ctx.for_each_page(entity, "clients", &mut cursor, pages, |items| async move {
+        let ids: Vec<String> = items.iter().map(|c| c.client_id.to_string()).collect();
         let contacts = plan.mappings.get_many(EntityKind::Client, &ids).await?;
         let existing = plan.mappings.get_many(entity, &ids).await?;
-        let field = &field;
-        let complete = ctx
-            .process_page(page.items, |client: Client| {
-                let contact = contacts
-                    .get(client.client_id.as_str())
-                    .and_then(|m| m.ghl_id.clone());
-                let existing = existing.get(client.client_id.as_str()).cloned();
-                async move {
-                    let id = client.client_id.to_string();
-                    let mapped = match mappers::map_loyalty(&client, field, &plan.config.mapping) {
-                        Ok(m) => m,
-                        Err(skip) => {
-                            ctx.record(entity, &id, None, Outcome::Skipped(skip.to_string()));
-                            return Ok(());
-                        }
-                    };
-                    let Some(contact) = contact else {
-                        ctx.record(
-                            entity,
-                            &id,
-                            None,
-                            Outcome::Skipped(
-                                "client is not synced to GHL (see the client stage)".into(),
-                            ),
-                        );
+        ctx.process_page(items, |client: Client| {
+            let contact = contacts
+                .get(client.client_id.as_str())
+                .and_then(|m| m.ghl_id.clone());
+            let existing = existing.get(client.client_id.as_str()).cloned();
+            async move {
+                let id = client.client_id.to_string();
+                let mapped = match mappers::map_loyalty(&client, field, &plan.config.mapping) {
+                    Ok(m) => m,
+                    Err(skip) => {
+                        ctx.record(entity, &id, None, Outcome::Skipped(skip.to_string()));
                         return Ok(());
-                    };
-                    let update = UpdateContact {
-                        custom_fields: vec![mapped.custom_field.clone()],
-                        ..UpdateContact::default()
-                    };
-                    sync_contact_side(
-                        ctx,
+                    }
+                };
+                let Some(contact) = contact else {
+                    ctx.record(
                         entity,
                         &id,
-                        &contact,
-                        existing,
-                        Some(&update),
-                        std::slice::from_ref(&mapped.tier_tag),
-                    )
-                    .await
-                }
-            })
-            .await?;
-        if !complete {
-            return Err(Abort::Cancelled);
-        }
-        cursor.advance(&(page.number + 1)).await?;
-        ctx.event(SyncEvent::PageDone {
-            entity,
-            page: page.number,
-            total_pages: Some(page.total_pages),
-        });
-    }
+                        None,
+                        Outcome::Skipped(
+                            "client is not synced to GHL (see the client stage)".into(),
+                        ),
+                    );
+                    return Ok(());
+                };
+                let update = UpdateContact {
+                    custom_fields: vec![mapped.custom_field.clone()],
+                    ..UpdateContact::default()
+                };
+                sync_contact_side(
+                    ctx,
+                    entity,
+                    &id,
+                    &contact,
+                    existing,
+                    Some(&update),
+                    std::slice::from_ref(&mapped.tier_tag),
+                )
+                .await
+            }
+        })
+        .await
+    })
+    .await?;
     cursor.complete().await.map_err(Abort::from)
 }

@@ -199,6 +199,38 @@ impl RunCtx<'_> {
         }
     }
 
+    /// Walk a checkpointed Phorest page stream: hand each page's items to `on_page` (which
+    /// answers whether every record was accounted for), then advance the stage's checkpoint past
+    /// the page. A failed read stops the run with the checkpoint intact; a page left incomplete
+    /// by cancellation is not checkpointed.
+    pub(crate) async fn for_each_page<T, F, Fut>(
+        &self,
+        entity: EntityKind,
+        what: &str,
+        cursor: &mut cursor::StageCursor<'_>,
+        mut pages: phorest_client::PageStream<T>,
+        mut on_page: F,
+    ) -> Result<(), Abort>
+    where
+        F: FnMut(Vec<T>) -> Fut,
+        Fut: Future<Output = Result<bool, Abort>>,
+    {
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| people::read_abort(what, &e))?;
+            let (number, total_pages) = (page.number, page.total_pages);
+            if !on_page(page.items).await? {
+                return Err(Abort::Cancelled);
+            }
+            cursor.advance(&(number + 1)).await?;
+            self.event(SyncEvent::PageDone {
+                entity,
+                page: number,
+                total_pages: Some(total_pages),
+            });
+        }
+        Ok(())
+    }
+
     /// Process the records of one page concurrently (bounded by the plan's concurrency).
     ///
     /// Returns `Ok(true)` when every record was accounted for, `Ok(false)` when the run was

@@ -12,7 +12,6 @@ use crate::entity::EntityKind;
 use crate::mappers::{
     self, ClientContext, SharedIdentityIndex, SkipReason, add_client_claims, tombstone_tag,
 };
-use crate::observer::SyncEvent;
 use crate::report::Outcome;
 use crate::store::{Mapping, MappingState};
 
@@ -47,55 +46,45 @@ pub(crate) async fn run_staff(ctx: &RunCtx<'_>) -> Result<(), Abort> {
             updated_after: if full { None } else { cursor.since() },
             ..StaffQuery::all()
         };
-        let mut pages = plan.phorest.staff(branch.id.as_str()).pages(&query, start);
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| read_abort("staff", &e))?;
-            let ids: Vec<String> = page.items.iter().map(|s| s.staff_id.to_string()).collect();
+        let pages = plan.phorest.staff(branch.id.as_str()).pages(&query, start);
+        let region = branch.country.as_deref();
+        ctx.for_each_page(entity, "staff", &mut cursor, pages, |items| async move {
+            let ids: Vec<String> = items.iter().map(|s| s.staff_id.to_string()).collect();
             let existing = plan.mappings.get_many(entity, &ids).await?;
-            let region = branch.country.as_deref();
-            let complete = ctx
-                .process_page(page.items, |staff| {
-                    let existing = existing.get(staff.staff_id.as_str()).cloned();
-                    async move {
-                        let id = staff.staff_id.to_string();
-                        match mappers::map_staff(&staff, &plan.config.mapping, region) {
-                            Err(skip) => {
-                                ctx.record(entity, &id, None, skip_outcome(&skip));
-                                Ok(())
+            ctx.process_page(items, |staff| {
+                let existing = existing.get(staff.staff_id.as_str()).cloned();
+                async move {
+                    let id = staff.staff_id.to_string();
+                    match mappers::map_staff(&staff, &plan.config.mapping, region) {
+                        Err(skip) => {
+                            ctx.record(entity, &id, None, skip_outcome(&skip));
+                            Ok(())
+                        }
+                        Ok(mapped) => {
+                            for w in &mapped.warnings {
+                                ctx.warn(entity, &id, w.clone());
                             }
-                            Ok(mapped) => {
-                                for w in &mapped.warnings {
-                                    ctx.warn(entity, &id, w.clone());
-                                }
-                                sync_contact(
-                                    ctx,
-                                    existing,
-                                    ContactWrite {
-                                        entity,
-                                        phorest_id: &id,
-                                        label: None,
-                                        body: &mapped.request,
-                                        update: &mapped.update_body(),
-                                        tags: &mapped.tags,
-                                    },
-                                )
-                                .await
-                                .map(|_| ())
-                            }
+                            sync_contact(
+                                ctx,
+                                existing,
+                                ContactWrite {
+                                    entity,
+                                    phorest_id: &id,
+                                    label: None,
+                                    body: &mapped.request,
+                                    update: &mapped.update_body(),
+                                    tags: &mapped.tags,
+                                },
+                            )
+                            .await
+                            .map(|_| ())
                         }
                     }
-                })
-                .await?;
-            if !complete {
-                return Err(Abort::Cancelled);
-            }
-            cursor.advance(&(page.number + 1)).await?;
-            ctx.event(SyncEvent::PageDone {
-                entity,
-                page: page.number,
-                total_pages: Some(page.total_pages),
-            });
-        }
+                }
+            })
+            .await
+        })
+        .await?;
         cursor.complete().await?;
     }
     Ok(())
@@ -204,22 +193,16 @@ pub(crate) async fn run_clients(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         updated_after: cursor.since(),
         ..ClientQuery::all()
     };
-    let mut pages = plan.phorest.clients().pages(&query, start);
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| read_abort("clients", &e))?;
-        let items: Vec<Client> = page
-            .items
+    let pages = plan.phorest.clients().pages(&query, start);
+    let (retried, client_ctx) = (&retried, &client_ctx);
+    ctx.for_each_page(entity, "clients", &mut cursor, pages, |items| async move {
+        let items: Vec<Client> = items
             .into_iter()
             .filter(|c| !retried.contains(c.client_id.as_str()))
             .collect();
-        process_clients(ctx, &client_ctx, items).await?;
-        cursor.advance(&(page.number + 1)).await?;
-        ctx.event(SyncEvent::PageDone {
-            entity,
-            page: page.number,
-            total_pages: Some(page.total_pages),
-        });
-    }
+        process_clients(ctx, client_ctx, items).await.map(|()| true)
+    })
+    .await?;
     cursor.complete().await.map_err(Abort::from)
 }
 

@@ -7,18 +7,15 @@
 //! is reported as a warning so the salon can adjust it in GHL).
 
 use chrono::Utc;
-use futures::StreamExt;
 use ghl_client::ProductId;
 use ghl_client::products::ListProducts;
 use phorest_client::{Product, ProductQuery};
 
 use super::cursor::StageCursor;
-use super::people::read_abort;
 use super::{Abort, RecordError, RunCtx};
 use crate::entity::EntityKind;
 use crate::hash::content_hash;
 use crate::mappers::{self, MappedProduct};
-use crate::observer::SyncEvent;
 use crate::report::Outcome;
 use crate::store::{Mapping, MappingState};
 
@@ -46,52 +43,38 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
             updated_before: since.map(|_| Utc::now() + chrono::Duration::days(1)),
             ..ProductQuery::all()
         };
-        let mut pages = plan
+        let pages = plan
             .phorest
             .products(branch.id.as_str())
             .pages(&query, start);
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| read_abort("products", &e))?;
-            let ids: Vec<String> = page
-                .items
-                .iter()
-                .map(|p| p.product_id.to_string())
-                .collect();
+        let currency = branch.currency.as_deref();
+        ctx.for_each_page(entity, "products", &mut cursor, pages, |items| async move {
+            let ids: Vec<String> = items.iter().map(|p| p.product_id.to_string()).collect();
             let existing = plan.mappings.get_many(entity, &ids).await?;
-            let currency = branch.currency.as_deref();
-            let complete = ctx
-                .process_page(page.items, |product: Product| {
-                    let existing = existing.get(product.product_id.as_str()).cloned();
-                    async move {
-                        let id = product.product_id.to_string();
-                        let label = product.name.clone();
-                        match mappers::map_product(&product, currency, &plan.config.mapping) {
-                            Err(skip) => {
-                                ctx.record(
-                                    entity,
-                                    &id,
-                                    label.as_deref(),
-                                    Outcome::Skipped(skip.to_string()),
-                                );
-                                Ok(())
-                            }
-                            Ok(mapped) => {
-                                sync_product(ctx, &id, label.as_deref(), mapped, existing).await
-                            }
+            ctx.process_page(items, |product: Product| {
+                let existing = existing.get(product.product_id.as_str()).cloned();
+                async move {
+                    let id = product.product_id.to_string();
+                    let label = product.name.clone();
+                    match mappers::map_product(&product, currency, &plan.config.mapping) {
+                        Err(skip) => {
+                            ctx.record(
+                                entity,
+                                &id,
+                                label.as_deref(),
+                                Outcome::Skipped(skip.to_string()),
+                            );
+                            Ok(())
+                        }
+                        Ok(mapped) => {
+                            sync_product(ctx, &id, label.as_deref(), mapped, existing).await
                         }
                     }
-                })
-                .await?;
-            if !complete {
-                return Err(Abort::Cancelled);
-            }
-            cursor.advance(&(page.number + 1)).await?;
-            ctx.event(SyncEvent::PageDone {
-                entity,
-                page: page.number,
-                total_pages: Some(page.total_pages),
-            });
-        }
+                }
+            })
+            .await
+        })
+        .await?;
         cursor.complete().await?;
     }
     Ok(())
