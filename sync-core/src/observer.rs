@@ -27,7 +27,7 @@ impl From<&Outcome> for OutcomeKind {
             Outcome::Created => OutcomeKind::Created,
             Outcome::Updated => OutcomeKind::Updated,
             Outcome::Unchanged => OutcomeKind::Unchanged,
-            Outcome::Skipped(_) => OutcomeKind::Skipped,
+            Outcome::Skipped { .. } => OutcomeKind::Skipped,
             Outcome::Failed(_) => OutcomeKind::Failed,
         }
     }
@@ -125,7 +125,7 @@ mod tests {
             Box::new(move |e: &SyncEvent| sink.lock().unwrap().push(e.clone()));
         let ev = SyncEvent::RecordProcessed {
             entity: EntityKind::Client,
-            outcome: OutcomeKind::from(&Outcome::Skipped("x".into())),
+            outcome: OutcomeKind::from(&Outcome::skipped_expected("x")),
         };
         obs.on_event(&ev);
         NoopObserver.on_event(&ev);

@@ -33,10 +33,37 @@ pub enum Outcome {
     Updated,
     /// No change since the last acknowledged write; no request.
     Unchanged,
-    /// Deliberately not synced, with the reason.
-    Skipped(String),
+    /// Deliberately not synced.
+    Skipped {
+        /// Why (no secrets).
+        reason: String,
+        /// Whether the salon can fix the record in Phorest to get it synced (missing or
+        /// invalid contact data, a shared email...). Expected skips (walk-in, merged, archived,
+        /// no loyalty card...) are `false` and stay out of the fix list.
+        actionable: bool,
+    },
     /// The write failed, with the error (no secrets).
     Failed(String),
+}
+
+impl Outcome {
+    /// A skip for a mapper's [`SkipReason`](crate::mappers::SkipReason); actionable when
+    /// [`SkipReason::is_actionable`](crate::mappers::SkipReason::is_actionable) says so.
+    pub fn skipped(reason: &crate::mappers::SkipReason) -> Self {
+        Outcome::Skipped {
+            reason: reason.to_string(),
+            actionable: reason.is_actionable(),
+        }
+    }
+
+    /// An expected skip that needs nothing from the salon (e.g. an appointment of a client
+    /// that is not synced: the client's own record says why).
+    pub fn skipped_expected(reason: impl Into<String>) -> Self {
+        Outcome::Skipped {
+            reason: reason.into(),
+            actionable: false,
+        }
+    }
 }
 
 /// How serious a [`RecordIssue`] is.
@@ -75,6 +102,14 @@ pub struct RecordIssue {
     pub reason: String,
     /// A human label (e.g. the client's name) for the fix-list CSV.
     pub label: Option<String>,
+    /// Whether someone should act on it: every failure and warning, and the skips the salon can
+    /// fix in Phorest. Only actionable issues go into [`SyncReport::to_fix_csv`].
+    #[serde(default = "yes")]
+    pub actionable: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The counters of one entity.
@@ -230,22 +265,23 @@ impl SyncReport {
                 row.unchanged += 1;
                 None
             }
-            Outcome::Skipped(reason) => {
+            Outcome::Skipped { reason, actionable } => {
                 row.skipped += 1;
-                Some((Severity::Skipped, reason))
+                Some((Severity::Skipped, reason, actionable))
             }
             Outcome::Failed(reason) => {
                 row.failed += 1;
-                Some((Severity::Failed, reason))
+                Some((Severity::Failed, reason, true))
             }
         };
-        if let Some((severity, reason)) = issue {
+        if let Some((severity, reason, actionable)) = issue {
             self.push_issue(RecordIssue {
                 entity,
                 phorest_id: phorest_id.to_owned(),
                 severity,
                 reason,
                 label: label.map(str::to_owned),
+                actionable,
             });
         }
     }
@@ -270,6 +306,7 @@ impl SyncReport {
             severity: Severity::Warning,
             reason: reason.into(),
             label: label.map(str::to_owned),
+            actionable: true,
         });
     }
 
@@ -394,15 +431,17 @@ impl SyncReport {
         serde_json::to_string_pretty(self)
     }
 
-    /// A CSV of the records the salon should look at in Phorest, with the
-    /// header `entity,phorest_id,label,severity,reason`. Label and reason
+    /// A CSV of the records the salon should look at, with the header
+    /// `entity,phorest_id,label,severity,reason`: failures, warnings and the
+    /// skips the salon can fix in Phorest ([`RecordIssue::actionable`]);
+    /// expected skips (walk-in, merged, archived...) are left out. Label and reason
     /// cells that a spreadsheet would run as a formula (starting with `=`,
     /// `+`, `-`, `@`) are prefixed with `'`; Phorest ids are written as they
     /// are (they are generated, and may start with `-`).
     pub fn to_fix_csv(&self) -> Result<String, csv::Error> {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["entity", "phorest_id", "label", "severity", "reason"])?;
-        for i in &self.issues {
+        for i in self.issues.iter().filter(|i| i.actionable) {
             w.write_record([
                 i.entity.as_str(),
                 &i.phorest_id,

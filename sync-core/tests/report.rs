@@ -2,6 +2,7 @@
 
 use proptest::prelude::*;
 use sync_core::entity::EntityKind;
+use sync_core::mappers::SkipReason;
 use sync_core::report::{MAX_ISSUES, Outcome, RunStatus, Severity, SyncReport};
 
 fn outcome_strategy() -> impl Strategy<Value = Outcome> {
@@ -9,7 +10,8 @@ fn outcome_strategy() -> impl Strategy<Value = Outcome> {
         Just(Outcome::Created),
         Just(Outcome::Updated),
         Just(Outcome::Unchanged),
-        ".{0,20}".prop_map(Outcome::Skipped),
+        (".{0,20}", any::<bool>())
+            .prop_map(|(reason, actionable)| Outcome::Skipped { reason, actionable }),
         ".{0,20}".prop_map(Outcome::Failed),
     ]
 }
@@ -61,7 +63,16 @@ fn sample() -> SyncReport {
         EntityKind::Client,
         "c2",
         Some("=HYPERLINK(\"x\")"),
-        Outcome::Skipped("no email or phone".into()),
+        Outcome::skipped(&SkipReason::NoContactPoint {
+            email: None,
+            phone: None,
+        }),
+    );
+    r.record(
+        EntityKind::Client,
+        "c6",
+        Some("Walk-in"),
+        Outcome::skipped(&SkipReason::WalkIn),
     );
     r.record(
         EntityKind::Client,
@@ -122,7 +133,7 @@ fn counters_order_and_status() {
             c.warnings,
             c.requests
         ),
-        (5, 1, 1, 1, 1, 1, 1, 3)
+        (6, 1, 1, 1, 2, 1, 1, 3)
     );
     let p = r.entity(EntityKind::Product).unwrap();
     assert_eq!(
@@ -185,7 +196,7 @@ fn invariant_violations_are_reported() {
     let mut r = sample();
     r.entities[1].created += 1;
     let err = r.check_invariants().unwrap_err();
-    assert!(err.starts_with("client: total 5"), "{err}");
+    assert!(err.starts_with("client: total 6"), "{err}");
 
     let mut r = sample();
     r.issues.retain(|i| i.severity != Severity::Warning);
@@ -219,7 +230,7 @@ fn table_has_every_column_and_row() {
         .collect();
     assert_eq!(
         client_cells,
-        ["Clients", "5", "1", "1", "1", "1", "1", "Partial"]
+        ["Clients", "6", "1", "1", "1", "2", "1", "Partial"]
     );
     assert!(lines[products].contains("Blocked: missing scope products.write"));
     assert!(lines[staff].contains("OK"));
@@ -237,10 +248,19 @@ fn json_round_trips() {
     assert_eq!(v["entities"][1]["entity"], "client");
     assert_eq!(v["issues"][0]["severity"], "skipped");
     assert_eq!(v["issues"][0]["reason"], "no email or phone");
+    assert_eq!(v["issues"][0]["actionable"], true);
+    assert_eq!(v["issues"][1]["actionable"], false);
+    // Reports written before `actionable` existed still load (as actionable).
+    let mut old = v.clone();
+    for issue in old["issues"].as_array_mut().unwrap() {
+        issue.as_object_mut().unwrap().remove("actionable");
+    }
+    let back: SyncReport = serde_json::from_value(old).unwrap();
+    assert!(back.issues.iter().all(|i| i.actionable));
 }
 
 #[test]
-fn fix_csv_lists_issues_safely() {
+fn fix_csv_lists_actionable_issues_safely() {
     let csv_text = sample().to_fix_csv().unwrap();
     let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
     assert_eq!(
@@ -288,7 +308,7 @@ fn issues_are_bounded_but_counters_exact() {
             EntityKind::Client,
             &i.to_string(),
             None,
-            Outcome::Skipped("no email or phone".into()),
+            Outcome::skipped_expected("no email or phone"),
         );
     }
     assert_eq!(r.issues.len(), MAX_ISSUES);

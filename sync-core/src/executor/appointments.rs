@@ -255,14 +255,14 @@ async fn sync_appointment(
             entity,
             k,
             None,
-            Outcome::Skipped("cancelled or deleted before it was synced (nothing to do)".into()),
+            Outcome::skipped_expected("cancelled or deleted before it was synced (nothing to do)"),
         );
         return Ok(());
     }
     let contact_id = match contact {
         ContactRef::Synced(id) => id,
         ContactRef::Skip(reason) => {
-            ctx.record(entity, k, None, Outcome::Skipped(reason.clone()));
+            ctx.record(entity, k, None, Outcome::skipped_expected(reason.clone()));
             return Ok(());
         }
         ContactRef::Retry(reason) => {
@@ -291,7 +291,7 @@ async fn sync_appointment(
     ) {
         Ok(m) => m,
         Err(skip) => {
-            ctx.record(entity, k, None, Outcome::Skipped(skip.to_string()));
+            ctx.record(entity, k, None, Outcome::skipped(&skip));
             return Ok(());
         }
     };
@@ -455,7 +455,7 @@ async fn sync_checkin(
     let contact_id = match contact {
         ContactRef::Synced(id) => id,
         ContactRef::Skip(reason) => {
-            ctx.record(entity, k, None, Outcome::Skipped(reason.clone()));
+            ctx.record(entity, k, None, Outcome::skipped_expected(reason.clone()));
             return Ok(());
         }
         ContactRef::Retry(reason) => {
@@ -474,7 +474,7 @@ async fn sync_checkin(
     let note = match mappers::map_checkin(appointment, branch.tz, &ctx.facts.staff_names) {
         Ok(n) => n,
         Err(skip) => {
-            ctx.record(entity, k, None, Outcome::Skipped(skip.to_string()));
+            ctx.record(entity, k, None, Outcome::skipped(&skip));
             return Ok(());
         }
     };
@@ -509,7 +509,7 @@ async fn sync_bookings(
                 entity,
                 &id,
                 None,
-                Outcome::Skipped("the booking's client has no GHL contact".into()),
+                Outcome::skipped_expected("the booking's client has no GHL contact"),
             );
             continue;
         };

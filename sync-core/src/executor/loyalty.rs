@@ -51,7 +51,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
                 let mapped = match mappers::map_loyalty(&client, field, &plan.config.mapping) {
                     Ok(m) => m,
                     Err(skip) => {
-                        ctx.record(entity, &id, None, Outcome::Skipped(skip.to_string()));
+                        ctx.record(entity, &id, None, Outcome::skipped(&skip));
                         return Ok(());
                     }
                 };
@@ -60,8 +60,8 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
                         entity,
                         &id,
                         None,
-                        Outcome::Skipped(
-                            "client is not synced to GHL (see the client stage)".into(),
+                        Outcome::skipped_expected(
+                            "client is not synced to GHL (see the client stage)",
                         ),
                     );
                     return Ok(());

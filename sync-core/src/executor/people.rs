@@ -23,7 +23,7 @@ pub(crate) fn read_abort(what: &str, err: &phorest_client::Error) -> Abort {
 }
 
 fn skip_outcome(skip: &SkipReason) -> Outcome {
-    Outcome::Skipped(skip.to_string())
+    Outcome::skipped(skip)
 }
 
 /// Staff → contacts with the staff tags.

@@ -58,12 +58,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
                     let label = product.name.clone();
                     match mappers::map_product(&product, currency, &plan.config.mapping) {
                         Err(skip) => {
-                            ctx.record(
-                                entity,
-                                &id,
-                                label.as_deref(),
-                                Outcome::Skipped(skip.to_string()),
-                            );
+                            ctx.record(entity, &id, label.as_deref(), Outcome::skipped(&skip));
                             Ok(())
                         }
                         Ok(mapped) => {

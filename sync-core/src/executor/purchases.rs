@@ -64,7 +64,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
                             entity,
                             &client,
                             None,
-                            Outcome::Skipped("client is not synced to GHL".into()),
+                            Outcome::skipped_expected("client is not synced to GHL"),
                         );
                         return Ok(());
                     };
