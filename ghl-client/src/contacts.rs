@@ -658,6 +658,27 @@ impl<'c> ContactsHandler<'c> {
         Ok(envelope.note)
     }
 
+    /// `PUT /contacts/{id}/notes/{noteId}`: replaces the note's body (and author, if given).
+    /// Idempotent, so retried like any other update.
+    pub async fn update_note(
+        &self,
+        id: &ContactId,
+        note: &NoteId,
+        update: &CreateNote,
+    ) -> Result<Note, Error> {
+        let call = Call::new(
+            Method::PUT,
+            "/contacts/{id}/notes/{noteId}",
+            &["contacts", id.as_str(), "notes", note.as_str()],
+            VERSION,
+            Scope::ContactsWrite,
+        )
+        .idempotent()
+        .json(update)?;
+        let envelope: NoteEnvelope = self.client.send(call).await?;
+        Ok(envelope.note)
+    }
+
     /// `GET /contacts/{id}/notes`.
     pub async fn list_notes(&self, id: &ContactId) -> Result<Vec<Note>, Error> {
         let call = Call::new(

@@ -7,7 +7,7 @@ use futures::TryStreamExt;
 use ghl_client::contacts::{
     CreateNote, CustomFieldInput, SearchContacts, SearchCursor, UpdateContact, UpsertContact,
 };
-use ghl_client::{ContactId, UserId};
+use ghl_client::{ContactId, NoteId, UserId};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -369,6 +369,54 @@ async fn notes_create_and_list() {
         notes.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
         ["n-1", "n-2"]
     );
+}
+
+#[tokio::test]
+async fn note_update_puts_the_new_body() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/contacts/c-1/notes/n-1"))
+        .and(no_query())
+        .and(header("Version", "2021-07-28"))
+        .and(header("Authorization", BEARER))
+        .and(body_json(
+            json!({"body": "[phorest-booking:b1]\nGroup booking: 3 services"}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"note": {
+            "id": "n-1", "body": "[phorest-booking:b1]\nGroup booking: 3 services",
+            "contactId": "c-1", "dateAdded": "2025-03-01T10:00:00.000Z"
+        }})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/contacts/c-1/notes/n-404"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "statusCode": 404, "message": "Note not found"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let id = ContactId::from("c-1");
+    let update = CreateNote {
+        body: "[phorest-booking:b1]\nGroup booking: 3 services".into(),
+        user_id: None,
+    };
+    let note = client
+        .contacts()
+        .update_note(&id, &NoteId::from("n-1"), &update)
+        .await
+        .unwrap();
+    assert_eq!(note.id.as_str(), "n-1");
+    assert_eq!(note.body.as_deref(), Some(update.body.as_str()));
+    let err = client
+        .contacts()
+        .update_note(&id, &NoteId::from("n-404"), &update)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ghl_client::Error::NotFound { .. }), "{err:?}");
 }
 
 fn search_contact(id: &str, cursor: serde_json::Value) -> serde_json::Value {
