@@ -37,6 +37,8 @@
 //!
 //! Faults ([`Faults`]) inject 5xx responses, slow responses, 429 storms, token expiry and
 //! writes that are applied but answer 500. Every request is recorded ([`RecordedRequest`]).
+//! Connection resets, which `wiremock` cannot produce, come from a [`ResetProxy`] placed in
+//! front of the sandbox.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -68,6 +70,7 @@ mod faults;
 mod ids;
 mod location;
 mod oauth;
+mod proxy;
 mod reply;
 mod router;
 mod state;
@@ -82,6 +85,7 @@ use wiremock::{Mock, MockServer};
 
 pub use config::{SandboxConfig, SandboxLocation, SeedCalendar, SeedUser};
 pub use faults::Faults;
+pub use proxy::ResetProxy;
 pub use state::RecordedRequest;
 
 use router::{Router, lock};
