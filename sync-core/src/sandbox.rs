@@ -18,7 +18,7 @@
 use std::time::Duration;
 
 use ghl_client::Scope;
-use ghl_client::mock::{GhlSandbox, SandboxConfig, SeedCalendar, SeedUser};
+use ghl_client::mock::{GhlSandbox, ResetProxy, SandboxConfig, SeedCalendar, SeedUser};
 use phorest_client::mock::{PhorestSandbox, SalonSpec};
 
 use crate::plan::{SyncConfig, SyncPlan, SyncPlanBuilder};
@@ -51,6 +51,19 @@ pub struct SandboxSetup {
     pub rate_interval: Duration,
     /// Staff whose email gets a GHL user (the rest are reported as unmatched).
     pub staff_with_users: usize,
+    /// GHL daily request budget per location (default 200,000, the real API's). Raise it to
+    /// sync very large salons in one run.
+    pub daily_limit: u32,
+    /// Per-attempt request timeout of the plan's GHL client; `None` keeps the client's default
+    /// (30 s). Combine a short timeout with slow responses
+    /// ([`Faults::slow_rate`](ghl_client::mock::Faults::slow_rate)) to inject timeouts.
+    pub ghl_timeout: Option<Duration>,
+    /// Fraction (0.0–1.0) of the plan's GHL requests whose connection is reset, half before the
+    /// request reaches the sandbox and half after it answered (applied, answer lost). Above 0
+    /// the plan's GHL client goes through a [`ResetProxy`] ([`Sandboxes::proxy`]); default 0.
+    pub connection_reset_rate: f64,
+    /// Seed of the connection-reset decisions.
+    pub connection_reset_seed: u64,
 }
 
 impl Default for SandboxSetup {
@@ -60,6 +73,10 @@ impl Default for SandboxSetup {
             rate_max: 100,
             rate_interval: Duration::from_millis(100),
             staff_with_users: usize::MAX,
+            daily_limit: 200_000,
+            ghl_timeout: None,
+            connection_reset_rate: 0.0,
+            connection_reset_seed: 0,
         }
     }
 }
@@ -74,6 +91,11 @@ pub struct Sandboxes {
     pub token: String,
     /// The calendar that receives appointments.
     pub calendar_id: String,
+    /// The connection-resetting proxy the plan's GHL client goes through, when
+    /// [`SandboxSetup::connection_reset_rate`] is above 0 (its counters tell how many resets
+    /// happened; [`ResetProxy::set_reset_rate`] turns them off for a clean rerun).
+    pub proxy: Option<ResetProxy>,
+    ghl_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Sandboxes {
@@ -86,10 +108,17 @@ impl std::fmt::Debug for Sandboxes {
 
 impl Sandboxes {
     /// Start both sandboxes for `spec`.
+    ///
+    /// # Panics
+    ///
+    /// Only if no local port can be bound for the connection-resetting proxy (like the
+    /// sandboxes themselves).
     pub async fn start(spec: SalonSpec, setup: SandboxSetup) -> Sandboxes {
         let phorest = PhorestSandbox::start(spec).await;
         let mut calendar = SeedCalendar::new("Phorest appointments");
-        let mut config = SandboxConfig::default().rate_limit(setup.rate_max, setup.rate_interval);
+        let mut config = SandboxConfig::default()
+            .rate_limit(setup.rate_max, setup.rate_interval)
+            .daily_limit(setup.daily_limit);
         let staff = phorest.with_salon(|s| s.staff().to_vec());
         let mut seen = std::collections::HashSet::new();
         for member in staff.iter().take(setup.staff_with_users) {
@@ -108,15 +137,31 @@ impl Sandboxes {
         config = config.with_calendar(calendar);
         let ghl = GhlSandbox::start(config).await;
         let token = ghl.issue_private_token(setup.scopes.iter().map(|s| s.as_str()));
+        let proxy = if setup.connection_reset_rate > 0.0 {
+            let proxy = ResetProxy::start(
+                &ghl.base_url(),
+                setup.connection_reset_rate,
+                setup.connection_reset_seed,
+            )
+            .await
+            .expect("a local port for the reset proxy");
+            Some(proxy)
+        } else {
+            None
+        };
         Sandboxes {
             phorest,
             ghl,
             token,
             calendar_id,
+            proxy,
+            ghl_timeout: setup.ghl_timeout,
         }
     }
 
-    /// A plan builder for `config` against these sandboxes (calendar id filled in).
+    /// A plan builder for `config` against these sandboxes (calendar id filled in; the GHL
+    /// client through the [`proxy`](Sandboxes::proxy) if any, with
+    /// [`SandboxSetup::ghl_timeout`]).
     ///
     /// # Panics
     ///
@@ -130,11 +175,14 @@ impl Sandboxes {
             .client_builder()
             .build()
             .expect("the Phorest sandbox URL is valid");
-        let ghl = self
-            .ghl
-            .client_builder(&self.token)
-            .build()
-            .expect("the GHL sandbox URL is valid");
+        let mut ghl = self.ghl.client_builder(&self.token);
+        if let Some(proxy) = &self.proxy {
+            ghl = ghl.base_url(proxy.base_url());
+        }
+        if let Some(timeout) = self.ghl_timeout {
+            ghl = ghl.timeout(timeout);
+        }
+        let ghl = ghl.build().expect("the GHL sandbox URL is valid");
         SyncPlan::builder(config, phorest, ghl)
     }
 }
