@@ -172,6 +172,11 @@ impl CreatePrice {
     }
 }
 
+/// The body of `PUT /products/{id}/price/{priceId}`: GHL expects the full price (`name`,
+/// `type`, `currency`, `amount` and `locationId` are required), so an update carries the same
+/// fields as a create.
+pub type UpdatePrice = CreatePrice;
+
 /// The query of `GET /products/`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListProducts {
@@ -227,6 +232,14 @@ impl<'c> ProductsHandler<'c> {
     }
 
     fn located(&self, request: &CreateProduct) -> CreateProduct {
+        let mut request = request.clone();
+        if request.location_id.is_none() {
+            request.location_id = Some(self.client.location_id().clone());
+        }
+        request
+    }
+
+    fn located_price(&self, request: &CreatePrice) -> CreatePrice {
         let mut request = request.clone();
         if request.location_id.is_none() {
             request.location_id = Some(self.client.location_id().clone());
@@ -316,14 +329,47 @@ impl<'c> ProductsHandler<'c> {
         product: &ProductId,
         request: &CreatePrice,
     ) -> Result<Price, Error> {
-        let mut request = request.clone();
-        if request.location_id.is_none() {
-            request.location_id = Some(self.client.location_id().clone());
-        }
+        let request = self.located_price(request);
         let call = Call::new(
             Method::POST,
             "/products/{id}/price",
             &["products", product.as_str(), "price"],
+            VERSION,
+            Scope::PricesWrite,
+        )
+        .json(&request)?;
+        self.client.send(call).await
+    }
+
+    /// `PUT /products/{id}/price/{priceId}` with the full price (`locationId` in the body, the
+    /// client's when `None`; no query string). Replaces the price's fields and answers the updated
+    /// price. Idempotent (a `PUT`), so retried like any update. Needs `products/prices.write`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &ghl_client::GhlClient) -> Result<(), ghl_client::Error> {
+    /// use ghl_client::products::UpdatePrice;
+    /// use ghl_client::{PriceId, ProductId};
+    ///
+    /// let request = UpdatePrice::one_time("Argan oil", "EUR", 27.5);
+    /// let price = client
+    ///     .products()
+    ///     .update_price(&ProductId::from("p-1"), &PriceId::from("pr-1"), &request)
+    ///     .await?;
+    /// assert_eq!(price.amount, Some(27.5));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn update_price(
+        &self,
+        product: &ProductId,
+        price: &PriceId,
+        request: &UpdatePrice,
+    ) -> Result<Price, Error> {
+        let request = self.located_price(request);
+        let call = Call::new(
+            Method::PUT,
+            "/products/{id}/price/{priceId}",
+            &["products", product.as_str(), "price", price.as_str()],
             VERSION,
             Scope::PricesWrite,
         )

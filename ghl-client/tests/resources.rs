@@ -8,8 +8,12 @@ use ghl_client::calendars::{
     AppointmentStatus, CreateAppointment, EventOwner, ListEvents, UpdateAppointment,
 };
 use ghl_client::custom_fields::{CreateCustomField, CustomFieldDataType};
-use ghl_client::products::{CreatePrice, CreateProduct, ListProducts, PriceType, ProductType};
-use ghl_client::{AppointmentId, CalendarId, ProductId, Scope, SecretString, UserId, UserType};
+use ghl_client::products::{
+    CreatePrice, CreateProduct, ListProducts, PriceType, ProductType, UpdatePrice,
+};
+use ghl_client::{
+    AppointmentId, CalendarId, Error, PriceId, ProductId, Scope, SecretString, UserId, UserType,
+};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -455,6 +459,100 @@ async fn prices_create_and_list() {
         prices[1].price_type,
         Some(PriceType::Other("subscription_v2".into()))
     );
+}
+
+#[tokio::test]
+async fn price_update_puts_the_full_price_and_answers_it_typed() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/products/p-1/price/pr-1"))
+        .and(no_query())
+        .and(header("Version", V2))
+        .and(header("Authorization", BEARER))
+        .and(header("Content-Type", "application/json"))
+        .and(body_json(
+            json!({"locationId": LOCATION, "name": "Argan oil", "type": "one_time",
+                   "currency": "EUR", "amount": 27.5, "sku": "ARG-50"}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "_id": "pr-1", "product": "p-1", "locationId": LOCATION, "name": "Argan oil",
+            "type": "one_time", "currency": "EUR", "amount": 27.5, "sku": "ARG-50",
+            "membershipOffers": [], "variantOptionIds": [],
+            "createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2025-02-01T00:00:00Z"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let mut request = UpdatePrice::one_time("Argan oil", "EUR", 27.5);
+    request.sku = Some("ARG-50".into());
+    let price = pit_client(&server)
+        .products()
+        .update_price(&ProductId::from("p-1"), &PriceId::from("pr-1"), &request)
+        .await
+        .unwrap();
+    assert_eq!(price.id, PriceId::from("pr-1"));
+    assert_eq!(price.product, Some(ProductId::from("p-1")));
+    assert_eq!(price.name.as_deref(), Some("Argan oil"));
+    assert_eq!(price.price_type, Some(PriceType::OneTime));
+    assert_eq!(price.currency.as_deref(), Some("EUR"));
+    assert_eq!(price.amount, Some(27.5));
+    assert_eq!(price.sku.as_deref(), Some("ARG-50"));
+}
+
+#[tokio::test]
+async fn price_update_errors_carry_the_api_answer() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/products/p-1/price/gone"))
+        .and(header("Version", V2))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "statusCode": 404, "message": "Price not found", "error": "Not Found"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/products/p-1/price/pr-1"))
+        .and(header("Version", V2))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({
+            "statusCode": 422,
+            "message": ["amount must not be less than 0"],
+            "error": "Unprocessable Entity"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let product = ProductId::from("p-1");
+    let request = UpdatePrice::one_time("Argan oil", "EUR", -1.0);
+    let err = client
+        .products()
+        .update_price(&product, &PriceId::from("gone"), &request)
+        .await
+        .unwrap_err();
+    let Error::NotFound { api } = &err else {
+        panic!("expected NotFound, got {err:?}");
+    };
+    assert_eq!(api.status, 404);
+    assert_eq!(api.method, "PUT");
+    assert_eq!(api.path, "/products/{id}/price/{priceId}");
+    assert_eq!(api.message, "Price not found");
+    let err = client
+        .products()
+        .update_price(&product, &PriceId::from("pr-1"), &request)
+        .await
+        .unwrap_err();
+    let Error::Validation { api } = &err else {
+        panic!("expected Validation, got {err:?}");
+    };
+    assert_eq!(
+        api.messages,
+        vec!["amount must not be less than 0".to_owned()]
+    );
+    assert_eq!(api.error.as_deref(), Some("Unprocessable Entity"));
+    assert!(!err.may_have_been_applied());
 }
 
 #[tokio::test]

@@ -1523,6 +1523,95 @@ async fn products_and_prices() {
 }
 
 #[tokio::test]
+async fn price_update_replaces_the_price_under_the_price_write_scope() {
+    let (sandbox, api) = sandbox().await;
+    let loc = api.location.clone();
+    let product = |name: &str| json!({"locationId": loc, "name": name, "productType": "PHYSICAL"});
+    let pid = api.post("/products/", V1, product("Shampoo")).await.body["_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = api.post("/products/", V1, product("Mask")).await.body["_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let price = api
+        .post(&format!("/products/{pid}/price"), V1, json!({"locationId": loc, "name": "Shampoo", "type": "one_time", "currency": "EUR", "amount": 24.5, "sku": "SH-1"}))
+        .await;
+    let price_id = price.body["_id"].as_str().unwrap().to_owned();
+    let created_at = price.body["createdAt"].clone();
+    let path = format!("/products/{pid}/price/{price_id}");
+    let body = json!({"locationId": loc, "name": "Shampoo", "type": "one_time", "currency": "EUR", "amount": 26, "sku": "SH-1"});
+
+    // The scope is the one of a price create: products/prices.write (products.write is not enough).
+    let products_only = Api::new(
+        &sandbox,
+        sandbox.issue_private_token([
+            "products.readonly",
+            "products.write",
+            "products/prices.readonly",
+        ]),
+    );
+    let denied = products_only.put(&path, V1, body.clone()).await;
+    assert_eq!(denied.status, 401);
+    assert_eq!(
+        denied.body,
+        json!({"statusCode": 401, "message": "The token is not authorized for this scope."})
+    );
+    assert_eq!(sandbox.prices(&pid)[0]["amount"], json!(24.5));
+    assert_eq!(api.put(&path, V2, body.clone()).await.status, 400);
+
+    let updated = api.put(&path, V1, body.clone()).await;
+    assert_eq!(updated.status, 200);
+    assert_eq!(updated.body["_id"], json!(price_id));
+    assert_eq!(updated.body["product"], json!(pid));
+    assert_eq!(updated.body["amount"], json!(26));
+    assert_eq!(updated.body["createdAt"], created_at);
+    let stored = sandbox.prices(&pid);
+    assert_eq!(stored.len(), 1, "an update never adds a price");
+    assert_eq!(stored[0]["amount"], json!(26));
+    assert_eq!(stored[0]["sku"], json!("SH-1"));
+    let log = sandbox.requests();
+    let put = log.last().unwrap();
+    assert_eq!(
+        (put.method.as_str(), put.status, put.write),
+        ("PUT", 200, true)
+    );
+
+    // Full-body validation like a create; nothing changes on a 422.
+    let bad = api
+        .put(&path, V1, json!({"locationId": loc, "name": "", "type": "one_time", "currency": "EURO", "amount": -1}))
+        .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["message"].as_array().unwrap().len(), 3);
+    assert_eq!(sandbox.prices(&pid)[0]["amount"], json!(26));
+    let no_location = api
+        .put(
+            &path,
+            V1,
+            json!({"name": "S", "type": "one_time", "currency": "EUR", "amount": 1}),
+        )
+        .await;
+    assert_eq!(no_location.status, 422);
+
+    // A price is addressed through its own product, in the caller's location.
+    let wrong_product = api
+        .put(
+            &format!("/products/{other}/price/{price_id}"),
+            V1,
+            body.clone(),
+        )
+        .await;
+    assert_eq!(wrong_product.status, 404);
+    assert_eq!(wrong_product.body["message"], "Price not found");
+    let unknown = api
+        .put(&format!("/products/{pid}/price/nope"), V1, body.clone())
+        .await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(sandbox.prices(&other).len(), 0);
+}
+
+#[tokio::test]
 async fn ids_are_deterministic_per_seed() {
     let mut ids = Vec::new();
     for seed in [5, 5, 6] {

@@ -11,8 +11,8 @@ use ghl_client::calendars::{CreateAppointment, EventOwner, ListEvents, UpdateApp
 use ghl_client::contacts::{CreateNote, SearchContacts, UpdateContact, UpsertContact};
 use ghl_client::custom_fields::{CreateCustomField, CustomFieldDataType};
 use ghl_client::mock::{Faults, GhlSandbox, SandboxConfig, SeedCalendar, SeedUser};
-use ghl_client::products::{CreatePrice, CreateProduct, ListProducts, ProductType};
-use ghl_client::{Auth, Error, GhlClient, MemoryTokenStore, RetryPolicy, Scope};
+use ghl_client::products::{CreatePrice, CreateProduct, ListProducts, ProductType, UpdatePrice};
+use ghl_client::{Auth, Error, GhlClient, MemoryTokenStore, PriceId, RetryPolicy, Scope};
 
 const ALL_SCOPES: &[&str] = &[
     "contacts.readonly",
@@ -445,4 +445,25 @@ async fn calendars_users_locations_fields_and_products_through_the_sdk() {
     let prices = ghl.products().list_prices(&product.id).await.unwrap();
     assert_eq!(prices[0].amount, Some(24.5));
     assert_eq!(sandbox.prices(product.id.as_str()).len(), 1);
+
+    let mut changed = UpdatePrice::one_time("Retail", "CAD", 26.0);
+    changed.sku = Some("SH-250".into());
+    let updated = ghl
+        .products()
+        .update_price(&product.id, &prices[0].id, &changed)
+        .await
+        .unwrap();
+    assert_eq!(updated.id, prices[0].id);
+    assert_eq!(updated.product.as_ref(), Some(&product.id));
+    assert_eq!(updated.amount, Some(26.0));
+    let stored = sandbox.prices(product.id.as_str());
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["amount"], serde_json::json!(26.0));
+    assert_eq!(stored[0]["sku"], "SH-250");
+    let missing = ghl
+        .products()
+        .update_price(&product.id, &PriceId::from("nope"), &changed)
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, Error::NotFound { .. }), "{missing:?}");
 }

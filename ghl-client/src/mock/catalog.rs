@@ -166,11 +166,12 @@ pub(crate) fn delete(state: &mut State, ctx: &Ctx, id: &str) -> Outcome {
     Ok(Reply::ok(json!({"status": true})))
 }
 
-/// `POST /products/{id}/price` → the flat price with `_id` and `product`.
-pub(crate) fn create_price(state: &mut State, ctx: &Ctx, product_id: &str) -> Outcome {
+/// Checks a full price body (`name`, `type`, `currency`, `amount`, `locationId`) and copies its
+/// known fields onto `data`. Used by both price create and price update (GHL's update DTO has the
+/// same required fields as its create DTO).
+fn price_data(ctx: &Ctx, mut data: Map<String, Value>) -> Result<Map<String, Value>, Reply> {
     let body = ctx.body()?;
     ctx.body_location()?;
-    product_index(state, ctx, product_id)?;
     let mut errors = Vec::new();
     if body
         .get("name")
@@ -203,14 +204,22 @@ pub(crate) fn create_price(state: &mut State, ctx: &Ctx, product_id: &str) -> Ou
     if !errors.is_empty() {
         return Err(reply::validation(errors));
     }
-    let id = state.ids.next_id();
-    let now = state.stamp().1;
-    let mut data = Map::new();
     for key in PRICE_FIELDS {
         if let Some(v) = body.get(*key) {
             data.insert((*key).into(), v.clone());
         }
     }
+    Ok(data)
+}
+
+/// `POST /products/{id}/price` → the flat price with `_id` and `product`.
+pub(crate) fn create_price(state: &mut State, ctx: &Ctx, product_id: &str) -> Outcome {
+    ctx.body()?;
+    ctx.body_location()?;
+    product_index(state, ctx, product_id)?;
+    let mut data = price_data(ctx, Map::new())?;
+    let id = state.ids.next_id();
+    let now = state.stamp().1;
     data.insert("_id".into(), json!(id));
     data.insert("product".into(), json!(product_id));
     data.insert("locationId".into(), json!(ctx.location_id));
@@ -222,6 +231,45 @@ pub(crate) fn create_price(state: &mut State, ctx: &Ctx, product_id: &str) -> Ou
     let out = price.to_json();
     state.prices.push(price);
     Ok(Reply::created(out))
+}
+
+/// `PUT /products/{id}/price/{priceId}` (full price body, `locationId` in the body) → the
+/// updated flat price. The price must belong to that product in the caller's location (404
+/// `Price not found` otherwise); its id, product and `createdAt` are kept.
+pub(crate) fn update_price(
+    state: &mut State,
+    ctx: &Ctx,
+    product_id: &str,
+    price_id: &str,
+) -> Outcome {
+    ctx.body()?;
+    ctx.body_location()?;
+    product_index(state, ctx, product_id)?;
+    let index = state
+        .prices
+        .iter()
+        .position(|p| {
+            p.id == price_id
+                && p.location_id == ctx.location_id
+                && p.parent.as_deref() == Some(product_id)
+        })
+        .ok_or_else(|| reply::not_found("Price"))?;
+    let base = state
+        .prices
+        .get(index)
+        .map(|p| p.data.clone())
+        .unwrap_or_default();
+    let mut data = price_data(ctx, base)?;
+    data.insert("_id".into(), json!(price_id));
+    data.insert("product".into(), json!(product_id));
+    data.insert("locationId".into(), json!(ctx.location_id));
+    data.insert("updatedAt".into(), json!(state.stamp().1));
+    let price = state
+        .prices
+        .get_mut(index)
+        .ok_or_else(|| reply::not_found("Price"))?;
+    price.data = data;
+    Ok(Reply::ok(price.to_json()))
 }
 
 /// `GET /products/{id}/price?locationId=` → `{prices, total}`.

@@ -49,6 +49,7 @@ pub(crate) enum Route {
     ProductUpdate(String),
     ProductDelete(String),
     PriceCreate(String),
+    PriceUpdate(String, String),
     PriceList(String),
     OAuthToken,
 }
@@ -91,6 +92,7 @@ impl Route {
             ("DELETE", ["products", p]) => Self::ProductDelete(id(p)),
             ("POST", ["products", p, "price"]) => Self::PriceCreate(id(p)),
             ("GET", ["products", p, "price"]) => Self::PriceList(id(p)),
+            ("PUT", ["products", p, "price", pr]) => Self::PriceUpdate(id(p), id(pr)),
             _ => return None,
         })
     }
@@ -115,7 +117,7 @@ impl Route {
             CustomFieldCreate(_) => "locations/customFields.write",
             ProductCreate | ProductUpdate(_) | ProductDelete(_) => "products.write",
             ProductList | ProductGet(_) => "products.readonly",
-            PriceCreate(_) => "products/prices.write",
+            PriceCreate(_) | PriceUpdate(..) => "products/prices.write",
             PriceList(_) => "products/prices.readonly",
             OAuthToken => "",
         }
@@ -415,6 +417,7 @@ impl State {
             ProductUpdate(id) => catalog::update(self, ctx, id),
             ProductDelete(id) => catalog::delete(self, ctx, id),
             PriceCreate(id) => catalog::create_price(self, ctx, id),
+            PriceUpdate(id, price) => catalog::update_price(self, ctx, id, price),
             PriceList(id) => catalog::prices(self, ctx, id),
             OAuthToken => Err(reply::error(500, "unreachable route")),
         }
