@@ -1035,6 +1035,19 @@ fn group_bookings_summarise_services_and_feed_notes_and_descriptions() {
         "[phorest-booking:bk1]\nGroup booking on Wed 1 Jul 2026: 2 services\n- 10:00–10:45 Cut & Blow Dry (Jo)\n- 11:00–12:00 Colour (Sam)"
     );
     assert!(bk1.note().body.starts_with(&booking_marker("bk1")));
+    // A booking that stopped being a group keeps an up-to-date note.
+    assert_eq!(
+        bookings[1].note().body,
+        "[phorest-booking:bk2]\nGroup booking on Wed 1 Jul 2026: 1 service (the others were cancelled)\n- 10:00–10:45 Cut & Blow Dry (Jo)"
+    );
+    let gone = sync_core::mappers::BookingSummary {
+        booking_id: "bk3".into(),
+        items: Vec::new(),
+    };
+    assert_eq!(
+        gone.note().body,
+        "[phorest-booking:bk3]\nGroup booking: cancelled in Phorest"
+    );
 
     let f = AptFixture::new();
     let m = map_appointment(

@@ -11,14 +11,14 @@
 //! in its description (events listed around its start time) instead of creating it again. Check-in
 //! and booking notes work the same way with their own markers in the note body.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Duration, Utc};
 use futures::StreamExt;
 use ghl_client::calendars::{CreateAppointment, EventOwner, ListEvents, UpdateAppointment};
 use ghl_client::contacts::CreateNote;
-use ghl_client::{AppointmentId, CalendarId, ContactId, UserId};
-use phorest_client::{Appointment, AppointmentQuery};
+use ghl_client::{AppointmentId, CalendarId, ContactId, NoteId, UserId};
+use phorest_client::{Appointment, AppointmentQuery, MonthWindow};
 use serde::{Deserialize, Serialize};
 
 use super::cursor::StageCursor;
@@ -106,14 +106,20 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
             fallback_user: fallback.as_ref(),
         };
         for (i, window) in windows.iter().enumerate().skip(start) {
-            let mut items: Vec<Appointment> = Vec::new();
-            let mut pages = plan
-                .phorest
-                .appointments(branch.id.as_str())
-                .window_pages(&query, *window, 0);
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| read_abort("appointments", &e))?;
-                items.extend(page.items);
+            let mut items = read_window(ctx, branch, &query, *window).await?;
+            // An incremental read holds only the changed appointments of a booking; its
+            // summary (appointment descriptions, booking notes) needs all of them, and Phorest
+            // has no booking read. Read such a window whole: unchanged appointments hash equal
+            // and cost no GHL write.
+            if query.updated_from.is_some()
+                && (do_appointments || do_bookings)
+                && items.iter().any(|a| a.booking_id.is_some())
+            {
+                let full = AppointmentQuery {
+                    updated_from: None,
+                    ..query.clone()
+                };
+                items = read_window(ctx, branch, &full, *window).await?;
             }
             process_window(
                 ctx,
@@ -137,6 +143,26 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
     Ok(())
 }
 
+/// Every appointment of one month window.
+async fn read_window(
+    ctx: &RunCtx<'_>,
+    branch: &BranchFacts,
+    query: &AppointmentQuery,
+    window: MonthWindow,
+) -> Result<Vec<Appointment>, Abort> {
+    let mut items: Vec<Appointment> = Vec::new();
+    let mut pages = ctx
+        .plan
+        .phorest
+        .appointments(branch.id.as_str())
+        .window_pages(query, window, 0);
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| read_abort("appointments", &e))?;
+        items.extend(page.items);
+    }
+    Ok(items)
+}
+
 async fn process_window(
     ctx: &RunCtx<'_>,
     branch: &BranchFacts,
@@ -152,6 +178,17 @@ async fn process_window(
             .into_iter()
             .map(|b| (b.booking_id.clone(), b))
             .collect();
+    // Every client of every booking, cancelled appointments included: a booking that stopped
+    // being a group still has notes to bring up to date.
+    let mut members: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for a in &items {
+        if let (Some(booking), Some(client)) = (&a.booking_id, &a.client_id) {
+            members
+                .entry(booking.as_str().to_owned())
+                .or_default()
+                .insert(client.as_str().to_owned());
+        }
+    }
     let client_ids: Vec<String> = items
         .iter()
         .filter_map(|a| a.client_id.as_ref().map(|c| c.to_string()))
@@ -198,7 +235,7 @@ async fn process_window(
         return Err(Abort::Cancelled);
     }
     if do_bookings {
-        sync_bookings(ctx, bookings, contacts).await?;
+        sync_bookings(ctx, &bookings, members, contacts).await?;
     }
     Ok(())
 }
@@ -479,57 +516,120 @@ async fn sync_checkin(
         }
     };
     let marker = checkin_marker(appointment.appointment_id.as_str());
-    ledger_note(ctx, entity, k, contact_id, note, &marker, existing).await
+    ledger_note(
+        ctx,
+        entity,
+        k,
+        contact_id,
+        note,
+        &marker,
+        existing,
+        NoteKind::WriteOnce,
+    )
+    .await
 }
 
+/// The ledger key of one client's note about one booking.
+fn booking_key(booking_id: &str, client_id: &str) -> String {
+    format!("{booking_id}:{client_id}")
+}
+
+/// One note per client of each group booking, kept up to date: written when the booking first
+/// has more than one live service, updated when its services or times change (including when it
+/// stops being a group), never duplicated.
 async fn sync_bookings(
     ctx: &RunCtx<'_>,
-    bookings: HashMap<String, BookingSummary>,
+    bookings: &HashMap<String, BookingSummary>,
+    members: BTreeMap<String, BTreeSet<String>>,
     contacts: &HashMap<String, Mapping>,
 ) -> Result<(), Abort> {
     let entity = EntityKind::Booking;
-    let mut group: Vec<BookingSummary> = bookings
-        .into_values()
-        .filter(|b| b.items.len() > 1)
+    let keys: Vec<String> = members
+        .iter()
+        .flat_map(|(b, clients)| clients.iter().map(move |c| booking_key(b, c)))
         .collect();
-    group.sort_by(|a, b| a.booking_id.cmp(&b.booking_id));
-    let ids: Vec<String> = group.iter().map(|b| b.booking_id.clone()).collect();
-    let existing = ctx.plan.mappings.get_many(entity, &ids).await?;
-    for booking in group {
-        let id = booking.booking_id.clone();
-        let client = booking.items.iter().find_map(|i| i.client_id.clone());
-        let contact = client
-            .as_ref()
-            .and_then(|c| contacts.get(c))
-            .filter(|m| m.state == MappingState::Synced)
-            .and_then(|m| m.ghl_id.clone())
-            .or_else(|| ctx.dry_run().then(|| "(contact)".to_owned()));
-        let Some(contact) = contact else {
-            ctx.record(
-                entity,
-                &id,
-                None,
-                Outcome::skipped_expected("the booking's client has no GHL contact"),
-            );
-            continue;
+    let existing = ctx.plan.mappings.get_many(entity, &keys).await?;
+    for (booking_id, clients) in members {
+        let summary = bookings.get(&booking_id);
+        let is_group = summary.is_some_and(BookingSummary::is_group);
+        let note = match summary {
+            Some(s) => s.note(),
+            None => BookingSummary {
+                booking_id: booking_id.clone(),
+                items: Vec::new(),
+            }
+            .note(),
         };
-        let note: CreateNote = booking.note();
-        ledger_note(
-            ctx,
-            entity,
-            &id,
-            &contact,
-            note,
-            &booking_marker(&id),
-            existing.get(&id).cloned(),
-        )
-        .await?;
+        let marker = booking_marker(&booking_id);
+        let mut noted: HashMap<String, String> = HashMap::new();
+        for client in clients {
+            let k = booking_key(&booking_id, &client);
+            let prior = existing.get(&k).cloned();
+            if !is_group && prior.is_none() {
+                // Never a group booking: nothing to say about it.
+                continue;
+            }
+            let contact = contacts
+                .get(&client)
+                .filter(|m| m.state == MappingState::Synced)
+                .and_then(|m| m.ghl_id.clone())
+                .or_else(|| {
+                    ctx.dry_run()
+                        .then(|| format!("(contact of client {client})"))
+                });
+            let Some(contact) = contact else {
+                ctx.record(
+                    entity,
+                    &k,
+                    None,
+                    Outcome::skipped_expected(format!(
+                        "client {client} has no GHL contact (see the client stage)"
+                    )),
+                );
+                continue;
+            };
+            // Family members of one booking may share one GHL contact: one note is enough.
+            if let Some(first) = noted.get(&contact) {
+                ctx.record(
+                    entity,
+                    &k,
+                    None,
+                    Outcome::skipped_expected(format!(
+                        "same GHL contact as client {first} of the booking (one note)"
+                    )),
+                );
+                continue;
+            }
+            noted.insert(contact.clone(), client.clone());
+            ledger_note(
+                ctx,
+                entity,
+                &k,
+                &contact,
+                note.clone(),
+                &marker,
+                prior,
+                NoteKind::KeptCurrent,
+            )
+            .await?;
+        }
     }
     Ok(())
 }
 
+/// Whether a ledger note follows later changes of its record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NoteKind {
+    /// Written once (a check-in happened; later edits do not rewrite history).
+    WriteOnce,
+    /// Updated in place when its body changes (a booking's services and times).
+    KeptCurrent,
+}
+
 /// A note written at most once per ledger key; its body carries `marker` so an interrupted
-/// write is found again instead of posted twice.
+/// write is found again instead of posted twice. A [`NoteKind::KeptCurrent`] note is updated in
+/// place when its body changes (and written again if someone deleted it in GHL).
+#[allow(clippy::too_many_arguments)]
 async fn ledger_note(
     ctx: &RunCtx<'_>,
     entity: EntityKind,
@@ -538,35 +638,45 @@ async fn ledger_note(
     note: CreateNote,
     marker: &str,
     existing: Option<Mapping>,
+    kind: NoteKind,
 ) -> Result<(), Abort> {
-    if existing
+    let hash = content_hash(&note.body);
+    let synced = existing
         .as_ref()
-        .is_some_and(|m| m.state == MappingState::Synced)
+        .filter(|m| m.state == MappingState::Synced && m.ghl_id.is_some());
+    if let Some(m) = synced
+        && (kind == NoteKind::WriteOnce || m.content_hash.as_deref() == Some(hash.as_str()))
     {
         ctx.record(entity, k, None, Outcome::Unchanged);
         return Ok(());
     }
+    let was_written = synced.is_some();
     if ctx.dry_run() {
         ctx.count_writes(entity, 1);
-        ctx.record(entity, k, None, Outcome::Created);
+        let outcome = if was_written {
+            Outcome::Updated
+        } else {
+            Outcome::Created
+        };
+        ctx.record(entity, k, None, outcome);
         return Ok(());
     }
     let contacts = ctx.plan.ghl.contacts();
     let cid = ContactId::from(contact_id);
-    // Pending or failed before: the note may exist already.
-    if existing.is_some() {
+    // The note to update: the one we wrote, or (pending or failed before) one that may exist.
+    let mut target: Option<(NoteId, bool)> =
+        synced.and_then(|m| m.ghl_id.as_deref().map(|id| (NoteId::from(id), false)));
+    if target.is_none() && existing.is_some() {
         match contacts.list_notes(&cid).await {
             Ok(notes) => {
-                if let Some(found) = notes
+                target = notes
                     .iter()
                     .find(|n| n.body.as_deref().is_some_and(|b| b.contains(marker)))
-                {
-                    let mut m = existing.unwrap_or_else(|| Mapping::new(entity, k));
-                    m.mark_synced(found.id.to_string());
-                    ctx.save_mapping(&m).await?;
-                    ctx.record(entity, k, None, Outcome::Created);
-                    return Ok(());
-                }
+                    .map(|n| {
+                        let current = kind == NoteKind::WriteOnce
+                            || n.body.as_deref() == Some(note.body.as_str());
+                        (n.id.clone(), current)
+                    });
             }
             Err(err) => {
                 return ctx
@@ -576,8 +686,48 @@ async fn ledger_note(
         }
     }
     let mut intent = existing.unwrap_or_else(|| Mapping::new(entity, k));
+    if let Some((note_id, current)) = target {
+        let result = if current {
+            Ok(())
+        } else {
+            ctx.count_writes(entity, 1);
+            contacts
+                .update_note(&cid, &note_id, &note)
+                .await
+                .map(|_| ())
+        };
+        match result {
+            Ok(()) => {
+                intent.mark_synced(note_id.to_string());
+                intent.content_hash = Some(hash);
+                ctx.save_mapping(&intent).await?;
+                let outcome = if was_written {
+                    Outcome::Updated
+                } else {
+                    Outcome::Created
+                };
+                ctx.record(entity, k, None, outcome);
+                return Ok(());
+            }
+            // Deleted in GHL: write it again below.
+            Err(ghl_client::Error::NotFound { .. }) => {}
+            Err(err) => {
+                return ctx
+                    .fail_record(
+                        Some(intent),
+                        entity,
+                        k,
+                        None,
+                        Some(note_id.to_string()),
+                        RecordError::from_ghl(&err),
+                    )
+                    .await;
+            }
+        }
+    }
+    intent.ghl_id = None;
     intent.state = MappingState::Pending;
-    intent.content_hash = Some(content_hash(&note.body));
+    intent.content_hash = Some(hash.clone());
     intent.updated_at = Utc::now();
     ctx.save_mapping(&intent).await?;
     ctx.count_writes(entity, 1);

@@ -1,15 +1,26 @@
 //! Loyalty: points in a GHL custom field plus an owned tier tag, on the client's contact.
+//!
+//! Read from the clients endpoint (incrementally, by the stage's own watermark). Entries that
+//! failed, and entries made pending because a client just got a contact, are re-read by id first.
 
+use std::collections::HashSet;
+
+use futures::TryStreamExt;
 use ghl_client::CustomFieldId;
 use ghl_client::contacts::UpdateContact;
-use phorest_client::{Client, ClientQuery};
+use phorest_client::{Client, ClientId, ClientQuery};
 
 use super::contacts::sync_contact_side;
 use super::cursor::StageCursor;
+use super::people::read_abort;
 use super::{Abort, RunCtx};
 use crate::entity::EntityKind;
 use crate::mappers;
 use crate::report::Outcome;
+use crate::store::MappingState;
+
+/// At most this many failed or pending loyalty entries are re-read per run (the rest next run).
+const RETRY_LIMIT: usize = 10_000;
 
 pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
     let entity = EntityKind::Loyalty;
@@ -29,61 +40,114 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         plan.config.full_refresh,
     )
     .await?;
+    // Ledger entries left failed or pending (e.g. a client that just got a contact) are re-read
+    // by id, so the incremental read below stays incremental.
+    let mut retry_ids: Vec<ClientId> = Vec::new();
+    for state in [MappingState::Failed, MappingState::Pending] {
+        for m in plan
+            .mappings
+            .list_by_state(entity, state, RETRY_LIMIT)
+            .await?
+        {
+            retry_ids.push(ClientId::from(m.phorest_id.as_str()));
+        }
+    }
+    let field = &field;
+    let mut retried: HashSet<String> = HashSet::new();
+    if !retry_ids.is_empty() {
+        let clients: Vec<Client> = plan
+            .phorest
+            .clients()
+            .batch(&retry_ids)
+            .try_collect()
+            .await
+            .map_err(|e| read_abort("clients to retry loyalty for", &e))?;
+        retried.extend(clients.iter().map(|c| c.client_id.to_string()));
+        for gone in retry_ids.iter().filter(|id| !retried.contains(id.as_str())) {
+            if !ctx.dry_run() {
+                plan.mappings.delete(entity, gone.as_str()).await?;
+            }
+        }
+        if !process(ctx, field, clients).await? {
+            return Err(Abort::Cancelled);
+        }
+    }
+
     let start = cursor.resume_position::<u32>().unwrap_or(0);
-    let full = ctx.has_outstanding(&[entity]).await?;
     let query = ClientQuery {
-        updated_after: if full { None } else { cursor.since() },
+        updated_after: cursor.since(),
         ..ClientQuery::all()
     };
     let pages = plan.phorest.clients().pages(&query, start);
-    let field = &field;
+    let retried = &retried;
     ctx.for_each_page(entity, "clients", &mut cursor, pages, |items| async move {
-        let ids: Vec<String> = items.iter().map(|c| c.client_id.to_string()).collect();
-        let contacts = plan.mappings.get_many(EntityKind::Client, &ids).await?;
-        let existing = plan.mappings.get_many(entity, &ids).await?;
-        ctx.process_page(items, |client: Client| {
-            let contact = contacts
-                .get(client.client_id.as_str())
-                .and_then(|m| m.ghl_id.clone());
-            let existing = existing.get(client.client_id.as_str()).cloned();
-            async move {
-                let id = client.client_id.to_string();
-                let mapped = match mappers::map_loyalty(&client, field, &plan.config.mapping) {
-                    Ok(m) => m,
-                    Err(skip) => {
-                        ctx.record(entity, &id, None, Outcome::skipped(&skip));
-                        return Ok(());
-                    }
-                };
-                let Some(contact) = contact else {
-                    ctx.record(
-                        entity,
-                        &id,
-                        None,
-                        Outcome::skipped_expected(
-                            "client is not synced to GHL (see the client stage)",
-                        ),
-                    );
-                    return Ok(());
-                };
-                let update = UpdateContact {
-                    custom_fields: vec![mapped.custom_field.clone()],
-                    ..UpdateContact::default()
-                };
-                sync_contact_side(
-                    ctx,
-                    entity,
-                    &id,
-                    &contact,
-                    existing,
-                    Some(&update),
-                    std::slice::from_ref(&mapped.tier_tag),
-                )
-                .await
-            }
-        })
-        .await
+        let items: Vec<Client> = items
+            .into_iter()
+            .filter(|c| !retried.contains(c.client_id.as_str()))
+            .collect();
+        process(ctx, field, items).await
     })
     .await?;
     cursor.complete().await.map_err(Abort::from)
+}
+
+/// One batch of clients: answers whether every one was accounted for.
+async fn process(
+    ctx: &RunCtx<'_>,
+    field: &CustomFieldId,
+    items: Vec<Client>,
+) -> Result<bool, Abort> {
+    let entity = EntityKind::Loyalty;
+    let plan = ctx.plan;
+    let ids: Vec<String> = items.iter().map(|c| c.client_id.to_string()).collect();
+    let contacts = plan.mappings.get_many(EntityKind::Client, &ids).await?;
+    let existing = plan.mappings.get_many(entity, &ids).await?;
+    ctx.process_page(items, |client: Client| {
+        let contact = contacts
+            .get(client.client_id.as_str())
+            .and_then(|m| m.ghl_id.clone());
+        let existing = existing.get(client.client_id.as_str()).cloned();
+        async move {
+            let id = client.client_id.to_string();
+            let (mapped, contact) = match (
+                mappers::map_loyalty(&client, field, &plan.config.mapping),
+                contact,
+            ) {
+                (Ok(mapped), Some(contact)) => (mapped, contact),
+                (result, _) => {
+                    let outcome = match result {
+                        Err(skip) => Outcome::skipped(&skip),
+                        Ok(_) => Outcome::skipped_expected(
+                            "client is not synced to GHL (see the client stage)",
+                        ),
+                    };
+                    // Nothing to retry: drop a pending or failed ledger entry.
+                    if existing
+                        .as_ref()
+                        .is_some_and(|m| m.state != MappingState::Synced)
+                        && !ctx.dry_run()
+                    {
+                        plan.mappings.delete(entity, &id).await?;
+                    }
+                    ctx.record(entity, &id, None, outcome);
+                    return Ok(());
+                }
+            };
+            let update = UpdateContact {
+                custom_fields: vec![mapped.custom_field.clone()],
+                ..UpdateContact::default()
+            };
+            sync_contact_side(
+                ctx,
+                entity,
+                &id,
+                &contact,
+                existing,
+                Some(&update),
+                std::slice::from_ref(&mapped.tier_tag),
+            )
+            .await
+        }
+    })
+    .await
 }

@@ -24,6 +24,7 @@ mod purchases;
 
 use std::future::Future;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
@@ -85,6 +86,8 @@ pub(crate) struct RunCtx<'p> {
     pub(crate) report: Mutex<SyncReport>,
     pub(crate) cancel: CancellationToken,
     pub(crate) facts: Facts,
+    /// Whether this run already reset the date-based dependents' checkpoints.
+    dependents_reset: AtomicBool,
 }
 
 impl RunCtx<'_> {
@@ -142,6 +145,38 @@ impl RunCtx<'_> {
             }
         }
         Ok(false)
+    }
+
+    /// A client skipped earlier (no contact, so its appointments, check-ins, loyalty and
+    /// purchases were skipped too) now has a contact. Its loyalty gets a pending ledger entry
+    /// (re-read by id); appointments and purchases are read by date, not by client, so their
+    /// checkpoints are reset once per run and the next read covers the whole horizon. Both are
+    /// stored, so the catch-up happens even if this run is interrupted before those stages.
+    /// Records that did not change produce no GHL writes (content hashes).
+    pub(crate) async fn client_became_syncable(&self, client_id: &str) -> Result<(), Abort> {
+        let plan = self.plan;
+        if plan.config.enabled(EntityKind::Loyalty) {
+            let existing = plan.mappings.get(EntityKind::Loyalty, client_id).await?;
+            if existing.is_none_or(|m| m.state != MappingState::Synced) {
+                plan.mappings
+                    .put(&Mapping::new(EntityKind::Loyalty, client_id))
+                    .await?;
+            }
+        }
+        if !self.dependents_reset.swap(true, Ordering::SeqCst) {
+            tracing::info!(
+                client_id,
+                "a skipped client is now synced: appointments and purchases are read in full"
+            );
+            for branch in &self.facts.branches {
+                for stage in ["appointments", "purchases"] {
+                    plan.checkpoints
+                        .clear(&format!("{stage}:{}", branch.id))
+                        .await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn event(&self, event: SyncEvent) {
@@ -317,6 +352,7 @@ impl SyncPlan {
             report: Mutex::new(report),
             cancel,
             facts,
+            dependents_reset: AtomicBool::new(false),
         };
         let blocked: Vec<EntityKind> = preflight
             .stages

@@ -127,13 +127,19 @@ fn client_label(c: &Client) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
+/// At most this many failed, pending or skipped clients are re-read per run (the rest next run).
+const RETRY_LIMIT: usize = 10_000;
+
 /// Clients → contacts.
 ///
 /// 1. A read-only pre-pass over every client builds the shared-identity index (emails and phones
 ///    used by several clients), so a family sharing a mobile never makes one contact flip
 ///    between two clients.
-/// 2. Clients whose last attempt failed (or was interrupted) are re-read by id and retried.
-/// 3. The incremental pass: clients updated since the watermark, page by page, checkpointed.
+/// 2. The incremental pass: clients updated since the watermark, page by page, checkpointed.
+/// 3. Clients whose last attempt failed (or was interrupted), and clients skipped for a reason
+///    the salon can fix, not already seen in step 2, are re-read by id and retried. A skipped
+///    client that becomes syncable has its dependents (appointments, check-ins, loyalty,
+///    purchases) read again, see [`RunCtx::client_became_syncable`].
 pub(crate) async fn run_clients(ctx: &RunCtx<'_>) -> Result<(), Abort> {
     let entity = EntityKind::Client;
     let plan = ctx.plan;
@@ -159,24 +165,27 @@ pub(crate) async fn run_clients(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         ..base_ctx
     };
 
-    // 2. The failed-row index: retry what failed or was interrupted last time.
-    let mut retried: HashSet<String> = HashSet::new();
-    let mut retry_ids: Vec<ClientId> = Vec::new();
-    for state in [MappingState::Failed, MappingState::Pending] {
-        for m in plan.mappings.list_by_state(entity, state, 10_000).await? {
-            retry_ids.push(ClientId::from(m.phorest_id.as_str()));
+    // 2. The failed-row index: what failed or was interrupted last time, and the clients
+    //    skipped for something the salon can fix (a shared email may have been resolved on the
+    //    *other* client, which does not update this one). Retried after the incremental pass,
+    //    so fresh changes of other clients (such as that email fix) land first.
+    let mut to_retry: HashSet<String> = HashSet::new();
+    let mut skipped_ids: HashSet<String> = HashSet::new();
+    for state in [
+        MappingState::Failed,
+        MappingState::Pending,
+        MappingState::Skipped,
+    ] {
+        for m in plan
+            .mappings
+            .list_by_state(entity, state, RETRY_LIMIT)
+            .await?
+        {
+            if state == MappingState::Skipped {
+                skipped_ids.insert(m.phorest_id.clone());
+            }
+            to_retry.insert(m.phorest_id);
         }
-    }
-    if !retry_ids.is_empty() {
-        let clients: Vec<Client> = plan
-            .phorest
-            .clients()
-            .batch(&retry_ids)
-            .try_collect()
-            .await
-            .map_err(|e| read_abort("clients to retry", &e))?;
-        retried.extend(clients.iter().map(|c| c.client_id.to_string()));
-        process_clients(ctx, &client_ctx, clients).await?;
     }
 
     // 3. Incremental pass.
@@ -194,16 +203,51 @@ pub(crate) async fn run_clients(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         ..ClientQuery::all()
     };
     let pages = plan.phorest.clients().pages(&query, start);
-    let (retried, client_ctx) = (&retried, &client_ctx);
+    let to_retry = std::sync::Mutex::new(to_retry);
+    let (to_retry_ref, client_ctx) = (&to_retry, &client_ctx);
     ctx.for_each_page(entity, "clients", &mut cursor, pages, |items| async move {
-        let items: Vec<Client> = items
-            .into_iter()
-            .filter(|c| !retried.contains(c.client_id.as_str()))
-            .collect();
+        // Seen here: no need to read it again below.
+        if let Ok(mut set) = to_retry_ref.lock() {
+            for c in &items {
+                set.remove(c.client_id.as_str());
+            }
+        }
         process_clients(ctx, client_ctx, items).await.map(|()| true)
     })
     .await?;
-    cursor.complete().await.map_err(Abort::from)
+    cursor.complete().await?;
+
+    // 4. The retries not already seen.
+    let to_retry = match to_retry.into_inner() {
+        Ok(set) => set,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if to_retry.is_empty() {
+        return Ok(());
+    }
+    let mut retry_ids: Vec<ClientId> = to_retry
+        .iter()
+        .map(|id| ClientId::from(id.as_str()))
+        .collect();
+    retry_ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    let clients: Vec<Client> = plan
+        .phorest
+        .clients()
+        .batch(&retry_ids)
+        .try_collect()
+        .await
+        .map_err(|e| read_abort("clients to retry", &e))?;
+    let returned: HashSet<&str> = clients.iter().map(|c| c.client_id.as_str()).collect();
+    // A skipped client Phorest no longer returns needs nothing more.
+    for gone in skipped_ids
+        .iter()
+        .filter(|id| to_retry.contains(*id) && !returned.contains(id.as_str()))
+    {
+        if !ctx.dry_run() {
+            plan.mappings.delete(entity, gone).await?;
+        }
+    }
+    process_clients(ctx, client_ctx, clients).await
 }
 
 async fn process_clients(
@@ -256,10 +300,14 @@ async fn process_client(
                 return sync_contact_side(ctx, entity, &id, &contact_id, existing, None, &tags)
                     .await;
             }
+            remember_skip(ctx, &id, existing, &skip).await?;
             ctx.record(entity, &id, label.as_deref(), skip_outcome(&skip));
             Ok(())
         }
         Ok(mapped) => {
+            let was_skipped = existing
+                .as_ref()
+                .is_some_and(|m| m.state == MappingState::Skipped && m.ghl_id.is_none());
             for w in &mapped.warnings {
                 ctx.warn(entity, &id, w.clone());
             }
@@ -268,29 +316,73 @@ async fn process_client(
             {
                 // Name-only contacts cannot be upserted; they are created once, with the intent
                 // recorded first so an interrupted create is found again by its id tag.
-                return super::contacts::create_name_only(
+                super::contacts::create_name_only(ctx, existing, &id, label.as_deref(), &mapped)
+                    .await?;
+            } else {
+                sync_contact(
                     ctx,
                     existing,
-                    &id,
-                    label.as_deref(),
-                    &mapped,
+                    ContactWrite {
+                        entity,
+                        phorest_id: &id,
+                        label: label.as_deref(),
+                        body: &mapped.request,
+                        update: &mapped.update_body(),
+                        tags: &mapped.tags,
+                    },
                 )
-                .await;
+                .await?;
             }
-            sync_contact(
-                ctx,
-                existing,
-                ContactWrite {
-                    entity,
-                    phorest_id: &id,
-                    label: label.as_deref(),
-                    body: &mapped.request,
-                    update: &mapped.update_body(),
-                    tags: &mapped.tags,
-                },
-            )
-            .await
-            .map(|_| ())
+            if was_skipped
+                && !ctx.dry_run()
+                && ctx
+                    .plan
+                    .mappings
+                    .get(entity, &id)
+                    .await?
+                    .is_some_and(|m| m.state == MappingState::Synced)
+            {
+                ctx.client_became_syncable(&id).await?;
+            }
+            Ok(())
         }
     }
+}
+
+/// Keep a `Skipped` mapping for a client skipped for a reason the salon can fix, so later runs
+/// look at it again (see [`run_clients`]). Clients with a GHL contact keep their mapping as it
+/// is; expected skips (walk-in, merged, deleted...) are not remembered.
+async fn remember_skip(
+    ctx: &RunCtx<'_>,
+    id: &str,
+    existing: Option<Mapping>,
+    skip: &SkipReason,
+) -> Result<(), Abort> {
+    // A contact exists, or a create may be in flight: leave that mapping alone.
+    if existing
+        .as_ref()
+        .is_some_and(|m| m.ghl_id.is_some() || m.state == MappingState::Pending)
+    {
+        return Ok(());
+    }
+    let reason = skip.to_string();
+    if !skip.is_actionable() {
+        // It was fixable before and is not any more (e.g. now archived): forget it.
+        if existing.is_some() && !ctx.dry_run() {
+            ctx.plan.mappings.delete(EntityKind::Client, id).await?;
+        }
+        return Ok(());
+    }
+    if existing
+        .as_ref()
+        .is_some_and(|m| m.state == MappingState::Skipped && m.last_error.as_ref() == Some(&reason))
+    {
+        return Ok(());
+    }
+    let mut mapping = existing.unwrap_or_else(|| Mapping::new(EntityKind::Client, id));
+    mapping.state = MappingState::Skipped;
+    mapping.content_hash = None;
+    mapping.last_error = Some(reason);
+    mapping.updated_at = chrono::Utc::now();
+    ctx.save_mapping(&mapping).await
 }

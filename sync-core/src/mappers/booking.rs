@@ -5,8 +5,9 @@
 //! the services and branch-local times in it. The summary is written as one
 //! line in each appointment's description ([`BookingSummary::appointment_line`])
 //! and as a contact note starting with `[phorest-booking:{bookingId}]`
-//! ([`booking_marker`], [`BookingSummary::note`]) on each client of the
-//! booking. Cancelled and deleted appointments are left out of the summary.
+//! ([`booking_marker`], [`BookingSummary::note`]) on the contact of each client of
+//! the booking, updated when the booking changes. Cancelled and deleted
+//! appointments are left out of the summary.
 
 use std::collections::HashMap;
 
@@ -84,7 +85,8 @@ impl BookingSummary {
         format!("Booking {}: {}", self.booking_id, items.join("; "))
     }
 
-    /// The contact note: marker, date and one line per service.
+    /// The contact note: marker, date and one line per service. A booking whose services were
+    /// all cancelled says so (the note of an earlier group booking is kept up to date).
     pub fn note(&self) -> CreateNote {
         let mut lines = vec![booking_marker(&self.booking_id)];
         let date = self
@@ -93,10 +95,11 @@ impl BookingSummary {
             .find_map(|i| i.date)
             .map(|d| format!(" on {}", d.format("%a %-d %b %Y")))
             .unwrap_or_default();
-        lines.push(format!(
-            "Group booking{date}: {} services",
-            self.items.len()
-        ));
+        lines.push(match self.items.len() {
+            0 => "Group booking: cancelled in Phorest".to_owned(),
+            1 => format!("Group booking{date}: 1 service (the others were cancelled)"),
+            n => format!("Group booking{date}: {n} services"),
+        });
         lines.extend(
             self.items
                 .iter()
