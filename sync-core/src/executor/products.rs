@@ -2,13 +2,31 @@
 //!
 //! A product create is not idempotent in GHL, so its intent is stored first; a run that died
 //! after the create finds the product again by its exact name before creating another. A changed
-//! product is updated in place; its price is written when the product is first created (GHL
-//! prices are a separate resource without an update call in this client: a changed Phorest price
-//! is reported as a warning so the salon can adjust it in GHL).
+//! product is updated in place, and so is its price.
+//!
+//! **Change detection per part.** The stored content hash is `{product hash}|{price hash}`, so a
+//! rerun writes only the part that changed: a renamed product (the price carries the product's
+//! name) updates both, a changed Phorest price updates only the price. A mapping written before
+//! this format (one hash of product and price together) still counts as unchanged when that hash
+//! matches, and is rewritten in the new format without any GHL request, so an upgrade causes no
+//! mass rewrite; when it does not match, both parts are written.
+//!
+//! **Finding the price.** The mapping store keeps one GHL id per record (the product's), so the
+//! price written on create is found again with `GET /products/{id}/price` when the price part
+//! changed: the one-time price with the product's SKU, else with the product's name, else the
+//! only one-time price. It is updated in place (`PUT …/price/{priceId}`, skipped when GHL already
+//! holds exactly that price, e.g. after a crash between the write and the mapping); if the product
+//! has no one-time price (it had no usable price before, or an earlier price create failed) one is
+//! created. Several one-time prices that cannot be told apart are left alone with a warning.
+//! A price that disappeared from Phorest (no price, or an invalid one) is left as it is in GHL,
+//! with a warning: the sync never deletes what a salon may still be selling.
+//!
+//! Requests per changed product: product only 1 (`PUT` product); price only 2 (list prices, `PUT`
+//! price); both 3. A new product costs 2 writes (product and price create).
 
 use chrono::Utc;
 use ghl_client::ProductId;
-use ghl_client::products::ListProducts;
+use ghl_client::products::{CreatePrice, ListProducts, Price, PriceType};
 use phorest_client::{Product, ProductQuery};
 
 use super::cursor::StageCursor;
@@ -75,6 +93,59 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
     Ok(())
 }
 
+/// The stored hash of a mapped product: each part hashed on its own, so a rerun can tell which
+/// part changed (see the module docs).
+fn part_hashes(mapped: &MappedProduct) -> (String, String) {
+    (content_hash(&mapped.product), content_hash(&mapped.price))
+}
+
+fn stored_hash(product: &str, price: &str) -> String {
+    format!("{product}|{price}")
+}
+
+/// Whether the stored hash says the product had a price when it was last written.
+fn had_price(mapping: Option<&Mapping>) -> bool {
+    mapping
+        .and_then(|m| m.content_hash.as_deref())
+        .and_then(|h| h.split_once('|'))
+        .is_some_and(|(_, price)| price != content_hash(&None::<CreatePrice>))
+}
+
+/// What must be written for a product that has a GHL id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Changes {
+    product: bool,
+    price: bool,
+}
+
+impl Changes {
+    const BOTH: Changes = Changes {
+        product: true,
+        price: true,
+    };
+}
+
+/// Compares the stored hash with the mapped product. `None`: nothing changed. A hash in the
+/// pre-split format (one hash of product and price) that matches counts as unchanged; one that
+/// does not, or no hash at all (never acknowledged, failed), means both parts are written.
+fn changes(stored: Option<&str>, mapped: &MappedProduct) -> Option<Changes> {
+    let (product, price) = part_hashes(mapped);
+    let Some(stored) = stored else {
+        return Some(Changes::BOTH);
+    };
+    match stored.split_once('|') {
+        Some((p, q)) => {
+            let c = Changes {
+                product: p != product,
+                price: q != price,
+            };
+            (c.product || c.price).then_some(c)
+        }
+        None if stored == content_hash(&(&mapped.product, &mapped.price)) => None,
+        None => Some(Changes::BOTH),
+    }
+}
+
 async fn sync_product(
     ctx: &RunCtx<'_>,
     id: &str,
@@ -86,20 +157,34 @@ async fn sync_product(
     for w in &mapped.warnings {
         ctx.warn(entity, id, w.clone());
     }
-    let hash = content_hash(&(&mapped.product, &mapped.price));
-    if let Some(m) = &existing
-        && m.state == MappingState::Synced
-        && m.content_hash.as_deref() == Some(hash.as_str())
-    {
+    let (product_hash, price_hash) = part_hashes(&mapped);
+    let hash = stored_hash(&product_hash, &price_hash);
+    let synced = existing
+        .as_ref()
+        .filter(|m| m.state == MappingState::Synced && m.ghl_id.is_some());
+    let changes = match synced {
+        Some(m) => changes(m.content_hash.as_deref(), &mapped),
+        None => Some(Changes::BOTH),
+    };
+    let Some(changes) = changes else {
+        if let Some(m) = synced
+            && m.content_hash.as_deref() != Some(hash.as_str())
+        {
+            // A matching hash in the pre-split format: store the new format, no GHL request.
+            let mut m = m.clone();
+            m.content_hash = Some(hash);
+            ctx.save_mapping(&m).await?;
+        }
         ctx.record(entity, id, label, Outcome::Unchanged);
         return Ok(());
-    }
+    };
     let mut target = existing.as_ref().and_then(|m| m.ghl_id.clone());
     if ctx.dry_run() {
-        let writes = if target.is_some() {
-            1
-        } else {
-            1 + u64::from(mapped.price.is_some())
+        let writes = match &target {
+            Some(_) => {
+                u64::from(changes.product) + u64::from(changes.price && mapped.price.is_some())
+            }
+            None => 1 + u64::from(mapped.price.is_some()),
         };
         ctx.count_writes(entity, writes);
         ctx.record(
@@ -151,19 +236,32 @@ async fn sync_product(
     let mut writes = 0u64;
     let result = match &target {
         Some(pid) => {
-            writes += 1;
-            let r = products
-                .update(&ProductId::from(pid.as_str()), &mapped.product)
-                .await
-                .map(|_| (pid.clone(), false));
-            if r.is_ok() && existing.as_ref().is_some_and(|m| m.content_hash.is_some()) {
-                ctx.warn(
-                    entity,
-                    id,
-                    "product changed in Phorest: check its price in GHL",
-                );
+            let product_id = ProductId::from(pid.as_str());
+            let mut r = Ok(());
+            if changes.product {
+                writes += 1;
+                r = products
+                    .update(&product_id, &mapped.product)
+                    .await
+                    .map(|_| ());
             }
-            r
+            if r.is_ok() && changes.price {
+                match &mapped.price {
+                    Some(price) => {
+                        r = push_price(ctx, id, &product_id, price, &mut writes).await;
+                    }
+                    None if had_price(synced) => {
+                        ctx.warn(
+                            entity,
+                            id,
+                            "the product has no usable price in Phorest any more; its price in \
+                             GHL is left as it was",
+                        );
+                    }
+                    None => {}
+                }
+            }
+            r.map(|()| (pid.clone(), false))
         }
         None => {
             let mut intent = existing.clone().unwrap_or_else(|| Mapping::new(entity, id));
@@ -175,7 +273,7 @@ async fn sync_product(
                 Ok(p) => {
                     let pid = p.id.to_string();
                     // Record the product before its price, so a failing price never leads to a
-                    // second product.
+                    // second product (the next run finds no price and creates it).
                     let mut m = intent.clone();
                     m.ghl_id = Some(pid.clone());
                     ctx.save_mapping(&m).await?;
@@ -226,5 +324,231 @@ async fn sync_product(
             )
             .await
         }
+    }
+}
+
+/// Writes `price` as the product's one-time price: finds the price the sync wrote before (see the
+/// module docs) and updates it, or creates one when the product has none. Adds the writes made to
+/// `writes`.
+async fn push_price(
+    ctx: &RunCtx<'_>,
+    id: &str,
+    product: &ProductId,
+    price: &CreatePrice,
+    writes: &mut u64,
+) -> Result<(), ghl_client::Error> {
+    let products = ctx.plan.ghl.products();
+    let prices = products.list_prices(product).await?;
+    match pick_price(&prices, price) {
+        PricePick::Found(current) if same_price(current, price) => Ok(()),
+        PricePick::Found(current) => {
+            *writes += 1;
+            products
+                .update_price(product, &current.id, price)
+                .await
+                .map(|_| ())
+        }
+        PricePick::None => {
+            *writes += 1;
+            products.create_price(product, price).await.map(|_| ())
+        }
+        PricePick::Ambiguous(n) => {
+            ctx.warn(
+                EntityKind::Product,
+                id,
+                format!(
+                    "the GHL product has {n} one-time prices and none matches the product's SKU \
+                     or name; set its price in GHL ({} {})",
+                    price.amount, price.currency
+                ),
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Which of a product's GHL prices the sync owns.
+#[derive(Debug)]
+enum PricePick<'a> {
+    Found(&'a Price),
+    None,
+    Ambiguous(usize),
+}
+
+fn pick_price<'a>(prices: &'a [Price], wanted: &CreatePrice) -> PricePick<'a> {
+    let one_time: Vec<&Price> = prices
+        .iter()
+        .filter(|p| {
+            p.price_type
+                .as_ref()
+                .is_none_or(|t| *t == PriceType::OneTime)
+        })
+        .collect();
+    let by_sku = wanted
+        .sku
+        .as_deref()
+        .and_then(|sku| one_time.iter().find(|p| p.sku.as_deref() == Some(sku)));
+    let by_name = || {
+        one_time
+            .iter()
+            .find(|p| p.name.as_deref() == Some(wanted.name.as_str()))
+    };
+    match (by_sku.or_else(by_name), one_time.as_slice()) {
+        (Some(p), _) => PricePick::Found(p),
+        (None, []) => PricePick::None,
+        (None, [only]) => PricePick::Found(only),
+        (None, many) => PricePick::Ambiguous(many.len()),
+    }
+}
+
+/// Whether GHL already holds exactly this price (then no write is needed).
+fn same_price(current: &Price, wanted: &CreatePrice) -> bool {
+    current.name.as_deref() == Some(wanted.name.as_str())
+        && current.price_type.as_ref() == Some(&wanted.price_type)
+        && current
+            .currency
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case(&wanted.currency))
+        && current
+            .amount
+            .is_some_and(|a| (a - wanted.amount).abs() < 0.005)
+        && current.sku == wanted.sku
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ghl_client::products::CreateProduct;
+    use ghl_client::products::ProductType;
+
+    fn mapped(name: &str, amount: Option<f64>) -> MappedProduct {
+        MappedProduct {
+            product: CreateProduct::new(name, ProductType::Physical),
+            price: amount.map(|a| CreatePrice::one_time(name, "EUR", a)),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn price(id: &str, json: serde_json::Value) -> Price {
+        let mut value = json;
+        value["_id"] = serde_json::json!(id);
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn changes_are_told_apart_per_part() {
+        let before = mapped("Argan oil", Some(24.5));
+        let (p, q) = part_hashes(&before);
+        let stored = stored_hash(&p, &q);
+        assert_eq!(changes(Some(&stored), &before), None);
+        assert_eq!(
+            changes(Some(&stored), &mapped("Argan oil", Some(26.0))),
+            Some(Changes {
+                product: false,
+                price: true
+            })
+        );
+        let mut described = before.clone();
+        described.product.description = Some("Brand".into());
+        assert_eq!(
+            changes(Some(&stored), &described),
+            Some(Changes {
+                product: true,
+                price: false
+            })
+        );
+        // The price carries the product's name: a rename changes both.
+        assert_eq!(
+            changes(Some(&stored), &mapped("Argan oil 50ml", Some(24.5))),
+            Some(Changes::BOTH)
+        );
+        assert_eq!(
+            changes(Some(&stored), &mapped("Argan oil", None)),
+            Some(Changes {
+                product: false,
+                price: true
+            })
+        );
+        assert_eq!(changes(None, &before), Some(Changes::BOTH));
+    }
+
+    #[test]
+    fn a_pre_split_hash_that_matches_is_unchanged_and_one_that_does_not_writes_both() {
+        let before = mapped("Argan oil", Some(24.5));
+        let legacy = content_hash(&(&before.product, &before.price));
+        assert!(!legacy.contains('|'));
+        assert_eq!(changes(Some(&legacy), &before), None);
+        assert_eq!(
+            changes(Some(&legacy), &mapped("Argan oil", Some(26.0))),
+            Some(Changes::BOTH)
+        );
+    }
+
+    #[test]
+    fn the_owned_price_is_found_by_sku_then_name_then_as_the_only_one_time_price() {
+        let mut wanted = CreatePrice::one_time("Argan oil", "EUR", 26.0);
+        wanted.sku = Some("ARG-50".into());
+        let prices = vec![
+            price(
+                "a",
+                serde_json::json!({"type": "recurring", "name": "Argan oil", "sku": "ARG-50"}),
+            ),
+            price(
+                "b",
+                serde_json::json!({"type": "one_time", "name": "Other", "sku": "X"}),
+            ),
+            price(
+                "c",
+                serde_json::json!({"type": "one_time", "name": "Old name", "sku": "ARG-50"}),
+            ),
+        ];
+        assert!(
+            matches!(pick_price(&prices, &wanted), PricePick::Found(p) if p.id.as_str() == "c")
+        );
+        wanted.sku = None;
+        let prices = vec![
+            price(
+                "b",
+                serde_json::json!({"type": "one_time", "name": "Other"}),
+            ),
+            price(
+                "c",
+                serde_json::json!({"type": "one_time", "name": "Argan oil"}),
+            ),
+        ];
+        assert!(
+            matches!(pick_price(&prices, &wanted), PricePick::Found(p) if p.id.as_str() == "c")
+        );
+        let only = vec![price(
+            "d",
+            serde_json::json!({"type": "one_time", "name": "Renamed"}),
+        )];
+        assert!(matches!(pick_price(&only, &wanted), PricePick::Found(p) if p.id.as_str() == "d"));
+        let recurring = vec![price(
+            "e",
+            serde_json::json!({"type": "recurring", "name": "Sub"}),
+        )];
+        assert!(matches!(pick_price(&recurring, &wanted), PricePick::None));
+        assert!(matches!(pick_price(&[], &wanted), PricePick::None));
+        let two = vec![
+            price("f", serde_json::json!({"type": "one_time", "name": "A"})),
+            price("g", serde_json::json!({"type": "one_time", "name": "B"})),
+        ];
+        assert!(matches!(pick_price(&two, &wanted), PricePick::Ambiguous(2)));
+    }
+
+    #[test]
+    fn an_identical_price_needs_no_write() {
+        let wanted = CreatePrice::one_time("Argan oil", "EUR", 26.0);
+        let same = price(
+            "a",
+            serde_json::json!({"type": "one_time", "name": "Argan oil", "currency": "eur", "amount": 26}),
+        );
+        assert!(same_price(&same, &wanted));
+        let cheaper = price(
+            "a",
+            serde_json::json!({"type": "one_time", "name": "Argan oil", "currency": "EUR", "amount": 24.5}),
+        );
+        assert!(!same_price(&cheaper, &wanted));
     }
 }
