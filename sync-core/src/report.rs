@@ -135,6 +135,10 @@ pub struct EntityReport {
     pub blocked: Option<String>,
     /// GHL writes made for this entity.
     pub requests: u64,
+    /// Things worth knowing that did not stop the stage (from preflight, e.g. staff without a
+    /// GHL user, a custom field created).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl EntityReport {
@@ -151,6 +155,7 @@ impl EntityReport {
             warnings: 0,
             blocked: None,
             requests: 0,
+            notes: Vec::new(),
         }
     }
 
@@ -324,6 +329,15 @@ impl SyncReport {
         }
     }
 
+    /// Adds a note about `entity` (shown under the table); a repeated note is kept once.
+    pub fn note(&mut self, entity: EntityKind, text: impl Into<String>) {
+        let text = text.into();
+        let row = self.row(entity);
+        if !row.notes.contains(&text) {
+            row.notes.push(text);
+        }
+    }
+
     /// Counts `n` GHL writes made for `entity`.
     pub fn add_requests(&mut self, entity: EntityKind, n: u64) {
         self.row(entity).requests += n;
@@ -397,7 +411,8 @@ impl SyncReport {
     }
 
     /// A terminal table: Entity | Total | Created | Updated | Unchanged |
-    /// Skipped | Failed | Status, one row per entity in stage order.
+    /// Skipped | Failed | Status, one row per entity in stage order, then one
+    /// line per note (`Appointments: 2 staff have no GHL user…`).
     pub fn to_table(&self) -> String {
         let mut table = comfy_table::Table::new();
         table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
@@ -423,7 +438,13 @@ impl SyncReport {
                 r.status_text(),
             ]);
         }
-        table.to_string()
+        let mut out = table.to_string();
+        for r in &self.entities {
+            for note in &r.notes {
+                out.push_str(&format!("\n{}: {note}", r.entity.label()));
+            }
+        }
+        out
     }
 
     /// Pretty JSON of the whole report.

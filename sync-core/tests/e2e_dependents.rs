@@ -284,3 +284,35 @@ async fn a_client_freed_from_a_shared_email_is_synced_without_being_edited() {
         assert!(contact_of(&sb, id).is_some(), "client {id} synced");
     }
 }
+
+#[tokio::test]
+async fn staff_without_a_ghl_user_are_named_in_the_report_with_the_preflight_note() {
+    let setup = SandboxSetup {
+        staff_with_users: 2,
+        ..SandboxSetup::default()
+    };
+    let sb = Sandboxes::start(SalonSpec::small(34), setup).await;
+    let store = MemoryStore::new();
+    let report = run(&sb, &store).await;
+    let users = sb.ghl.users().len();
+    assert_eq!(users, 2);
+    let unmatched: Vec<_> = report
+        .issues
+        .iter()
+        .filter(|i| {
+            i.entity == EntityKind::Staff && i.reason.starts_with("no GHL user for appointments")
+        })
+        .collect();
+    // Every staff member of the salon is either matched to one of the two users or named here.
+    let staff = sb.phorest.salon().staff().len();
+    assert_eq!(unmatched.len(), staff - users, "{unmatched:#?}");
+    assert!(unmatched.iter().all(|i| i.label.is_some() && i.actionable));
+    let note = &report.entity(EntityKind::Appointment).unwrap().notes;
+    assert_eq!(note.len(), 1, "{note:?}");
+    assert!(note[0].starts_with(&format!("{} staff have no GHL user", staff - users)));
+    assert!(
+        report
+            .to_table()
+            .contains(&format!("Appointments: {}", note[0]))
+    );
+}

@@ -27,8 +27,9 @@ pub(crate) struct Facts {
     pub(crate) staff_users: HashMap<String, String>,
     /// Phorest staff id → display name (appointment descriptions, notes).
     pub(crate) staff_names: HashMap<String, String>,
-    /// Staff ids without a GHL user (appointments use the fallback user, reported).
-    pub(crate) unmatched_staff: Vec<String>,
+    /// Staff without a GHL user, with the reason (appointments use the fallback user; each is
+    /// a warning in the report).
+    pub(crate) unmatched_staff: Vec<(String, String)>,
     /// The GHL custom field id that holds loyalty points, once resolved.
     pub(crate) loyalty_field_id: Option<String>,
     /// The GHL calendar's team member user ids (an assignee must be one of them).
@@ -36,8 +37,57 @@ pub(crate) struct Facts {
 }
 
 impl Facts {
-    /// The first branch's country (business-level records such as clients use it).
+    /// The first branch's country (business-level records without a branch use it).
     pub(crate) fn default_country(&self) -> Option<&str> {
         self.branches.first().and_then(|b| b.country.as_deref())
+    }
+
+    /// The country for a client's local phone numbers: the branch that created the client, else
+    /// the branch of its last visit, else the first branch (a business with branches in two
+    /// countries gets each client's numbers right).
+    pub(crate) fn client_country(&self, client: &phorest_client::Client) -> Option<&str> {
+        let branch = |id: Option<&phorest_client::BranchId>| {
+            id.and_then(|id| self.branches.iter().find(|b| b.id == id.as_str()))
+                .and_then(|b| b.country.as_deref())
+        };
+        branch(client.creating_branch_id.as_ref())
+            .or_else(|| branch(client.last_visited_branch_id.as_ref()))
+            .or_else(|| self.default_country())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn branch(id: &str, country: &str) -> BranchFacts {
+        BranchFacts {
+            id: id.to_owned(),
+            tz: chrono_tz::Europe::Dublin,
+            country: Some(country.to_owned()),
+            currency: None,
+        }
+    }
+
+    fn client(json: serde_json::Value) -> phorest_client::Client {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn client_country_follows_the_clients_branch() {
+        let facts = Facts {
+            branches: vec![branch("dublin", "IE"), branch("belfast", "GB")],
+            ..Facts::default()
+        };
+        let created = client(serde_json::json!({
+            "clientId": "c1", "creatingBranchId": "belfast", "lastVisitedBranchId": "dublin"
+        }));
+        assert_eq!(facts.client_country(&created), Some("GB"));
+        let visited = client(serde_json::json!({
+            "clientId": "c2", "creatingBranchId": "closed-branch", "lastVisitedBranchId": "belfast"
+        }));
+        assert_eq!(facts.client_country(&visited), Some("GB"));
+        let unknown = client(serde_json::json!({"clientId": "c3"}));
+        assert_eq!(facts.client_country(&unknown), Some("IE"));
     }
 }

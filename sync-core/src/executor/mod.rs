@@ -331,6 +331,9 @@ impl SyncPlan {
         let mut report = SyncReport::new(self.config.dry_run);
         let preflight = self.preflight().await;
         for check in &preflight.stages {
+            for text in &check.notes {
+                report.note(check.entity, text.clone());
+            }
             if let Some(reason) = &check.blocked {
                 report.block(check.entity, reason.clone());
                 self.observer.on_event(&SyncEvent::StageBlocked {
@@ -347,6 +350,15 @@ impl SyncPlan {
                 return report;
             }
         };
+        for (staff, reason) in &facts.unmatched_staff {
+            let label = facts.staff_names.get(staff).map(String::as_str);
+            report.warn_labelled(
+                EntityKind::Staff,
+                staff,
+                label,
+                format!("no GHL user for appointments: {reason}"),
+            );
+        }
         let ctx = RunCtx {
             plan: self,
             report: Mutex::new(report),

@@ -157,7 +157,8 @@ pub(crate) async fn run_clients(ctx: &RunCtx<'_>) -> Result<(), Abort> {
     let mut all = plan.phorest.clients().list(&ClientQuery::all());
     while let Some(client) = all.next().await {
         let client = client.map_err(|e| read_abort("clients", &e))?;
-        add_client_claims(&mut index, &client, &base_ctx);
+        let region = ctx.facts.client_country(&client);
+        add_client_claims(&mut index, &client, &ClientContext { region, ..base_ctx });
     }
     index.finish();
     let client_ctx = ClientContext {
@@ -280,6 +281,10 @@ async fn process_client(
     let entity = EntityKind::Client;
     let id = client.client_id.to_string();
     let label = client_label(&client);
+    let client_ctx = &ClientContext {
+        region: ctx.facts.client_country(&client),
+        ..*client_ctx
+    };
     match mappers::map_client(&client, client_ctx) {
         Err(skip) => {
             // A contact synced earlier whose client is now deleted or merged keeps its history

@@ -9,10 +9,11 @@
 use std::collections::HashMap;
 
 use futures::TryStreamExt;
-use ghl_client::Scope;
+use ghl_client::{Scope, UserId};
 
 use super::facts::{BranchFacts, Facts};
 use crate::entity::EntityKind;
+use crate::mappers;
 use crate::plan::SyncPlan;
 
 /// The result of [`SyncPlan::preflight`].
@@ -157,7 +158,10 @@ impl SyncPlan {
             let categories: Vec<phorest_client::ClientCategory> = self
                 .phorest
                 .client_categories()
-                .list(&Default::default())
+                // Archived categories still name the clients that carry them.
+                .list(&phorest_client::ClientCategoryQuery {
+                    include_archived: true,
+                })
                 .try_collect()
                 .await
                 .map_err(|e| format!("cannot read Phorest client categories: {e}"))?;
@@ -237,53 +241,44 @@ impl SyncPlan {
                 return Ok(());
             }
         };
-        let by_email: HashMap<String, String> = users
-            .iter()
-            .filter_map(|u| {
-                u.email
-                    .as_deref()
-                    .map(|e| (e.trim().to_lowercase(), u.id.to_string()))
-            })
-            .collect();
+        let mut staff: Vec<phorest_client::Staff> = Vec::new();
         for branch in &facts.branches {
-            let staff: Vec<phorest_client::Staff> = self
+            let mut list: Vec<phorest_client::Staff> = self
                 .phorest
                 .staff(branch.id.as_str())
                 .list(&phorest_client::StaffQuery::all())
                 .try_collect()
                 .await
                 .map_err(|e| format!("cannot read Phorest staff: {e}"))?;
-            for member in staff {
-                let id = member.staff_id.to_string();
-                let name = [member.first_name.as_deref(), member.last_name.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                if !name.is_empty() {
-                    facts.staff_names.insert(id.clone(), name);
-                }
-                let user = self
-                    .config
-                    .staff_user_overrides
-                    .get(&id)
-                    .cloned()
-                    .or_else(|| {
-                        member
-                            .email
-                            .as_deref()
-                            .and_then(|e| by_email.get(&e.trim().to_lowercase()).cloned())
-                    });
-                match user {
-                    Some(user) => {
-                        facts.staff_users.insert(id, user);
-                    }
-                    None => facts.unmatched_staff.push(id),
-                }
+            staff.append(&mut list);
+        }
+        for member in &staff {
+            let name = [member.first_name.as_deref(), member.last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            if !name.is_empty() {
+                facts.staff_names.insert(member.staff_id.to_string(), name);
             }
         }
+        let overrides: HashMap<String, UserId> = self
+            .config
+            .staff_user_overrides
+            .iter()
+            .map(|(staff, user)| (staff.clone(), UserId::from(user.as_str())))
+            .collect();
+        // One matcher for preflight and mapping: overrides first, then a unique email; an email
+        // shared by two GHL users is reported, never guessed.
+        let matched = mappers::match_staff_users(&staff, &users, &overrides);
+        facts.staff_users = matched
+            .matched
+            .iter()
+            .map(|(id, m)| (id.clone(), m.user_id.to_string()))
+            .collect();
+        facts.unmatched_staff = matched.unmatched.into_iter().collect();
         if !facts.unmatched_staff.is_empty() {
             let fallback = match &self.config.fallback_user_id {
                 Some(u) => format!("their appointments go to the fallback user {u}"),
