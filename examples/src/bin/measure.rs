@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release -p phorest-ghl-examples --bin measure            # everything
 //! cargo run --release -p phorest-ghl-examples --bin measure -- rate    # one measurement
+//! cargo run --release -p phorest-ghl-examples --bin measure -- --help  # the list
 //! ```
 //!
 //! Measurements (each prints its figures; nothing here asserts a time):
@@ -14,7 +15,9 @@
 //! - `requests`: GHL requests per synced client on a first sync, and GHL writes on an immediate
 //!   rerun (must be 0);
 //! - `throughput`: records per second through mappers + executor against an unlimited sandbox;
-//! - `rss`: peak RSS of a client sync of 15k and of 150k clients (each in a child process);
+//! - `rss`: peak RSS of a client sync of 15k and of 150k clients (each in a child process),
+//!   with the GHL sandbox's daily budget raised to [`RSS_DAILY_LIMIT`] so that 150k clients
+//!   (about 2 requests each) sync to completion in one run;
 //! - `resume`: a run cancelled at a random client and resumed: duplicate contacts, missing
 //!   contacts, pages re-read.
 
@@ -29,9 +32,56 @@ use sync_core::sandbox::{SandboxSetup, Sandboxes};
 use sync_core::{EntityKind, MemoryStore, SyncConfig, SyncEvent, SyncReport};
 use tokio_util::sync::CancellationToken;
 
+/// The GHL sandbox's daily request budget in the `rss` measurement (the real API's is 200,000,
+/// which a first sync of 150k clients at about 2 requests each exceeds).
+const RSS_DAILY_LIMIT: u32 = 1_000_000;
+
+const MEASUREMENTS: &[(&str, &str)] = &[
+    (
+        "burst",
+        "300 concurrent GHL requests against a 100-per-1-s limit: time and 429s",
+    ),
+    (
+        "rate",
+        "achieved GHL request rate and share of 429s over a seed-report sync",
+    ),
+    (
+        "requests",
+        "GHL requests per synced client, writes on an immediate rerun",
+    ),
+    (
+        "throughput",
+        "records/s through mappers + executor, unlimited sandbox",
+    ),
+    (
+        "rss",
+        "peak RSS of the sync process for 15k and 150k clients (minutes)",
+    ),
+    (
+        "resume",
+        "cancel at a random client, resume: duplicates, missing, re-read",
+    ),
+];
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!(
+            "measure [MEASUREMENT...]: prints the README's figures (all of them without arguments)\n"
+        );
+        for (name, what) in MEASUREMENTS {
+            println!("  {name:<11} {what}");
+        }
+        return Ok(());
+    }
+    if let Some(unknown) = args.iter().find(|a| {
+        *a != "--rss-child"
+            && a.parse::<usize>().is_err()
+            && !MEASUREMENTS.iter().any(|(n, _)| n == a)
+    }) {
+        anyhow::bail!("unknown measurement {unknown:?} (see --help)");
+    }
     if let Some(pos) = args.iter().position(|a| a == "--rss-child") {
         let clients: usize = args
             .get(pos + 1)
@@ -215,6 +265,9 @@ fn rss() -> Result<()> {
     println!(
         "\n[rss] peak RSS of the sync process (phorest-ghl-sync, clients stage) against sandboxes hosted by this process"
     );
+    println!(
+        "  GHL sandbox: unlimited burst rate, daily budget raised to {RSS_DAILY_LIMIT} requests (real API: 200,000)"
+    );
     let exe = std::env::current_exe()?;
     for clients in [15_000usize, 150_000] {
         let out = std::process::Command::new(&exe)
@@ -231,7 +284,11 @@ async fn rss_child(clients: usize) -> Result<()> {
     let mut spec = SalonSpec::large(3);
     spec.clients = clients;
     spec.loyalty_cards = spec.loyalty_cards.min(clients);
-    let sb = Sandboxes::start(spec, unlimited()).await;
+    let setup = SandboxSetup {
+        daily_limit: RSS_DAILY_LIMIT,
+        ..unlimited()
+    };
+    let sb = Sandboxes::start(spec, setup).await;
     let sync = std::env::current_exe()?
         .parent()
         .context("exe dir")?
@@ -287,13 +344,15 @@ async fn rss_child(clients: usize) -> Result<()> {
         .and_then(|a| a.iter().find(|e| e["entity"] == "client"))
         .cloned()
         .unwrap_or_default();
+    let secs = started.elapsed().as_secs_f64();
     println!(
-        "{clients} clients: sync process peak RSS {} MiB (exit {:?}, {:.0} s, SQLite state; {} processed, {} created{})",
+        "{clients} clients: sync process peak RSS {} MiB (exit {:?}, {secs:.0} s = {:.0} clients/s, SQLite state; {} processed, {} created, {} GHL requests{})",
         peak / 1024,
         status.code(),
-        started.elapsed().as_secs_f64(),
+        clients_row["total"].as_f64().unwrap_or(0.0) / secs.max(0.001),
         clients_row["total"],
         clients_row["created"],
+        sb.ghl.requests().len(),
         report["error"]
             .as_str()
             .map(|e| format!("; stopped: {e}"))
