@@ -270,8 +270,6 @@ async fn connection_resets_before_and_after_applying_lose_and_duplicate_nothing(
 }
 
 #[tokio::test]
-#[ignore = "executor bug (sync-core/src/executor/products.rs): a product create whose answer is \
-            lost is saved as Failed instead of Pending, so the next run creates the product again"]
 async fn a_product_create_whose_answer_is_lost_is_not_created_again() {
     let spec = || SalonSpec::small(23);
     let (expected, _) = undisturbed(spec(), SyncConfig::default()).await;

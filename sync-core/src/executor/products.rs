@@ -314,6 +314,26 @@ async fn sync_product(
         Err(err) => {
             let current = ctx.plan.mappings.get(entity, id).await?;
             let ghl_id = current.as_ref().and_then(|m| m.ghl_id.clone());
+            // The create itself may have gone through (timeout, reset, a 5xx after applying):
+            // keep the intent pending, so the next run looks the product up by name instead of
+            // creating a second one.
+            if target.is_none() && ghl_id.is_none() && err.may_have_been_applied() {
+                let mut m = current
+                    .or(existing)
+                    .unwrap_or_else(|| Mapping::new(entity, id));
+                m.state = MappingState::Pending;
+                m.attempts = m.attempts.saturating_add(1);
+                m.last_error = Some(err.to_string());
+                m.updated_at = Utc::now();
+                ctx.save_mapping(&m).await?;
+                ctx.record(
+                    entity,
+                    id,
+                    label,
+                    Outcome::Failed(format!("{err}; checked again on the next run")),
+                );
+                return Ok(());
+            }
             ctx.fail_record(
                 current.or(existing),
                 entity,
