@@ -16,15 +16,6 @@ use sync_core::sandbox::{SandboxSetup, Sandboxes};
 use sync_core::{EntityKind, MemoryStore, RunStatus, SyncConfig, SyncReport};
 use tokio_util::sync::CancellationToken;
 
-/// What the faulted runs sync: everything but products, whose create is not yet safe when its
-/// answer is lost (see `a_product_create_whose_answer_is_lost_is_not_created_again`); put them
-/// back once that test passes.
-fn faulted_config() -> SyncConfig {
-    let mut config = SyncConfig::default();
-    config.entities.remove(&EntityKind::Product);
-    config
-}
-
 async fn run(sb: &Sandboxes, store: &MemoryStore, config: SyncConfig) -> SyncReport {
     let plan = sb
         .plan_builder(config)
@@ -41,7 +32,7 @@ fn failed(report: &SyncReport) -> u64 {
 }
 
 /// How many times each marker occurs in the GHL sandbox, per kind of record.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 struct Stored {
     /// `phorest-client-id:` tags on contacts.
     clients: BTreeMap<String, usize>,
@@ -51,7 +42,8 @@ struct Stored {
     appointments: BTreeMap<String, usize>,
     /// The first line of each note (check-in and booking notes start with their marker).
     notes: BTreeMap<String, usize>,
-    /// Product names.
+    /// Product names. GHL products carry no Phorest marker and two Phorest products may share a
+    /// name, so these are compared as a whole with an undisturbed sync, not checked one by one.
     products: BTreeMap<String, usize>,
 }
 
@@ -97,6 +89,30 @@ impl Stored {
         s
     }
 
+    /// Every marker whose count differs from `expected`'s: `kind marker: stored N, expected M`.
+    fn diff(&self, expected: &Stored) -> Vec<String> {
+        let mut out = Vec::new();
+        for (kind, mine, theirs) in [
+            ("client", &self.clients, &expected.clients),
+            ("staff", &self.staff, &expected.staff),
+            ("appointment", &self.appointments, &expected.appointments),
+            ("note", &self.notes, &expected.notes),
+            ("product", &self.products, &expected.products),
+        ] {
+            for key in mine.keys().chain(theirs.keys()) {
+                let (n, m) = (
+                    mine.get(key).copied().unwrap_or(0),
+                    theirs.get(key).copied().unwrap_or(0),
+                );
+                let line = format!("{kind} {key:?}: stored {n}, expected {m}");
+                if n != m && !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+        }
+        out
+    }
+
     /// Panics naming the first record stored more than once.
     fn assert_each_once(&self) {
         for (kind, map) in [
@@ -104,7 +120,6 @@ impl Stored {
             ("staff", &self.staff),
             ("appointment", &self.appointments),
             ("note", &self.notes),
-            ("product", &self.products),
         ] {
             if let Some((marker, n)) = map.iter().find(|(_, n)| **n != 1) {
                 panic!("{kind} {marker:?} is stored {n} times");
@@ -176,7 +191,7 @@ fn repeated_writes(sb: &Sandboxes) -> usize {
 #[tokio::test]
 async fn client_timeouts_on_slow_answers_lose_and_duplicate_nothing() {
     let spec = || SalonSpec::small(21);
-    let (expected, clean_report) = undisturbed(spec(), faulted_config()).await;
+    let (expected, clean_report) = undisturbed(spec(), SyncConfig::default()).await;
     let sb = Sandboxes::start(
         spec(),
         SandboxSetup {
@@ -194,7 +209,7 @@ async fn client_timeouts_on_slow_answers_lose_and_duplicate_nothing() {
         ..Faults::default()
     });
     let store = MemoryStore::new();
-    let first = run(&sb, &store, faulted_config()).await;
+    let first = run(&sb, &store, SyncConfig::default()).await;
     assert_clients_accounted(&sb, &first);
     // Timeouts really happened: creates failed as "may have been applied", or idempotent
     // writes were sent again after their answer was lost.
@@ -209,14 +224,15 @@ async fn client_timeouts_on_slow_answers_lose_and_duplicate_nothing() {
         first.to_table()
     );
     sb.ghl.set_faults(Faults::default());
-    let reports = rerun_until_clean(&sb, &store, faulted_config(), 3).await;
+    let reports = rerun_until_clean(&sb, &store, SyncConfig::default(), 3).await;
 
     let stored = Stored::of(&sb);
     stored.assert_each_once();
-    assert_eq!(
-        stored,
-        expected,
-        "first run:\n{}\nlast run:\n{}",
+    let diff = stored.diff(&expected);
+    assert!(
+        diff.is_empty(),
+        "stored vs an undisturbed sync:\n{}\nfirst run:\n{}\nlast run:\n{}",
+        diff.join("\n"),
         first.to_table(),
         reports.last().unwrap().to_table()
     );
@@ -229,7 +245,7 @@ async fn client_timeouts_on_slow_answers_lose_and_duplicate_nothing() {
 #[tokio::test]
 async fn connection_resets_before_and_after_applying_lose_and_duplicate_nothing() {
     let spec = || SalonSpec::small(22);
-    let (expected, clean_report) = undisturbed(spec(), faulted_config()).await;
+    let (expected, clean_report) = undisturbed(spec(), SyncConfig::default()).await;
     let sb = Sandboxes::start(
         spec(),
         SandboxSetup {
@@ -241,7 +257,7 @@ async fn connection_resets_before_and_after_applying_lose_and_duplicate_nothing(
     .await;
     let proxy = sb.proxy.as_ref().expect("resets go through the proxy");
     let store = MemoryStore::new();
-    let first = run(&sb, &store, faulted_config()).await;
+    let first = run(&sb, &store, SyncConfig::default()).await;
     assert_clients_accounted(&sb, &first);
     // Both kinds of reset happened, and only the requests the proxy forwarded reached the
     // sandbox.
@@ -252,14 +268,15 @@ async fn connection_resets_before_and_after_applying_lose_and_duplicate_nothing(
         proxy.requests() - proxy.resets_before()
     );
     proxy.set_reset_rate(0.0, 0);
-    let reports = rerun_until_clean(&sb, &store, faulted_config(), 3).await;
+    let reports = rerun_until_clean(&sb, &store, SyncConfig::default(), 3).await;
 
     let stored = Stored::of(&sb);
     stored.assert_each_once();
-    assert_eq!(
-        stored,
-        expected,
-        "first run:\n{}\nlast run:\n{}",
+    let diff = stored.diff(&expected);
+    assert!(
+        diff.is_empty(),
+        "stored vs an undisturbed sync:\n{}\nfirst run:\n{}\nlast run:\n{}",
+        diff.join("\n"),
         first.to_table(),
         reports.last().unwrap().to_table()
     );
@@ -290,5 +307,61 @@ async fn a_product_create_whose_answer_is_lost_is_not_created_again() {
 
     let stored = Stored::of(&sb);
     stored.assert_each_once();
-    assert_eq!(stored, expected, "{}", reports.last().unwrap().to_table());
+    let diff = stored.diff(&expected);
+    assert!(
+        diff.is_empty(),
+        "stored vs an undisturbed sync:\n{}\n{}",
+        diff.join("\n"),
+        reports.last().unwrap().to_table()
+    );
+}
+
+#[tokio::test]
+#[ignore = "executor bug (sync-core/src/executor/products.rs): the by-name lookup of a pending \
+            product adopts the GHL product of another Phorest product with the same name"]
+async fn a_pending_product_is_not_matched_to_another_product_of_the_same_name() {
+    use sync_core::{Mapping, MappingStore};
+
+    // This salon has two products named "Olaplex Curl Cream 50ml".
+    let sb = Sandboxes::start(SalonSpec::small(8), SandboxSetup::default()).await;
+    let (name, later) = sb.phorest.with_salon(|salon| {
+        let products: Vec<_> = salon
+            .branches()
+            .iter()
+            .flat_map(|b| {
+                salon
+                    .products()
+                    .iter()
+                    .filter(move |p| p.branch_id == b.branch_id && !p.archived)
+            })
+            .collect();
+        let later = products
+            .iter()
+            .enumerate()
+            .find(|(i, p)| products[..*i].iter().any(|q| q.name == p.name))
+            .map(|(_, p)| *p)
+            .expect("two products share a name");
+        (later.name.clone(), later.product_id.clone())
+    });
+    // The later one's create was interrupted after its intent was stored and before the
+    // request left (a crash): the next run looks it up by name before creating it.
+    let store = MemoryStore::new();
+    store
+        .put(&Mapping::new(EntityKind::Product, later))
+        .await
+        .unwrap();
+    let mut config = SyncConfig::only([EntityKind::Product]);
+    config.concurrency = 1;
+    let report = run(&sb, &store, config).await;
+    assert_eq!(failed(&report), 0, "{}", report.to_table());
+    let named = sb
+        .ghl
+        .products()
+        .iter()
+        .filter(|p| p["name"] == name.as_str())
+        .count();
+    assert_eq!(
+        named, 2,
+        "{name:?}: one GHL product for two Phorest products"
+    );
 }
