@@ -317,8 +317,6 @@ async fn a_product_create_whose_answer_is_lost_is_not_created_again() {
 }
 
 #[tokio::test]
-#[ignore = "executor bug (sync-core/src/executor/products.rs): the by-name lookup of a pending \
-            product adopts the GHL product of another Phorest product with the same name"]
 async fn a_pending_product_is_not_matched_to_another_product_of_the_same_name() {
     use sync_core::{Mapping, MappingStore};
 

@@ -200,7 +200,9 @@ async fn sync_product(
         return Ok(());
     }
     let products = ctx.plan.ghl.products();
-    // An earlier create may have gone through: look for the product by its exact name.
+    // An earlier create may have gone through: look for the product by its exact name, among
+    // the GHL products no other Phorest product is mapped to (two Phorest products may share a
+    // name, and must not end up sharing one GHL product).
     if target.is_none()
         && existing
             .as_ref()
@@ -213,11 +215,21 @@ async fn sync_product(
         };
         match products.list(&query).await {
             Ok(list) => {
-                target = list
+                for candidate in list
                     .products
                     .iter()
-                    .find(|p| p.name.as_deref() == Some(mapped.product.name.as_str()))
-                    .map(|p| p.id.to_string());
+                    .filter(|p| p.name.as_deref() == Some(mapped.product.name.as_str()))
+                {
+                    let owners = ctx
+                        .plan
+                        .mappings
+                        .find_by_ghl_id(entity, candidate.id.as_str())
+                        .await?;
+                    if owners.iter().all(|m| m.phorest_id == id) {
+                        target = Some(candidate.id.to_string());
+                        break;
+                    }
+                }
             }
             Err(err) => {
                 return ctx
