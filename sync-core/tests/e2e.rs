@@ -2,6 +2,8 @@
 //! state and request counts, not only on the report.
 #![cfg(feature = "mock")]
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,16 +16,7 @@ use sync_core::sandbox::{ALL_SCOPES, SandboxSetup, Sandboxes};
 use sync_core::{EntityKind, MemoryStore, RunStatus, SyncConfig, SyncEvent, SyncReport};
 use tokio_util::sync::CancellationToken;
 
-async fn run(sb: &Sandboxes, store: &MemoryStore, config: SyncConfig) -> SyncReport {
-    let plan = sb
-        .plan_builder(config)
-        .store(store.clone())
-        .build()
-        .unwrap();
-    let report = plan.run(CancellationToken::new()).await;
-    report.check_invariants().unwrap();
-    report
-}
+use common::run;
 
 fn tag_values(contacts: &[Value], prefix: &str) -> Vec<String> {
     contacts

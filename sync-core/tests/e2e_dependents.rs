@@ -3,23 +3,17 @@
 //! fixed later gets its appointments, check-ins and loyalty without a full refresh.
 #![cfg(feature = "mock")]
 
+mod common;
+
 use chrono::{Duration, Utc};
 use phorest_client::mock::{LoyaltyCard, SalonSpec};
 use serde_json::Value;
 use sync_core::sandbox::{SandboxSetup, Sandboxes};
 use sync_core::store::MappingStore;
 use sync_core::{EntityKind, MappingState, MemoryStore, RunStatus, SyncConfig, SyncReport};
-use tokio_util::sync::CancellationToken;
 
 async fn run(sb: &Sandboxes, store: &MemoryStore) -> SyncReport {
-    let plan = sb
-        .plan_builder(SyncConfig::default())
-        .store(store.clone())
-        .build()
-        .unwrap();
-    let report = plan.run(CancellationToken::new()).await;
-    report.check_invariants().unwrap();
-    report
+    common::run(sb, store, SyncConfig::default()).await
 }
 
 /// The GHL contact of a Phorest client, found by its id tag.

@@ -2,6 +2,8 @@
 //! are on the GHL sandbox's stored state and on the exact requests it received.
 #![cfg(feature = "mock")]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::TryStreamExt;
@@ -16,16 +18,7 @@ use sync_core::store::{Checkpoint, CheckpointStore, MappingState, MappingStore};
 use sync_core::{EntityKind, MemoryStore, RunStatus, SyncConfig, SyncPlan, SyncReport};
 use tokio_util::sync::CancellationToken;
 
-async fn run(sb: &Sandboxes, store: &MemoryStore, config: SyncConfig) -> SyncReport {
-    let plan = sb
-        .plan_builder(config)
-        .store(store.clone())
-        .build()
-        .unwrap();
-    let report = plan.run(CancellationToken::new()).await;
-    report.check_invariants().unwrap();
-    report
-}
+use common::run;
 
 fn products_only() -> SyncConfig {
     SyncConfig::only([EntityKind::Product])

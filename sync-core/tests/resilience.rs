@@ -6,6 +6,8 @@
 //! are in `e2e.rs`; SIGKILL and restart in `examples/tests/kill_resume.rs`.
 #![cfg(feature = "mock")]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -14,18 +16,8 @@ use phorest_client::mock::SalonSpec;
 use serde_json::Value;
 use sync_core::sandbox::{SandboxSetup, Sandboxes};
 use sync_core::{EntityKind, MemoryStore, RunStatus, SyncConfig, SyncReport};
-use tokio_util::sync::CancellationToken;
 
-async fn run(sb: &Sandboxes, store: &MemoryStore, config: SyncConfig) -> SyncReport {
-    let plan = sb
-        .plan_builder(config)
-        .store(store.clone())
-        .build()
-        .unwrap();
-    let report = plan.run(CancellationToken::new()).await;
-    report.check_invariants().unwrap();
-    report
-}
+use common::run;
 
 fn failed(report: &SyncReport) -> u64 {
     report.entities.iter().map(|e| e.failed).sum()

@@ -5,14 +5,13 @@
 
 use std::collections::HashSet;
 
-use futures::TryStreamExt;
 use ghl_client::CustomFieldId;
 use ghl_client::contacts::UpdateContact;
-use phorest_client::{Client, ClientId, ClientQuery};
+use phorest_client::{Client, ClientQuery};
 
 use super::contacts::sync_contact_side;
 use super::cursor::StageCursor;
-use super::people::read_abort;
+use super::people::read_clients_by_id;
 use super::{Abort, RunCtx};
 use crate::entity::EntityKind;
 use crate::mappers;
@@ -42,35 +41,28 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
     .await?;
     // Ledger entries left failed or pending (e.g. a client that just got a contact) are re-read
     // by id, so the incremental read below stays incremental.
-    let mut retry_ids: Vec<ClientId> = Vec::new();
+    let mut retry_ids: Vec<String> = Vec::new();
     for state in [MappingState::Failed, MappingState::Pending] {
         for m in plan
             .mappings
             .list_by_state(entity, state, RETRY_LIMIT)
             .await?
         {
-            retry_ids.push(ClientId::from(m.phorest_id.as_str()));
+            retry_ids.push(m.phorest_id);
         }
     }
     let field = &field;
-    let mut retried: HashSet<String> = HashSet::new();
-    if !retry_ids.is_empty() {
-        let clients: Vec<Client> = plan
-            .phorest
-            .clients()
-            .batch(&retry_ids)
-            .try_collect()
-            .await
-            .map_err(|e| read_abort("clients to retry loyalty for", &e))?;
-        retried.extend(clients.iter().map(|c| c.client_id.to_string()));
-        for gone in retry_ids.iter().filter(|id| !retried.contains(id.as_str())) {
-            if !ctx.dry_run() {
-                plan.mappings.delete(entity, gone.as_str()).await?;
-            }
-        }
-        if !process(ctx, field, clients).await? {
-            return Err(Abort::Cancelled);
-        }
+    let clients = read_clients_by_id(
+        ctx,
+        entity,
+        &retry_ids,
+        "clients to retry loyalty for",
+        |_| true,
+    )
+    .await?;
+    let retried: HashSet<String> = clients.iter().map(|c| c.client_id.to_string()).collect();
+    if !clients.is_empty() && !process(ctx, field, clients).await? {
+        return Err(Abort::Cancelled);
     }
 
     let start = cursor.resume_position::<u32>().unwrap_or(0);

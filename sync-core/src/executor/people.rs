@@ -117,7 +117,12 @@ pub(crate) async fn run_categories(ctx: &RunCtx<'_>) -> Result<(), Abort> {
 }
 
 fn client_label(c: &Client) -> Option<String> {
-    let name = [c.first_name.as_deref(), c.last_name.as_deref()]
+    display_name(c.first_name.as_deref(), c.last_name.as_deref())
+}
+
+/// "First Last" from the non-blank parts, `None` when both are blank.
+pub(crate) fn display_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
+    let name = [first, last]
         .into_iter()
         .flatten()
         .map(str::trim)
@@ -125,6 +130,39 @@ fn client_label(c: &Client) -> Option<String> {
         .collect::<Vec<_>>()
         .join(" ");
     (!name.is_empty()).then_some(name)
+}
+
+/// Read clients by id (the retry passes of the client and loyalty stages). The `entity`
+/// mappings of requested ids Phorest no longer returns are deleted where `forget` says so.
+pub(crate) async fn read_clients_by_id(
+    ctx: &RunCtx<'_>,
+    entity: EntityKind,
+    ids: &[String],
+    what: &str,
+    forget: impl Fn(&str) -> bool,
+) -> Result<Vec<Client>, Abort> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let request: Vec<ClientId> = ids.iter().map(|id| ClientId::from(id.as_str())).collect();
+    let clients: Vec<Client> = ctx
+        .plan
+        .phorest
+        .clients()
+        .batch(&request)
+        .try_collect()
+        .await
+        .map_err(|e| read_abort(what, &e))?;
+    let returned: HashSet<&str> = clients.iter().map(|c| c.client_id.as_str()).collect();
+    if !ctx.dry_run() {
+        for gone in ids
+            .iter()
+            .filter(|id| !returned.contains(id.as_str()) && forget(id))
+        {
+            ctx.plan.mappings.delete(entity, gone).await?;
+        }
+    }
+    Ok(clients)
 }
 
 /// At most this many failed, pending or skipped clients are re-read per run (the rest next run).
@@ -226,28 +264,13 @@ pub(crate) async fn run_clients(ctx: &RunCtx<'_>) -> Result<(), Abort> {
     if to_retry.is_empty() {
         return Ok(());
     }
-    let mut retry_ids: Vec<ClientId> = to_retry
-        .iter()
-        .map(|id| ClientId::from(id.as_str()))
-        .collect();
-    retry_ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    let clients: Vec<Client> = plan
-        .phorest
-        .clients()
-        .batch(&retry_ids)
-        .try_collect()
-        .await
-        .map_err(|e| read_abort("clients to retry", &e))?;
-    let returned: HashSet<&str> = clients.iter().map(|c| c.client_id.as_str()).collect();
+    let mut ids: Vec<String> = to_retry.into_iter().collect();
+    ids.sort();
     // A skipped client Phorest no longer returns needs nothing more.
-    for gone in skipped_ids
-        .iter()
-        .filter(|id| to_retry.contains(*id) && !returned.contains(id.as_str()))
-    {
-        if !ctx.dry_run() {
-            plan.mappings.delete(entity, gone).await?;
-        }
-    }
+    let clients = read_clients_by_id(ctx, entity, &ids, "clients to retry", |id| {
+        skipped_ids.contains(id)
+    })
+    .await?;
     process_clients(ctx, client_ctx, clients).await
 }
 

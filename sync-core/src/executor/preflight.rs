@@ -253,14 +253,10 @@ impl SyncPlan {
             staff.append(&mut list);
         }
         for member in &staff {
-            let name = [member.first_name.as_deref(), member.last_name.as_deref()]
-                .into_iter()
-                .flatten()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
-            if !name.is_empty() {
+            if let Some(name) = super::people::display_name(
+                member.first_name.as_deref(),
+                member.last_name.as_deref(),
+            ) {
                 facts.staff_names.insert(member.staff_id.to_string(), name);
             }
         }
