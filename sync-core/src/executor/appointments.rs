@@ -727,7 +727,7 @@ async fn ledger_note(
     }
     intent.ghl_id = None;
     intent.state = MappingState::Pending;
-    intent.content_hash = Some(hash.clone());
+    intent.content_hash = Some(hash);
     intent.updated_at = Utc::now();
     ctx.save_mapping(&intent).await?;
     ctx.count_writes(entity, 1);

@@ -25,7 +25,7 @@
 //! after the released run's start are still read, so the window never spans much more than twice
 //! the bound.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use phorest_client::PollPolicy;
@@ -94,7 +94,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         let existing = plan.mappings.get_many(entity, &ids).await?;
         // Buyers whose client is still to be written (failed or in flight): their tags follow
         // once the contact exists, so the window must stay open for them.
-        let waiting: Vec<&String> = ids
+        let waiting: HashSet<&String> = ids
             .iter()
             .filter(|id| {
                 contacts.get(*id).is_some_and(|m| {
@@ -108,7 +108,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
             .process_page(work, |(client, tags)| {
                 let contact = contacts.get(&client).and_then(|m| m.ghl_id.clone());
                 let existing = existing.get(&client).cloned();
-                let is_waiting = waiting.contains(&&client);
+                let is_waiting = waiting.contains(&client);
                 async move {
                     let Some(contact) = contact else {
                         let reason = if is_waiting {
