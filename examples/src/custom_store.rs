@@ -1,9 +1,14 @@
 //! A host-owned store: how an application plugs its own persistence into sync-core.
 //!
-//! [`LoggingStore`] keeps mappings and checkpoints in ordered in-memory maps, logs every write
-//! through `tracing`, and counts writes so a host can show how much an incremental run touched.
-//! It implements [`MappingStore`] and [`CheckpointStore`] completely; a real host would put a
-//! database call where the map operations are.
+//! A host implements the store traits of `sync_core::store` (mappings, checkpoints, key-value,
+//! leases, the identity index) on its own database and proves the implementation with the
+//! conformance suite sync-core exports (`sync_core::store::testing::conformance`, feature
+//! `test-util`), the very suite the shipped stores pass.
+//!
+//! [`LoggingStore`] shows the shape of such an implementation as a decorator: it logs and counts
+//! every write through `tracing`, so a host can show how much an incremental run touched, and
+//! delegates the storage itself to any [`Store`] (a [`MemoryStore`] by default; a real host would
+//! put its database calls there).
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -13,95 +18,84 @@
 //! let store = LoggingStore::new("docs");
 //! store.put(&Mapping::new(EntityKind::Client, "c1")).await.unwrap();
 //! assert_eq!(store.count(EntityKind::Client, None).await.unwrap(), 1);
+//! assert_eq!(store.write_count(), 1);
 //! # });
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use sync_core::entity::GhlObject;
+use sync_core::store::{
+    Claim, IdentityClaims, IdentityStore, KvStore, Lease, LeaseGrant, LeaseStore, Store,
+};
 use sync_core::{
-    Checkpoint, CheckpointStore, EntityKind, Mapping, MappingState, MappingStore, StoreError,
+    Checkpoint, CheckpointStore, EntityKind, Mapping, MappingState, MappingStore, MemoryStore,
+    StoreError,
 };
 
-#[derive(Debug, Default)]
-struct Inner {
-    /// Mappings per entity, ordered by Phorest id (so listings come out sorted).
-    mappings: HashMap<EntityKind, BTreeMap<String, Mapping>>,
-    /// Checkpoints by stage name.
-    checkpoints: BTreeMap<String, Checkpoint>,
-}
-
-/// A mapping and checkpoint store owned by the host: ordered maps behind a mutex, with every
-/// write logged and counted. Cloning shares the same data.
+/// A store that logs and counts every write and keeps the data in `S`. Cloning shares the
+/// data and the counter.
 #[derive(Debug, Clone)]
-pub struct LoggingStore {
+pub struct LoggingStore<S = MemoryStore> {
     name: Arc<str>,
-    inner: Arc<Mutex<Inner>>,
+    inner: S,
     writes: Arc<AtomicU64>,
 }
 
-impl LoggingStore {
-    /// An empty store; `name` prefixes its log lines.
+impl LoggingStore<MemoryStore> {
+    /// An empty store kept in memory; `name` prefixes its log lines.
     pub fn new(name: impl Into<String>) -> Self {
+        Self::wrap(name, MemoryStore::new())
+    }
+}
+
+impl<S: Store> LoggingStore<S> {
+    /// Logs and counts the writes made to `inner`.
+    pub fn wrap(name: impl Into<String>, inner: S) -> Self {
         LoggingStore {
             name: Arc::from(name.into()),
-            inner: Arc::new(Mutex::new(Inner::default())),
+            inner,
             writes: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    /// How many write operations (put, put_many, delete, save, clear) the store has served.
+    /// How many write operations the store has served.
     pub fn write_count(&self) -> u64 {
         self.writes.load(Ordering::Relaxed)
     }
 
     /// Every mapping of every entity (for inspection), ordered by entity then Phorest id.
-    pub fn snapshot(&self) -> Vec<Mapping> {
-        let inner = self.lock();
-        let mut entities: Vec<_> = inner.mappings.keys().copied().collect();
-        entities.sort();
-        entities
-            .into_iter()
-            .flat_map(|e| {
-                inner
-                    .mappings
-                    .get(&e)
-                    .map(|m| m.values().cloned().collect::<Vec<_>>())
-                    .unwrap_or_default()
-            })
-            .collect()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave a map half-updated (each operation is a
-        // single insert/remove or a loop of them under one guard), so keep going.
-        match self.inner.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
+    pub async fn snapshot(&self) -> Result<Vec<Mapping>, StoreError> {
+        let mut all = Vec::new();
+        for entity in EntityKind::ALL {
+            let mut after: Option<String> = None;
+            loop {
+                let page = self.inner.list(entity, None, after.as_deref(), 500).await?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.phorest_id.clone());
+                all.extend(page);
+            }
         }
+        Ok(all)
     }
 
-    fn wrote(&self, what: &str, detail: &str) {
-        let n = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
-        tracing::debug!(store = %self.name, write = n, "{what} {detail}");
+    fn wrote(&self, op: &str, what: &dyn std::fmt::Display) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(store = %self.name, op, %what, "store write");
     }
 }
 
 #[async_trait]
-impl MappingStore for LoggingStore {
+impl<S: Store> MappingStore for LoggingStore<S> {
     async fn get(
         &self,
         entity: EntityKind,
         phorest_id: &str,
     ) -> Result<Option<Mapping>, StoreError> {
-        Ok(self
-            .lock()
-            .mappings
-            .get(&entity)
-            .and_then(|m| m.get(phorest_id))
-            .cloned())
+        self.inner.get(entity, phorest_id).await
     }
 
     async fn get_many(
@@ -109,92 +103,51 @@ impl MappingStore for LoggingStore {
         entity: EntityKind,
         phorest_ids: &[String],
     ) -> Result<HashMap<String, Mapping>, StoreError> {
-        let inner = self.lock();
-        let Some(map) = inner.mappings.get(&entity) else {
-            return Ok(HashMap::new());
-        };
-        Ok(phorest_ids
-            .iter()
-            .filter_map(|id| map.get(id).map(|m| (id.clone(), m.clone())))
-            .collect())
+        self.inner.get_many(entity, phorest_ids).await
     }
 
     async fn put(&self, mapping: &Mapping) -> Result<(), StoreError> {
-        self.lock()
-            .mappings
-            .entry(mapping.entity)
-            .or_default()
-            .insert(mapping.phorest_id.clone(), mapping.clone());
         self.wrote(
             "put",
-            &format!(
-                "{}/{} -> {}",
-                mapping.entity, mapping.phorest_id, mapping.state
-            ),
+            &format_args!("{} {}", mapping.entity, mapping.phorest_id),
         );
-        Ok(())
+        self.inner.put(mapping).await
     }
 
     async fn put_many(&self, mappings: &[Mapping]) -> Result<(), StoreError> {
-        {
-            // One guard for the whole batch: other tasks see all of it or none of it.
-            let mut inner = self.lock();
-            for mapping in mappings {
-                inner
-                    .mappings
-                    .entry(mapping.entity)
-                    .or_default()
-                    .insert(mapping.phorest_id.clone(), mapping.clone());
-            }
-        }
-        self.wrote("put_many", &format!("{} mappings", mappings.len()));
-        Ok(())
+        self.wrote("put_many", &mappings.len());
+        self.inner.put_many(mappings).await
+    }
+
+    async fn claim(&self, mapping: &Mapping) -> Result<Claim, StoreError> {
+        self.wrote(
+            "claim",
+            &format_args!("{} {}", mapping.entity, mapping.phorest_id),
+        );
+        self.inner.claim(mapping).await
     }
 
     async fn delete(&self, entity: EntityKind, phorest_id: &str) -> Result<(), StoreError> {
-        if let Some(map) = self.lock().mappings.get_mut(&entity) {
-            map.remove(phorest_id);
-        }
-        self.wrote("delete", &format!("{entity}/{phorest_id}"));
-        Ok(())
+        self.wrote("delete", &format_args!("{entity} {phorest_id}"));
+        self.inner.delete(entity, phorest_id).await
     }
 
-    async fn find_by_ghl_id(
+    async fn owner_of(
         &self,
-        entity: EntityKind,
+        object: GhlObject,
         ghl_id: &str,
-    ) -> Result<Vec<Mapping>, StoreError> {
-        Ok(self
-            .lock()
-            .mappings
-            .get(&entity)
-            .map(|map| {
-                map.values()
-                    .filter(|m| m.ghl_id.as_deref() == Some(ghl_id))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default())
+    ) -> Result<Option<Mapping>, StoreError> {
+        self.inner.owner_of(object, ghl_id).await
     }
 
-    async fn list_by_state(
+    async fn list(
         &self,
         entity: EntityKind,
-        state: MappingState,
+        state: Option<MappingState>,
+        after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Mapping>, StoreError> {
-        Ok(self
-            .lock()
-            .mappings
-            .get(&entity)
-            .map(|map| {
-                map.values()
-                    .filter(|m| m.state == state)
-                    .take(limit)
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default())
+        self.inner.list(entity, state, after, limit).await
     }
 
     async fn count(
@@ -202,36 +155,76 @@ impl MappingStore for LoggingStore {
         entity: EntityKind,
         state: Option<MappingState>,
     ) -> Result<u64, StoreError> {
-        let inner = self.lock();
-        let n = inner.mappings.get(&entity).map_or(0, |map| {
-            map.values()
-                .filter(|m| state.is_none_or(|s| m.state == s))
-                .count()
-        });
-        Ok(u64::try_from(n).unwrap_or(u64::MAX))
+        self.inner.count(entity, state).await
     }
 }
 
 #[async_trait]
-impl CheckpointStore for LoggingStore {
+impl<S: Store> CheckpointStore for LoggingStore<S> {
     async fn load(&self, stage: &str) -> Result<Option<Checkpoint>, StoreError> {
-        Ok(self.lock().checkpoints.get(stage).cloned())
+        self.inner.load(stage).await
     }
 
     async fn save(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
-        self.lock()
-            .checkpoints
-            .insert(checkpoint.stage.clone(), checkpoint.clone());
-        self.wrote(
-            "save checkpoint",
-            &format!("{} (completed: {})", checkpoint.stage, checkpoint.completed),
-        );
-        Ok(())
+        self.wrote("save", &checkpoint.stage);
+        self.inner.save(checkpoint).await
     }
 
     async fn clear(&self, stage: &str) -> Result<(), StoreError> {
-        self.lock().checkpoints.remove(stage);
-        self.wrote("clear checkpoint", stage);
-        Ok(())
+        self.wrote("clear", &stage);
+        self.inner.clear(stage).await
+    }
+}
+
+#[async_trait]
+impl<S: Store> KvStore for LoggingStore<S> {
+    async fn get_value(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.inner.get_value(key).await
+    }
+
+    async fn set_value(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
+        self.wrote("set_value", &key);
+        self.inner.set_value(key, value).await
+    }
+}
+
+#[async_trait]
+impl<S: Store> LeaseStore for LoggingStore<S> {
+    async fn acquire_lease(
+        &self,
+        key: &str,
+        holder: &str,
+        ttl: chrono::Duration,
+    ) -> Result<LeaseGrant, StoreError> {
+        self.wrote("acquire_lease", &key);
+        self.inner.acquire_lease(key, holder, ttl).await
+    }
+
+    async fn renew_lease(
+        &self,
+        lease: &Lease,
+        ttl: chrono::Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        self.inner.renew_lease(lease, ttl).await
+    }
+
+    async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
+        self.wrote("release_lease", &lease.key);
+        self.inner.release_lease(lease).await
+    }
+}
+
+#[async_trait]
+impl<S: Store> IdentityStore for LoggingStore<S> {
+    async fn identity_claims(&self, values: &[String]) -> Result<Vec<IdentityClaims>, StoreError> {
+        self.inner.identity_claims(values).await
+    }
+
+    async fn replace_identity_claims(
+        &self,
+        claims: &[IdentityClaims],
+    ) -> Result<Vec<IdentityClaims>, StoreError> {
+        self.wrote("replace_identity_claims", &claims.len());
+        self.inner.replace_identity_claims(claims).await
     }
 }

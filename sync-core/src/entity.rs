@@ -84,6 +84,55 @@ impl EntityKind {
     }
 }
 
+/// The kind of GHL object a Phorest record is written to, for the records that own one.
+///
+/// One GHL object belongs to at most one Phorest record: the stores refuse a second mapping of
+/// the same kind pointing at the same GHL id (see
+/// [`MappingStore::claim`](crate::store::MappingStore::claim)). Staff and clients share
+/// [`GhlObject::Contact`], so a staff member and a client can never silently share a contact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum GhlObject {
+    /// A contact (staff and clients).
+    Contact,
+    /// A calendar appointment.
+    Appointment,
+    /// A contact note (check-in and booking notes).
+    Note,
+    /// A product (with its prices).
+    Product,
+}
+
+impl GhlObject {
+    /// The stable machine name (`snake_case`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            GhlObject::Contact => "contact",
+            GhlObject::Appointment => "appointment",
+            GhlObject::Note => "note",
+            GhlObject::Product => "product",
+        }
+    }
+}
+
+impl EntityKind {
+    /// The GHL object this kind of record owns, `None` for records that only contribute to
+    /// another record's object (loyalty, purchases, categories, staff users).
+    pub const fn ghl_object(self) -> Option<GhlObject> {
+        match self {
+            EntityKind::Staff | EntityKind::Client => Some(GhlObject::Contact),
+            EntityKind::Appointment => Some(GhlObject::Appointment),
+            EntityKind::CheckIn | EntityKind::Booking => Some(GhlObject::Note),
+            EntityKind::Product => Some(GhlObject::Product),
+            EntityKind::StaffUser
+            | EntityKind::ClientCategory
+            | EntityKind::Loyalty
+            | EntityKind::Purchase => None,
+        }
+    }
+}
+
 impl fmt::Display for EntityKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -19,7 +19,7 @@ use phorest_client::PhorestClient;
 use crate::entity::EntityKind;
 use crate::mappers::MapperOptions;
 use crate::observer::{NoopObserver, SyncObserver};
-use crate::store::{CheckpointStore, MappingStore};
+use crate::store::Store;
 
 /// What a sync run does. `Default` syncs every entity of every branch.
 #[derive(Debug, Clone)]
@@ -99,8 +99,7 @@ pub struct SyncPlan {
     pub(crate) config: Arc<SyncConfig>,
     pub(crate) phorest: PhorestClient,
     pub(crate) ghl: GhlClient,
-    pub(crate) mappings: Arc<dyn MappingStore>,
-    pub(crate) checkpoints: Arc<dyn CheckpointStore>,
+    pub(crate) store: Arc<dyn Store>,
     pub(crate) observer: Arc<dyn SyncObserver>,
 }
 
@@ -119,8 +118,7 @@ impl SyncPlan {
             config,
             phorest,
             ghl,
-            mappings: None,
-            checkpoints: None,
+            store: None,
             observer: None,
         }
     }
@@ -136,8 +134,7 @@ pub struct SyncPlanBuilder {
     config: SyncConfig,
     phorest: PhorestClient,
     ghl: GhlClient,
-    mappings: Option<Arc<dyn MappingStore>>,
-    checkpoints: Option<Arc<dyn CheckpointStore>>,
+    store: Option<Arc<dyn Store>>,
     observer: Option<Arc<dyn SyncObserver>>,
 }
 
@@ -150,26 +147,19 @@ impl std::fmt::Debug for SyncPlanBuilder {
 }
 
 impl SyncPlanBuilder {
-    /// Use one store for mappings and checkpoints (e.g. [`crate::store::MemoryStore`]
-    /// or the SQLite store).
+    /// The store that keeps mappings, checkpoints, the identity index and the run lease
+    /// (e.g. [`crate::store::MemoryStore`], the SQLite store, or a host's own [`Store`]).
     pub fn store<S>(mut self, store: S) -> Self
     where
-        S: MappingStore + CheckpointStore + Clone + 'static,
+        S: Store + 'static,
     {
-        self.mappings = Some(Arc::new(store.clone()));
-        self.checkpoints = Some(Arc::new(store));
+        self.store = Some(Arc::new(store));
         self
     }
 
-    /// Use a separate mapping store.
-    pub fn mapping_store(mut self, store: Arc<dyn MappingStore>) -> Self {
-        self.mappings = Some(store);
-        self
-    }
-
-    /// Use a separate checkpoint store.
-    pub fn checkpoint_store(mut self, store: Arc<dyn CheckpointStore>) -> Self {
-        self.checkpoints = Some(store);
+    /// The store, already shared.
+    pub fn shared_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
         self
     }
 
@@ -181,15 +171,15 @@ impl SyncPlanBuilder {
 
     /// Finish the plan. Fails when a store is missing or the configuration is inconsistent.
     pub fn build(self) -> Result<SyncPlan, crate::Error> {
-        let missing = |what: &str| crate::Error::Config(format!("no {what} store configured"));
         if self.config.concurrency == 0 {
             return Err(crate::Error::Config(
                 "concurrency must be at least 1".into(),
             ));
         }
         Ok(SyncPlan {
-            mappings: self.mappings.ok_or_else(|| missing("mapping"))?,
-            checkpoints: self.checkpoints.ok_or_else(|| missing("checkpoint"))?,
+            store: self
+                .store
+                .ok_or_else(|| crate::Error::Config("no store configured".into()))?,
             observer: self.observer.unwrap_or_else(|| Arc::new(NoopObserver)),
             config: Arc::new(self.config),
             phorest: self.phorest,

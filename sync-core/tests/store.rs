@@ -1,181 +1,21 @@
 //! One conformance suite, run against every store implementation.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
 use serde_json::json;
 use sync_core::entity::EntityKind;
 use sync_core::store::{
-    Checkpoint, CheckpointStore, KvStore, Mapping, MappingState, MappingStore, MemoryStore,
+    Checkpoint, CheckpointStore, KvStore, Mapping, MappingState, MappingStore, MemoryStore, testing,
 };
 #[cfg(feature = "sqlite")]
 use sync_core::store::{SqliteStore, StoreError};
 
 fn mapping(entity: EntityKind, id: &str, ghl: Option<&str>, state: MappingState) -> Mapping {
-    Mapping {
-        entity,
-        phorest_id: id.to_owned(),
-        ghl_id: ghl.map(str::to_owned),
-        state,
-        content_hash: Some(format!("v1:{id}")),
-        owned_tags: vec![
-            "phorest:category:vip".into(),
-            format!("phorest-client-id:{id}"),
-        ],
-        attempts: 2,
-        last_error: Some("HTTP 502 from GHL; will retry".into()),
-        // Sub-second precision must survive a round trip.
-        updated_at: Utc.with_ymd_and_hms(2026, 3, 29, 1, 30, 15).unwrap()
-            + chrono::Duration::nanoseconds(123_456_789),
-    }
+    testing::sample_mapping(entity, id, ghl, state)
 }
 
-async fn conformance<S>(store: S)
-where
-    S: MappingStore + CheckpointStore + KvStore,
-{
-    use EntityKind::{Client, Staff};
-    use MappingState::{Failed, Pending, Synced};
-
-    // Empty store.
-    assert_eq!(store.get(Client, "c1").await.unwrap(), None);
-    assert_eq!(store.count(Client, None).await.unwrap(), 0);
-    assert!(
-        store
-            .get_many(Client, &["c1".into()])
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    store.delete(Client, "missing").await.unwrap();
-
-    // put / get round trip, unicode and odd ids included.
-    let odd = mapping(
-        Client,
-        "-Vt_3GiaA'; DROP TABLE mappings;--",
-        Some("g9"),
-        Synced,
-    );
-    let unicode = mapping(Client, "clïent-日本", None, Pending);
-    for m in [&odd, &unicode] {
-        store.put(m).await.unwrap();
-        assert_eq!(
-            store.get(Client, &m.phorest_id).await.unwrap().as_ref(),
-            Some(m)
-        );
-    }
-
-    // Upsert replaces; the key is (entity, phorest_id).
-    let mut updated = unicode.clone();
-    updated.state = Synced;
-    updated.ghl_id = Some("g-new".into());
-    updated.owned_tags.clear();
-    updated.last_error = None;
-    updated.content_hash = None;
-    store.put(&updated).await.unwrap();
-    assert_eq!(
-        store.get(Client, &unicode.phorest_id).await.unwrap(),
-        Some(updated.clone())
-    );
-    let staff_same_id = mapping(Staff, &unicode.phorest_id, Some("s1"), Pending);
-    store.put(&staff_same_id).await.unwrap();
-    assert_eq!(
-        store.get(Client, &unicode.phorest_id).await.unwrap(),
-        Some(updated.clone())
-    );
-    assert_eq!(
-        store.get(Staff, &unicode.phorest_id).await.unwrap(),
-        Some(staff_same_id)
-    );
-
-    // put_many and get_many.
-    let batch: Vec<Mapping> = (0..120)
-        .map(|i| {
-            let state = [Pending, Synced, Failed][i % 3];
-            let ghl = if i % 10 == 0 { Some("shared") } else { None };
-            mapping(Client, &format!("b{i:03}"), ghl, state)
-        })
-        .collect();
-    store.put_many(&batch).await.unwrap();
-    let ids: Vec<String> = vec!["b000".into(), "b119".into(), "nope".into()];
-    let got: HashMap<String, Mapping> = store.get_many(Client, &ids).await.unwrap();
-    assert_eq!(got.len(), 2);
-    assert_eq!(got["b000"], batch[0]);
-    assert_eq!(got["b119"], batch[119]);
-    store.put_many(&[]).await.unwrap();
-
-    // find_by_ghl_id: sorted by phorest id, scoped by entity.
-    let shared = store.find_by_ghl_id(Client, "shared").await.unwrap();
-    let shared_ids: Vec<&str> = shared.iter().map(|m| m.phorest_id.as_str()).collect();
-    assert_eq!(
-        shared_ids,
-        [
-            "b000", "b010", "b020", "b030", "b040", "b050", "b060", "b070", "b080", "b090", "b100",
-            "b110"
-        ]
-    );
-    assert!(
-        store
-            .find_by_ghl_id(Staff, "shared")
-            .await
-            .unwrap()
-            .is_empty()
-    );
-
-    // list_by_state: sorted, limited; count per state.
-    let failed = store.list_by_state(Client, Failed, 5).await.unwrap();
-    let failed_ids: Vec<&str> = failed.iter().map(|m| m.phorest_id.as_str()).collect();
-    assert_eq!(failed_ids, ["b002", "b005", "b008", "b011", "b014"]);
-    assert!(failed.iter().all(|m| m.state == Failed));
-    assert!(
-        store
-            .list_by_state(Client, Failed, 0)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(store.count(Client, Some(Failed)).await.unwrap(), 40);
-    assert_eq!(store.count(Client, Some(Pending)).await.unwrap(), 40);
-    // 40 synced from the batch + odd + updated.
-    assert_eq!(store.count(Client, Some(Synced)).await.unwrap(), 42);
-    assert_eq!(store.count(Client, None).await.unwrap(), 122);
-    assert_eq!(store.count(Staff, None).await.unwrap(), 1);
-
-    // delete.
-    store.delete(Client, "b000").await.unwrap();
-    assert_eq!(store.get(Client, "b000").await.unwrap(), None);
-    assert_eq!(store.count(Client, None).await.unwrap(), 121);
-
-    // Checkpoints.
-    assert_eq!(store.load("clients").await.unwrap(), None);
-    let mut cp = Checkpoint::new("clients");
-    cp.watermark = Some(Utc.with_ymd_and_hms(2026, 10, 25, 0, 59, 59).unwrap());
-    cp.run_started_at = Some(Utc::now());
-    cp.cursor = Some(json!({"branch": "b1", "page": 7, "window": ["2026-01-01", "2026-01-31"]}));
-    store.save(&cp).await.unwrap();
-    assert_eq!(store.load("clients").await.unwrap(), Some(cp.clone()));
-    cp.completed = true;
-    cp.cursor = None;
-    store.save(&cp).await.unwrap();
-    assert_eq!(store.load("clients").await.unwrap(), Some(cp.clone()));
-    store.clear("clients").await.unwrap();
-    assert_eq!(store.load("clients").await.unwrap(), None);
-    store.clear("never-saved").await.unwrap();
-
-    // Key-value.
-    assert_eq!(store.get_value("custom_fields").await.unwrap(), None);
-    let v = json!({"contact.loyalty_points": "abc123", "n": 1.5, "list": [null, true]});
-    store.set_value("custom_fields", &v).await.unwrap();
-    assert_eq!(store.get_value("custom_fields").await.unwrap(), Some(v));
-    store
-        .set_value("custom_fields", &json!("replaced"))
-        .await
-        .unwrap();
-    assert_eq!(
-        store.get_value("custom_fields").await.unwrap(),
-        Some(json!("replaced"))
-    );
+async fn conformance<S: sync_core::store::Store + Clone + 'static>(store: S) {
+    testing::conformance(store).await;
 }
 
 #[tokio::test]
@@ -222,13 +62,13 @@ async fn sqlite_reopen_keeps_data_and_schema_version() {
     );
     {
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.schema_version().await.unwrap(), 1);
+        assert_eq!(store.schema_version().await.unwrap(), 2);
         store.put(&m).await.unwrap();
         store.save(&Checkpoint::new("appointments")).await.unwrap();
         store.set_value("k", &json!(1)).await.unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), 1);
+    assert_eq!(store.schema_version().await.unwrap(), 2);
     assert_eq!(
         store.get(EntityKind::Appointment, "a1").await.unwrap(),
         Some(m)
@@ -248,8 +88,64 @@ async fn sqlite_reopen_keeps_data_and_schema_version() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(indexes, ["mappings_by_ghl_id", "mappings_by_state"]);
+    assert_eq!(indexes, ["mappings_by_object", "mappings_by_state"]);
     assert_eq!(store.get_value("k").await.unwrap(), Some(json!(1)));
+}
+
+/// A state file written by version 1 of the schema (sync-core 0.1 before leases and claims)
+/// opens, keeps its data, and knows which GHL object each mapping owns.
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_migrates_a_version_1_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE mappings (
+                entity TEXT NOT NULL, phorest_id TEXT NOT NULL, ghl_id TEXT, state TEXT NOT NULL,
+                content_hash TEXT, owned_tags TEXT NOT NULL DEFAULT '[]',
+                attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, updated_at TEXT NOT NULL,
+                PRIMARY KEY (entity, phorest_id)) WITHOUT ROWID;
+            CREATE INDEX mappings_by_ghl_id ON mappings (entity, ghl_id);
+            CREATE INDEX mappings_by_state ON mappings (entity, state);
+            CREATE TABLE checkpoints (stage TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;
+            CREATE TABLE kv (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+            INSERT INTO mappings (entity, phorest_id, ghl_id, state, updated_at)
+                VALUES ('client', 'c1', 'contact-1', 'synced', '2026-01-01T00:00:00Z'),
+                       ('loyalty', 'c1', 'contact-1', 'synced', '2026-01-01T00:00:00Z');
+            INSERT INTO checkpoints (stage, data) VALUES ('clients',
+                '{\"stage\":\"clients\",\"watermark\":null,\"run_started_at\":null,\"cursor\":null,\"completed\":true,\"updated_at\":\"2026-01-01T00:00:00Z\"}');
+            PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), 2);
+    let owner = store
+        .owner_of(sync_core::entity::GhlObject::Contact, "contact-1")
+        .await
+        .unwrap()
+        .expect("the client owns its contact after the migration");
+    assert_eq!(
+        (owner.entity, owner.phorest_id.as_str()),
+        (EntityKind::Client, "c1")
+    );
+    assert_eq!(owner.last_written, None);
+    let cp = store.load("clients").await.unwrap().unwrap();
+    assert_eq!(cp.target, None);
+    assert!(cp.completed);
+    // A second client cannot take the migrated contact.
+    let thief = mapping(
+        EntityKind::Client,
+        "c2",
+        Some("contact-1"),
+        MappingState::Synced,
+    );
+    assert!(matches!(
+        store.claim(&thief).await.unwrap(),
+        sync_core::store::Claim::Taken { .. }
+    ));
 }
 
 #[cfg(feature = "sqlite")]

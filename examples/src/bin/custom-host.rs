@@ -1,7 +1,7 @@
 //! A host application that owns its store and its schedule, and runs the sync plan on a timer.
 //!
-//! It plugs its own [`LoggingStore`] (an implementation of `sync_core::MappingStore` and
-//! `CheckpointStore`) into a plan against the built-in sandboxes, runs it every `--every`
+//! It plugs its own [`LoggingStore`] (a host store: it logs and counts every write and proves
+//! itself with sync-core's store conformance suite) into a plan against the built-in sandboxes, runs it every `--every`
 //! (default 5s) for `--runs` runs (default 3), and between runs edits one Phorest client so the
 //! next, incremental run writes only that change. Ctrl-C cancels the run in progress.
 //!
@@ -94,7 +94,7 @@ async fn main() -> Result<()> {
         if run > 1 {
             // Edit one client the first run synced (the host's own store knows which).
             let synced = store
-                .list_by_state(EntityKind::Client, MappingState::Synced, 1)
+                .list(EntityKind::Client, Some(MappingState::Synced), None, 1)
                 .await?;
             if let Some(mapping) = synced.first() {
                 let new_name = format!("Edited{run}");

@@ -81,7 +81,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
     for branch in &ctx.facts.branches {
         let stage = format!("appointments:{}", branch.id);
         let mut cursor = StageCursor::begin(
-            plan.checkpoints.as_ref(),
+            plan.store.as_ref(),
             &stage,
             config.watermark_overlap,
             ctx.dry_run(),
@@ -193,16 +193,10 @@ async fn process_window(
         .iter()
         .filter_map(|a| a.client_id.as_ref().map(|c| c.to_string()))
         .collect();
-    let contacts = plan
-        .mappings
-        .get_many(EntityKind::Client, &client_ids)
-        .await?;
+    let contacts = plan.store.get_many(EntityKind::Client, &client_ids).await?;
     let keys: Vec<String> = items.iter().map(|a| key(&branch.id, a)).collect();
-    let existing = plan
-        .mappings
-        .get_many(EntityKind::Appointment, &keys)
-        .await?;
-    let existing_checkins = plan.mappings.get_many(EntityKind::CheckIn, &keys).await?;
+    let existing = plan.store.get_many(EntityKind::Appointment, &keys).await?;
+    let existing_checkins = plan.store.get_many(EntityKind::CheckIn, &keys).await?;
     let contacts = &contacts;
     let bookings_ref = &bookings;
     let complete = ctx
@@ -548,7 +542,7 @@ async fn sync_bookings(
         .iter()
         .flat_map(|(b, clients)| clients.iter().map(move |c| booking_key(b, c)))
         .collect();
-    let existing = ctx.plan.mappings.get_many(entity, &keys).await?;
+    let existing = ctx.plan.store.get_many(entity, &keys).await?;
     for (booking_id, clients) in members {
         let summary = bookings.get(&booking_id);
         let is_group = summary.is_some_and(BookingSummary::is_group);

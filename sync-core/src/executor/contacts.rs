@@ -121,9 +121,11 @@ pub(crate) async fn sync_contact(
     // 2. Never let two Phorest records share one contact silently.
     let owners = ctx
         .plan
-        .mappings
-        .find_by_ghl_id(w.entity, &contact_id)
-        .await?;
+        .store
+        .owner_of(crate::entity::GhlObject::Contact, &contact_id)
+        .await?
+        .into_iter()
+        .collect::<Vec<_>>();
     if let Some(other) = owners.iter().find(|m| m.phorest_id != w.phorest_id) {
         ctx.count_writes(w.entity, writes);
         let reason = format!(

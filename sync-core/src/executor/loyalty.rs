@@ -32,7 +32,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
             .unwrap_or_else(|| "(created on first real run)".to_owned()),
     );
     let mut cursor = StageCursor::begin(
-        plan.checkpoints.as_ref(),
+        plan.store.as_ref(),
         "loyalty",
         plan.config.watermark_overlap,
         ctx.dry_run(),
@@ -44,8 +44,8 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
     let mut retry_ids: Vec<String> = Vec::new();
     for state in [MappingState::Failed, MappingState::Pending] {
         for m in plan
-            .mappings
-            .list_by_state(entity, state, RETRY_LIMIT)
+            .store
+            .list(entity, Some(state), None, RETRY_LIMIT)
             .await?
         {
             retry_ids.push(m.phorest_id);
@@ -92,8 +92,8 @@ async fn process(
     let entity = EntityKind::Loyalty;
     let plan = ctx.plan;
     let ids: Vec<String> = items.iter().map(|c| c.client_id.to_string()).collect();
-    let contacts = plan.mappings.get_many(EntityKind::Client, &ids).await?;
-    let existing = plan.mappings.get_many(entity, &ids).await?;
+    let contacts = plan.store.get_many(EntityKind::Client, &ids).await?;
+    let existing = plan.store.get_many(entity, &ids).await?;
     ctx.process_page(items, |client: Client| {
         let contact = contacts
             .get(client.client_id.as_str())
@@ -119,7 +119,7 @@ async fn process(
                         .is_some_and(|m| m.state != MappingState::Synced)
                         && !ctx.dry_run()
                     {
-                        plan.mappings.delete(entity, &id).await?;
+                        plan.store.delete(entity, &id).await?;
                     }
                     ctx.record(entity, &id, None, outcome);
                     return Ok(());

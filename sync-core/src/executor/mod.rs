@@ -139,7 +139,7 @@ impl RunCtx<'_> {
     pub(crate) async fn has_outstanding(&self, entities: &[EntityKind]) -> Result<bool, Abort> {
         for entity in entities {
             for state in [MappingState::Failed, MappingState::Pending] {
-                if self.plan.mappings.count(*entity, Some(state)).await? > 0 {
+                if self.plan.store.count(*entity, Some(state)).await? > 0 {
                     return Ok(true);
                 }
             }
@@ -156,9 +156,9 @@ impl RunCtx<'_> {
     pub(crate) async fn client_became_syncable(&self, client_id: &str) -> Result<(), Abort> {
         let plan = self.plan;
         if plan.config.enabled(EntityKind::Loyalty) {
-            let existing = plan.mappings.get(EntityKind::Loyalty, client_id).await?;
+            let existing = plan.store.get(EntityKind::Loyalty, client_id).await?;
             if existing.is_none_or(|m| m.state != MappingState::Synced) {
-                plan.mappings
+                plan.store
                     .put(&Mapping::new(EntityKind::Loyalty, client_id))
                     .await?;
             }
@@ -170,9 +170,7 @@ impl RunCtx<'_> {
             );
             for branch in &self.facts.branches {
                 for stage in ["appointments", "purchases"] {
-                    plan.checkpoints
-                        .clear(&format!("{stage}:{}", branch.id))
-                        .await?;
+                    plan.store.clear(&format!("{stage}:{}", branch.id)).await?;
                 }
             }
         }
@@ -188,7 +186,7 @@ impl RunCtx<'_> {
         if self.dry_run() {
             return Ok(());
         }
-        self.plan.mappings.put(mapping).await?;
+        self.plan.store.put(mapping).await?;
         Ok(())
     }
 

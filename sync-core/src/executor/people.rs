@@ -33,7 +33,7 @@ pub(crate) async fn run_staff(ctx: &RunCtx<'_>) -> Result<(), Abort> {
     for branch in &ctx.facts.branches {
         let stage = format!("staff:{}", branch.id);
         let mut cursor = StageCursor::begin(
-            plan.checkpoints.as_ref(),
+            plan.store.as_ref(),
             &stage,
             plan.config.watermark_overlap,
             ctx.dry_run(),
@@ -50,7 +50,7 @@ pub(crate) async fn run_staff(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         let region = branch.country.as_deref();
         ctx.for_each_page(entity, "staff", &mut cursor, pages, |items| async move {
             let ids: Vec<String> = items.iter().map(|s| s.staff_id.to_string()).collect();
-            let existing = plan.mappings.get_many(entity, &ids).await?;
+            let existing = plan.store.get_many(entity, &ids).await?;
             ctx.process_page(items, |staff| {
                 let existing = existing.get(staff.staff_id.as_str()).cloned();
                 async move {
@@ -99,7 +99,7 @@ pub(crate) async fn run_categories(ctx: &RunCtx<'_>) -> Result<(), Abort> {
     categories.sort();
     for (id, name) in categories {
         let tag = policy.category_tag(name);
-        let existing = ctx.plan.mappings.get(entity, id).await?;
+        let existing = ctx.plan.store.get(entity, id).await?;
         let outcome = match &existing {
             Some(m) if m.ghl_id.as_deref() == Some(tag.as_str()) => Outcome::Unchanged,
             Some(_) => Outcome::Updated,
@@ -159,7 +159,7 @@ pub(crate) async fn read_clients_by_id(
             .iter()
             .filter(|id| !returned.contains(id.as_str()) && forget(id))
         {
-            ctx.plan.mappings.delete(entity, gone).await?;
+            ctx.plan.store.delete(entity, gone).await?;
         }
     }
     Ok(clients)
@@ -216,8 +216,8 @@ pub(crate) async fn run_clients(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         MappingState::Skipped,
     ] {
         for m in plan
-            .mappings
-            .list_by_state(entity, state, RETRY_LIMIT)
+            .store
+            .list(entity, Some(state), None, RETRY_LIMIT)
             .await?
         {
             if state == MappingState::Skipped {
@@ -229,7 +229,7 @@ pub(crate) async fn run_clients(ctx: &RunCtx<'_>) -> Result<(), Abort> {
 
     // 3. Incremental pass.
     let mut cursor = StageCursor::begin(
-        plan.checkpoints.as_ref(),
+        plan.store.as_ref(),
         "clients",
         plan.config.watermark_overlap,
         ctx.dry_run(),
@@ -281,7 +281,7 @@ async fn process_clients(
 ) -> Result<(), Abort> {
     let entity = EntityKind::Client;
     let ids: Vec<String> = clients.iter().map(|c| c.client_id.to_string()).collect();
-    let existing: HashMap<String, Mapping> = ctx.plan.mappings.get_many(entity, &ids).await?;
+    let existing: HashMap<String, Mapping> = ctx.plan.store.get_many(entity, &ids).await?;
     let complete = ctx
         .process_page(clients, |client| {
             let existing = existing.get(client.client_id.as_str()).cloned();
@@ -365,7 +365,7 @@ async fn process_client(
                 && !ctx.dry_run()
                 && ctx
                     .plan
-                    .mappings
+                    .store
                     .get(entity, &id)
                     .await?
                     .is_some_and(|m| m.state == MappingState::Synced)
@@ -397,7 +397,7 @@ async fn remember_skip(
     if !skip.is_actionable() {
         // It was fixable before and is not any more (e.g. now archived): forget it.
         if existing.is_some() && !ctx.dry_run() {
-            ctx.plan.mappings.delete(EntityKind::Client, id).await?;
+            ctx.plan.store.delete(EntityKind::Client, id).await?;
         }
         return Ok(());
     }

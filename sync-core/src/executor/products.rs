@@ -43,7 +43,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
     for branch in &ctx.facts.branches {
         let stage = format!("products:{}", branch.id);
         let mut cursor = StageCursor::begin(
-            plan.checkpoints.as_ref(),
+            plan.store.as_ref(),
             &stage,
             plan.config.watermark_overlap,
             ctx.dry_run(),
@@ -68,7 +68,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         let currency = branch.currency.as_deref();
         ctx.for_each_page(entity, "products", &mut cursor, pages, |items| async move {
             let ids: Vec<String> = items.iter().map(|p| p.product_id.to_string()).collect();
-            let existing = plan.mappings.get_many(entity, &ids).await?;
+            let existing = plan.store.get_many(entity, &ids).await?;
             ctx.process_page(items, |product: Product| {
                 let existing = existing.get(product.product_id.as_str()).cloned();
                 async move {
@@ -222,9 +222,11 @@ async fn sync_product(
                 {
                     let owners = ctx
                         .plan
-                        .mappings
-                        .find_by_ghl_id(entity, candidate.id.as_str())
-                        .await?;
+                        .store
+                        .owner_of(crate::entity::GhlObject::Product, candidate.id.as_str())
+                        .await?
+                        .into_iter()
+                        .collect::<Vec<_>>();
                     if owners.iter().all(|m| m.phorest_id == id) {
                         target = Some(candidate.id.to_string());
                         break;
@@ -324,7 +326,7 @@ async fn sync_product(
             Ok(())
         }
         Err(err) => {
-            let current = ctx.plan.mappings.get(entity, id).await?;
+            let current = ctx.plan.store.get(entity, id).await?;
             let ghl_id = current.as_ref().and_then(|m| m.ghl_id.clone());
             // The create itself may have gone through (timeout, reset, a 5xx after applying):
             // keep the intent pending, so the next run looks the product up by name instead of

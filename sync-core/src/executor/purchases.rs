@@ -52,14 +52,14 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         let open_since = if plan.config.full_refresh {
             None
         } else {
-            plan.checkpoints
+            plan.store
                 .load(&stage)
                 .await?
                 .filter(|cp| !cp.completed)
                 .and_then(|cp| cp.run_started_at)
         };
         let cursor = StageCursor::begin(
-            plan.checkpoints.as_ref(),
+            plan.store.as_ref(),
             &stage,
             Duration::days(1),
             ctx.dry_run(),
@@ -90,8 +90,8 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         }
         let by_client = mappers::purchase_tags(good.iter(), &plan.config.mapping);
         let ids: Vec<String> = by_client.keys().cloned().collect();
-        let contacts = plan.mappings.get_many(EntityKind::Client, &ids).await?;
-        let existing = plan.mappings.get_many(entity, &ids).await?;
+        let contacts = plan.store.get_many(EntityKind::Client, &ids).await?;
+        let existing = plan.store.get_many(entity, &ids).await?;
         // Buyers whose client is still to be written (failed or in flight): their tags follow
         // once the contact exists, so the window must stay open for them.
         let waiting: HashSet<&String> = ids
@@ -137,7 +137,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
             continue;
         }
         let failed: Vec<String> = plan
-            .mappings
+            .store
             .get_many(entity, &ids)
             .await?
             .into_values()

@@ -9,12 +9,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{
-    Checkpoint, CheckpointStore, KvStore, Mapping, MappingState, MappingStore, StoreError,
+    Checkpoint, CheckpointStore, Claim, IdentityClaims, IdentityStore, KvStore, Lease, LeaseGrant,
+    LeaseStore, Mapping, MappingState, MappingStore, StoreError, check_claims,
 };
-use crate::entity::EntityKind;
+use crate::entity::{EntityKind, GhlObject};
 
 /// The schema version this library writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// Migrations, index `i` upgrades version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -41,12 +42,36 @@ const MIGRATIONS: &[&str] = &[
         key   TEXT PRIMARY KEY NOT NULL,
         value TEXT NOT NULL
     ) WITHOUT ROWID;",
+    // 1 -> 2: the GHL object a mapping owns (one owner per object), the last written payload,
+    // leases, the shared-identity index.
+    "ALTER TABLE mappings ADD COLUMN ghl_object TEXT;
+    ALTER TABLE mappings ADD COLUMN last_written TEXT;
+    UPDATE mappings SET ghl_object = CASE entity
+        WHEN 'staff' THEN 'contact' WHEN 'client' THEN 'contact'
+        WHEN 'appointment' THEN 'appointment'
+        WHEN 'check_in' THEN 'note' WHEN 'booking' THEN 'note'
+        WHEN 'product' THEN 'product' ELSE NULL END;
+    DROP INDEX mappings_by_ghl_id;
+    CREATE INDEX mappings_by_object ON mappings (ghl_object, ghl_id);
+    CREATE TABLE leases (
+        key        TEXT PRIMARY KEY NOT NULL,
+        holder     TEXT NOT NULL,
+        token      TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE identity_claims (
+        owner TEXT NOT NULL,
+        value TEXT NOT NULL,
+        rank  TEXT NOT NULL,
+        PRIMARY KEY (owner, value)
+    ) WITHOUT ROWID;
+    CREATE INDEX identity_claims_by_value ON identity_claims (value, owner);",
 ];
 
-const MAPPING_COLUMNS: &str =
-    "entity, phorest_id, ghl_id, state, content_hash, owned_tags, attempts, last_error, updated_at";
+const MAPPING_COLUMNS: &str = "entity, phorest_id, ghl_id, state, content_hash, owned_tags, attempts, last_error, updated_at, last_written";
 
-/// A [`MappingStore`], [`CheckpointStore`] and [`KvStore`] in one SQLite file.
+/// Every store trait ([`MappingStore`], [`CheckpointStore`], [`KvStore`], [`LeaseStore`],
+/// [`IdentityStore`]) in one SQLite file.
 ///
 /// WAL journal, `synchronous=NORMAL` (a crash can lose the last transactions
 /// but never corrupts the file), a versioned schema migrated on open. rusqlite
@@ -185,6 +210,7 @@ struct RawMapping {
     attempts: i64,
     last_error: Option<String>,
     updated_at: String,
+    last_written: Option<String>,
 }
 
 impl RawMapping {
@@ -199,25 +225,29 @@ impl RawMapping {
             attempts: r.get(6)?,
             last_error: r.get(7)?,
             updated_at: r.get(8)?,
+            last_written: r.get(9)?,
         })
     }
 
     fn decode(self) -> Result<Mapping, StoreError> {
-        Ok(Mapping {
-            entity: self
-                .entity
-                .parse::<EntityKind>()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            phorest_id: self.phorest_id,
-            ghl_id: self.ghl_id,
-            state: self.state.parse::<MappingState>()?,
-            content_hash: self.content_hash,
-            owned_tags: serde_json::from_str(&self.owned_tags).map_err(json_err)?,
-            attempts: u32::try_from(self.attempts)
-                .map_err(|_| StoreError::Corrupt(format!("bad attempts {}", self.attempts)))?,
-            last_error: self.last_error,
-            updated_at: parse_ts(&self.updated_at)?,
-        })
+        let entity = self
+            .entity
+            .parse::<EntityKind>()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut m = Mapping::new(entity, self.phorest_id);
+        m.ghl_id = self.ghl_id;
+        m.state = self.state.parse::<MappingState>()?;
+        m.content_hash = self.content_hash;
+        m.owned_tags = serde_json::from_str(&self.owned_tags).map_err(json_err)?;
+        m.last_written = self
+            .last_written
+            .map(|v| serde_json::from_str(&v).map_err(json_err))
+            .transpose()?;
+        m.attempts = u32::try_from(self.attempts)
+            .map_err(|_| StoreError::Corrupt(format!("bad attempts {}", self.attempts)))?;
+        m.last_error = self.last_error;
+        m.updated_at = parse_ts(&self.updated_at)?;
+        Ok(m)
     }
 }
 
@@ -235,8 +265,14 @@ fn query_mappings(
 
 fn upsert_mapping(conn: &Connection, m: &Mapping) -> Result<(), StoreError> {
     let tags = serde_json::to_string(&m.owned_tags).map_err(json_err)?;
+    let written = m
+        .last_written
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(json_err)?;
     let mut stmt = conn.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO mappings ({MAPPING_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        "INSERT OR REPLACE INTO mappings ({MAPPING_COLUMNS}, ghl_object) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     ))?;
     stmt.execute(params![
         m.entity.as_str(),
@@ -248,7 +284,35 @@ fn upsert_mapping(conn: &Connection, m: &Mapping) -> Result<(), StoreError> {
         i64::from(m.attempts),
         m.last_error,
         ts(&m.updated_at),
+        written,
+        m.entity.ghl_object().map(GhlObject::as_str),
     ])?;
+    Ok(())
+}
+
+fn owner_of(
+    conn: &Connection,
+    object: GhlObject,
+    ghl_id: &str,
+) -> Result<Option<Mapping>, StoreError> {
+    Ok(query_mappings(
+        conn,
+        &format!(
+            "SELECT {MAPPING_COLUMNS} FROM mappings INDEXED BY mappings_by_object WHERE ghl_object = ?1 AND ghl_id = ?2 ORDER BY entity, phorest_id LIMIT 1"
+        ),
+        params![object.as_str(), ghl_id],
+    )?
+    .pop())
+}
+
+/// Checks the claims of `batch` and writes it, in one transaction.
+fn put_checked(conn: &mut Connection, batch: &[Mapping]) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    check_claims(batch, |object, ghl_id| owner_of(&tx, object, ghl_id))?;
+    for m in batch {
+        upsert_mapping(&tx, m)?;
+    }
+    tx.commit()?;
     Ok(())
 }
 
@@ -302,20 +366,28 @@ impl MappingStore for SqliteStore {
 
     async fn put(&self, mapping: &Mapping) -> Result<(), StoreError> {
         let m = mapping.clone();
-        self.with_conn(move |c| upsert_mapping(c, &m)).await
+        self.with_conn(move |c| put_checked(c, std::slice::from_ref(&m)))
+            .await
     }
 
     async fn put_many(&self, mappings: &[Mapping]) -> Result<(), StoreError> {
+        if mappings.is_empty() {
+            return Ok(());
+        }
         let ms = mappings.to_vec();
-        self.with_conn(move |c| {
-            let tx = c.transaction()?;
-            for m in &ms {
-                upsert_mapping(&tx, m)?;
-            }
-            tx.commit()?;
-            Ok(())
-        })
-        .await
+        self.with_conn(move |c| put_checked(c, &ms)).await
+    }
+
+    async fn claim(&self, mapping: &Mapping) -> Result<Claim, StoreError> {
+        let m = mapping.clone();
+        match self
+            .with_conn(move |c| put_checked(c, std::slice::from_ref(&m)))
+            .await
+        {
+            Ok(()) => Ok(Claim::Claimed),
+            Err(StoreError::Conflict { owner, .. }) => Ok(Claim::Taken { owner }),
+            Err(other) => Err(other),
+        }
     }
 
     async fn delete(&self, entity: EntityKind, phorest_id: &str) -> Result<(), StoreError> {
@@ -328,39 +400,39 @@ impl MappingStore for SqliteStore {
         .await
     }
 
-    async fn find_by_ghl_id(
+    async fn owner_of(
         &self,
-        entity: EntityKind,
+        object: GhlObject,
         ghl_id: &str,
-    ) -> Result<Vec<Mapping>, StoreError> {
+    ) -> Result<Option<Mapping>, StoreError> {
         let ghl = ghl_id.to_owned();
-        self.with_conn(move |c| {
-            query_mappings(
-                c,
-                &format!(
-                    "SELECT {MAPPING_COLUMNS} FROM mappings INDEXED BY mappings_by_ghl_id WHERE entity = ?1 AND ghl_id = ?2 ORDER BY phorest_id"
-                ),
-                params![entity.as_str(), ghl],
-            )
-        })
-        .await
+        self.with_conn(move |c| owner_of(c, object, &ghl)).await
     }
 
-    async fn list_by_state(
+    async fn list(
         &self,
         entity: EntityKind,
-        state: MappingState,
+        state: Option<MappingState>,
+        after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Mapping>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.with_conn(move |c| {
-            query_mappings(
+        let after = after.map(str::to_owned);
+        self.with_conn(move |c| match state {
+            Some(state) => query_mappings(
                 c,
                 &format!(
-                    "SELECT {MAPPING_COLUMNS} FROM mappings INDEXED BY mappings_by_state WHERE entity = ?1 AND state = ?2 ORDER BY phorest_id LIMIT ?3"
+                    "SELECT {MAPPING_COLUMNS} FROM mappings INDEXED BY mappings_by_state WHERE entity = ?1 AND state = ?2 AND (?3 IS NULL OR phorest_id > ?3) ORDER BY phorest_id LIMIT ?4"
                 ),
-                params![entity.as_str(), state.as_str(), limit],
-            )
+                params![entity.as_str(), state.as_str(), after, limit],
+            ),
+            None => query_mappings(
+                c,
+                &format!(
+                    "SELECT {MAPPING_COLUMNS} FROM mappings WHERE entity = ?1 AND (?2 IS NULL OR phorest_id > ?2) ORDER BY phorest_id LIMIT ?3"
+                ),
+                params![entity.as_str(), after, limit],
+            ),
         })
         .await
     }
@@ -443,6 +515,155 @@ impl KvStore for SqliteStore {
             c.prepare_cached("INSERT OR REPLACE INTO kv (key, value) VALUES (?1, ?2)")?
                 .execute(params![key, v])?;
             Ok(())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl LeaseStore for SqliteStore {
+    async fn acquire_lease(
+        &self,
+        key: &str,
+        holder: &str,
+        ttl: chrono::Duration,
+    ) -> Result<LeaseGrant, StoreError> {
+        let (key, holder) = (key.to_owned(), holder.to_owned());
+        self.with_conn(move |c| {
+            // IMMEDIATE: take the write lock first, so two processes on one file cannot both
+            // see the lease free.
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let now = Utc::now();
+            let current: Option<(String, String)> = tx
+                .prepare_cached("SELECT holder, expires_at FROM leases WHERE key = ?1")?
+                .query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((current_holder, expires)) = current {
+                let expires_at = parse_ts(&expires)?;
+                if expires_at > now {
+                    return Ok(LeaseGrant::Held {
+                        holder: current_holder,
+                        expires_at,
+                    });
+                }
+            }
+            let lease = Lease::new(key, holder, uuid::Uuid::new_v4().to_string(), now + ttl);
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO leases (key, holder, token, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![lease.key, lease.holder, lease.token, ts(&lease.expires_at)])?;
+            tx.commit()?;
+            Ok(LeaseGrant::Acquired(lease))
+        })
+        .await
+    }
+
+    async fn renew_lease(
+        &self,
+        lease: &Lease,
+        ttl: chrono::Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        let lease = lease.clone();
+        self.with_conn(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let now = Utc::now();
+            let current: Option<(String, String)> = tx
+                .prepare_cached("SELECT token, expires_at FROM leases WHERE key = ?1")?
+                .query_row(params![lease.key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            match current {
+                Some((token, expires)) if token == lease.token && parse_ts(&expires)? > now => {
+                    let mut renewed = lease;
+                    renewed.expires_at = now + ttl;
+                    tx.prepare_cached("UPDATE leases SET expires_at = ?2 WHERE key = ?1")?
+                        .execute(params![renewed.key, ts(&renewed.expires_at)])?;
+                    tx.commit()?;
+                    Ok(Some(renewed))
+                }
+                _ => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
+        let lease = lease.clone();
+        self.with_conn(move |c| {
+            c.prepare_cached("DELETE FROM leases WHERE key = ?1 AND token = ?2")?
+                .execute(params![lease.key, lease.token])?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl IdentityStore for SqliteStore {
+    async fn identity_claims(&self, values: &[String]) -> Result<Vec<IdentityClaims>, StoreError> {
+        let values = values.to_vec();
+        self.with_conn(move |c| {
+            let mut by_owner: std::collections::BTreeMap<String, IdentityClaims> =
+                std::collections::BTreeMap::new();
+            let mut stmt = c.prepare_cached(
+                "SELECT owner, rank FROM identity_claims INDEXED BY identity_claims_by_value WHERE value = ?1",
+            )?;
+            for value in values {
+                let rows = stmt
+                    .query_map(params![value], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                for (owner, rank) in rows {
+                    let entry = by_owner
+                        .entry(owner.clone())
+                        .or_insert_with(|| IdentityClaims::new(owner, rank, Vec::new()));
+                    if !entry.values.contains(&value) {
+                        entry.values.push(value.clone());
+                    }
+                }
+            }
+            Ok(by_owner.into_values().collect())
+        })
+        .await
+    }
+
+    async fn replace_identity_claims(
+        &self,
+        claims: &[IdentityClaims],
+    ) -> Result<Vec<IdentityClaims>, StoreError> {
+        let claims = claims.to_vec();
+        self.with_conn(move |c| {
+            let tx = c.transaction()?;
+            let mut previous = Vec::new();
+            {
+                let mut select =
+                    tx.prepare_cached("SELECT value, rank FROM identity_claims WHERE owner = ?1 ORDER BY value")?;
+                let mut delete = tx.prepare_cached("DELETE FROM identity_claims WHERE owner = ?1")?;
+                let mut insert = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO identity_claims (owner, value, rank) VALUES (?1, ?2, ?3)",
+                )?;
+                for new in &claims {
+                    let old = select
+                        .query_map(params![new.owner], |r| {
+                            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                        })?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if let Some((_, rank)) = old.first() {
+                        let rank = rank.clone();
+                        previous.push(IdentityClaims::new(
+                            new.owner.clone(),
+                            rank,
+                            old.into_iter().map(|(v, _)| v).collect(),
+                        ));
+                        delete.execute(params![new.owner])?;
+                    }
+                    for value in &new.values {
+                        insert.execute(params![new.owner, value, new.rank])?;
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(previous)
         })
         .await
     }
