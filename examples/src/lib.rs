@@ -261,3 +261,43 @@ impl SyncObserver for ProgressObserver {
         }
     }
 }
+
+/// Parses a duration of the command lines: `<number><unit>` with unit `ms`, `s`, `m` or `h`
+/// (a bare number means seconds). Zero is refused: every duration flag means "some time".
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (digits, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, "s"), |i| text.split_at(i));
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 500ms, 5s, 2m or 1h"))?;
+    if n == 0 {
+        return Err(format!("{text:?}: the duration must be more than zero"));
+    }
+    let secs = |mult: u64| std::time::Duration::from_secs(n.saturating_mul(mult));
+    match unit {
+        "ms" => Ok(std::time::Duration::from_millis(n)),
+        "s" => Ok(secs(1)),
+        "m" => Ok(secs(60)),
+        "h" => Ok(secs(3600)),
+        other => Err(format!("unknown unit {other:?} (use ms, s, m or h)")),
+    }
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_parse_and_zero_is_refused() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        for bad in ["0s", "0", "0ms", "", "5d", "-1s", "s"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -13,20 +13,30 @@ use tokio_util::sync::CancellationToken;
 fn sync_command(sb: &Sandboxes, state: &std::path::Path) -> Command {
     let scopes: Vec<&str> = ALL_SCOPES.iter().map(|s| s.as_str()).collect();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_phorest-ghl-sync"));
-    cmd.args(["-q", "--format", "json", "--state"])
-        .arg(state)
-        .env_clear()
-        .env("PHOREST_REGION", sb.phorest.base_url())
-        .env("PHOREST_BUSINESS_ID", sb.phorest.business_id())
-        .env("PHOREST_API_EMAIL", sb.phorest.email())
-        .env("PHOREST_API_PASSWORD", sb.phorest.password())
-        .env("GHL_BASE_URL", sb.ghl.base_url())
-        .env("GHL_LOCATION_ID", sb.ghl.location_id())
-        .env("GHL_PRIVATE_TOKEN", &sb.token)
-        .env("GHL_SCOPES", scopes.join(" "))
-        .env("GHL_CALENDAR_ID", &sb.calendar_id)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    // A short lease, so the rerun takes over the killed run's lease within seconds.
+    cmd.args([
+        "-q",
+        "--format",
+        "json",
+        "--lease-ttl",
+        "2s",
+        "--wait",
+        "30s",
+        "--state",
+    ])
+    .arg(state)
+    .env_clear()
+    .env("PHOREST_REGION", sb.phorest.base_url())
+    .env("PHOREST_BUSINESS_ID", sb.phorest.business_id())
+    .env("PHOREST_API_EMAIL", sb.phorest.email())
+    .env("PHOREST_API_PASSWORD", sb.phorest.password())
+    .env("GHL_BASE_URL", sb.ghl.base_url())
+    .env("GHL_LOCATION_ID", sb.ghl.location_id())
+    .env("GHL_PRIVATE_TOKEN", &sb.token)
+    .env("GHL_SCOPES", scopes.join(" "))
+    .env("GHL_CALENDAR_ID", &sb.calendar_id)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     cmd
 }
 

@@ -10,7 +10,8 @@
 //! - [`normalize`]: email and phone (E.164) normalisation.
 //! - [`tags`]: owned tags and tag diffs, so the salon's own tags survive.
 //! - [`hash`]: content hashes of outgoing payloads for change detection.
-//! - [`report`]: the run report (table, JSON, fix-list CSV, exit code).
+//! - [`report`]: the run report (JSON, exit code; table and fix-list CSV with feature
+//!   `render`), and [`RunFailure`], the typed reason a run stopped early.
 //! - [`observer`]: progress events.
 //! - [`mappers`]: pure Phorest record → GHL request mappers.
 //! - [`error`]: the error that stops a run ([`Error`]).
@@ -24,6 +25,7 @@ pub mod hash;
 pub mod mappers;
 pub mod normalize;
 pub mod observer;
+mod outcome;
 pub mod plan;
 pub mod report;
 pub mod store;
@@ -34,13 +36,15 @@ pub use error::{Error, Result};
 pub use executor::{Preflight, StageCheck};
 pub use observer::{NoopObserver, OutcomeKind, SyncEvent, SyncObserver};
 pub use plan::{SyncConfig, SyncPlan, SyncPlanBuilder};
-pub use report::{Outcome, RunStatus, SyncReport};
+pub use report::{Outcome, RunFailure, RunStatus, StageStatus, SyncReport, System};
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{
-    Checkpoint, CheckpointStore, KvStore, Mapping, MappingState, MappingStore, MemoryStore,
+    Checkpoint, CheckpointStore, KvStore, Mapping, MappingState, MappingStore, MemoryStore, Store,
     StoreError,
 };
+/// Cancels a run ([`SyncPlan::run`]); re-exported so hosts need not depend on `tokio-util`.
+pub use tokio_util::sync::CancellationToken;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod sandbox;

@@ -55,6 +55,12 @@ pub struct SyncConfig {
     pub watermark_overlap: chrono::Duration,
     /// Name of the GHL custom field that holds loyalty points (created if missing).
     pub loyalty_field_name: String,
+    /// How long the run lease on the GHL location lasts without renewal: a killed run's lease
+    /// expires after this, and a run renews it every third of it (see [`SyncPlan::run`]).
+    pub lease_ttl: chrono::Duration,
+    /// How long a run waits for another run's lease on the same location before giving up
+    /// with [`RunFailure::LeaseHeld`](crate::RunFailure::LeaseHeld); `None` gives up at once.
+    pub lease_wait: Option<std::time::Duration>,
 }
 
 impl Default for SyncConfig {
@@ -74,6 +80,8 @@ impl Default for SyncConfig {
             purchase_days_back: 365,
             watermark_overlap: chrono::Duration::minutes(2),
             loyalty_field_name: "Phorest Loyalty Points".to_owned(),
+            lease_ttl: chrono::Duration::seconds(60),
+            lease_wait: None,
         }
     }
 }
@@ -90,6 +98,21 @@ impl SyncConfig {
     /// Whether `entity` is enabled.
     pub fn enabled(&self, entity: EntityKind) -> bool {
         self.entities.contains(&entity)
+    }
+
+    /// Every GHL scope the enabled entities need, deduplicated, in a stable order: ask for
+    /// these when installing the app or creating the private integration token.
+    pub fn required_scopes(&self) -> Vec<ghl_client::Scope> {
+        let mut scopes: Vec<ghl_client::Scope> = Vec::new();
+        for entity in &self.entities {
+            for scope in crate::executor::required_scopes(*entity) {
+                if !scopes.contains(scope) {
+                    scopes.push(scope.clone());
+                }
+            }
+        }
+        scopes.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        scopes
     }
 }
 

@@ -17,8 +17,8 @@
 
 use std::time::Duration;
 
-use ghl_client::Scope;
 use ghl_client::mock::{GhlSandbox, ResetProxy, SandboxConfig, SeedCalendar, SeedUser};
+use ghl_client::{GhlClientBuilder, Scope};
 use phorest_client::mock::{PhorestSandbox, SalonSpec};
 
 use crate::plan::{SyncConfig, SyncPlan, SyncPlanBuilder};
@@ -166,7 +166,21 @@ impl Sandboxes {
     /// # Panics
     ///
     /// Never on data: only if the sandboxes' own URLs were unusable by the clients.
-    pub fn plan_builder(&self, mut config: SyncConfig) -> SyncPlanBuilder {
+    pub fn plan_builder(&self, config: SyncConfig) -> SyncPlanBuilder {
+        self.plan_builder_with(config, |ghl| ghl)
+    }
+
+    /// [`plan_builder`](Self::plan_builder) with a change to the GHL client first (e.g. another
+    /// location id, to test a misconfigured plan).
+    ///
+    /// # Panics
+    ///
+    /// Never on data: only if the sandboxes' own URLs were unusable by the clients.
+    pub fn plan_builder_with(
+        &self,
+        mut config: SyncConfig,
+        ghl: impl FnOnce(GhlClientBuilder) -> GhlClientBuilder,
+    ) -> SyncPlanBuilder {
         if config.calendar_id.is_none() {
             config.calendar_id = Some(self.calendar_id.clone());
         }
@@ -175,14 +189,14 @@ impl Sandboxes {
             .client_builder()
             .build()
             .expect("the Phorest sandbox URL is valid");
-        let mut ghl = self.ghl.client_builder(&self.token);
+        let mut builder = self.ghl.client_builder(&self.token);
         if let Some(proxy) = &self.proxy {
-            ghl = ghl.base_url(proxy.base_url());
+            builder = builder.base_url(proxy.base_url());
         }
         if let Some(timeout) = self.ghl_timeout {
-            ghl = ghl.timeout(timeout);
+            builder = builder.timeout(timeout);
         }
-        let ghl = ghl.build().expect("the GHL sandbox URL is valid");
-        SyncPlan::builder(config, phorest, ghl)
+        let client = ghl(builder).build().expect("the GHL sandbox URL is valid");
+        SyncPlan::builder(config, phorest, client)
     }
 }

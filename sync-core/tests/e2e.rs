@@ -126,7 +126,7 @@ async fn missing_products_scope_blocks_only_products_without_sending_them() {
     let store = MemoryStore::new();
     let report = run(&sb, &store, SyncConfig::default()).await;
     let products = report.entity(EntityKind::Product).unwrap();
-    let reason = products.blocked.clone().unwrap();
+    let reason = products.blocked().unwrap().to_owned();
     assert!(reason.contains("products.write"), "{reason}");
     assert_eq!(products.total, 0);
     assert_eq!(sb.ghl.count("POST", "/products"), 0);
@@ -202,7 +202,7 @@ async fn faults_lose_nothing_after_a_rerun() {
     let second = run(&sb, &store, SyncConfig::default()).await;
     let failed: u64 = second.entities.iter().map(|e| e.failed).sum();
     assert_eq!(failed, 0, "{}\n{}", first.to_table(), second.to_table());
-    assert!(second.entities.iter().all(|e| e.blocked.is_none()));
+    assert!(second.entities.iter().all(|e| e.blocked().is_none()));
     assert_no_duplicate_clients(&sb);
 
     let fresh = Sandboxes::start(SalonSpec::small(8), SandboxSetup::default()).await;
@@ -308,7 +308,7 @@ async fn corrupt_phorest_pages_never_panic_and_a_rerun_completes() {
         // Typed errors end the run with a reason; invariants hold; no panic.
         let report = run(&sb, &store, SyncConfig::default()).await;
         if report.status == RunStatus::Failed {
-            assert!(report.error.is_some());
+            assert!(report.failure.is_some());
         }
     }
     sb.phorest.clear_faults();

@@ -25,28 +25,11 @@ use tokio_util::sync::CancellationToken;
 #[command(name = "custom-host", version)]
 struct Args {
     /// Time between the starts of two runs: `500ms`, `5s`, `2m`.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = phorest_ghl_examples::parse_duration)]
     every: Duration,
     /// How many runs to make.
     #[arg(long, default_value_t = 3)]
     runs: u32,
-}
-
-/// Parses `<number><unit>` with unit `ms`, `s` or `m` (a bare number means seconds).
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (digits, unit) = text
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((text, "s"), |i| text.split_at(i));
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 500ms, 5s or 2m"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
-        other => Err(format!("unknown unit {other:?} (use ms, s or m)")),
-    }
 }
 
 #[tokio::main]

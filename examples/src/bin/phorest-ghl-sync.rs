@@ -59,6 +59,14 @@ struct Args {
     /// No progress bars.
     #[arg(short, long)]
     quiet: bool,
+    /// When another run holds this GHL location's lease, wait up to this long for it
+    /// (`30s`, `10m`) instead of exiting with code 6.
+    #[arg(long, value_parser = phorest_ghl_examples::parse_duration)]
+    wait: Option<std::time::Duration>,
+    /// How long this run's lease on the location lasts without renewal (renewed every third of
+    /// it): a killed run blocks the next one for at most this long.
+    #[arg(long, default_value = "60s", value_parser = phorest_ghl_examples::parse_duration)]
+    lease_ttl: std::time::Duration,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
@@ -154,6 +162,9 @@ async fn run(args: Args) -> Result<i32> {
     }
     config.dry_run = args.dry_run;
     config.full_refresh = args.no_resume && !args.resume;
+    config.lease_wait = args.wait;
+    config.lease_ttl =
+        chrono::Duration::from_std(args.lease_ttl).context("--lease-ttl is too long")?;
 
     let started = Instant::now();
     let (plan, _sandboxes) = match credentials {
@@ -216,13 +227,13 @@ async fn run(args: Args) -> Result<i32> {
     match args.format {
         Format::Table => println!("{}", report.to_table()),
         Format::Json => println!("{}", report.to_json()?),
-        Format::Csv => print!("{}", report.to_fix_csv()?),
+        Format::Csv => print!("{}", report.to_fix_csv()),
     }
-    if let Some(reason) = &report.error {
-        eprintln!("run failed: {reason}");
+    if let Some(failure) = &report.failure {
+        eprintln!("run stopped: {failure}");
     }
     if let Some(path) = &args.fix_csv {
-        std::fs::write(path, report.to_fix_csv()?)
+        std::fs::write(path, report.to_fix_csv())
             .with_context(|| format!("writing {}", path.display()))?;
     }
     eprintln!("finished in {:.1} s", started.elapsed().as_secs_f64());

@@ -27,6 +27,9 @@ pub struct Faults {
     /// The next N successful writes are applied but answered with a 500, to exercise
     /// "may have been applied" handling.
     pub fail_after_apply: u32,
+    /// Limit [`Faults::server_error_rate`] to writes (POST, PUT, DELETE): reads keep
+    /// answering, as when one GHL service fails behind a healthy gateway.
+    pub writes_only: bool,
     /// Seed of the fault decisions.
     pub seed: u64,
 }

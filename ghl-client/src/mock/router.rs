@@ -362,7 +362,10 @@ impl State {
         if !token.scopes.contains(route.scope()) {
             return (reply::missing_scope(), Some(location));
         }
-        if self.faults.server_error_rate > 0.0 && self.draw() < self.faults.server_error_rate {
+        if self.faults.server_error_rate > 0.0
+            && (route.is_write() || !self.faults.writes_only)
+            && self.draw() < self.faults.server_error_rate
+        {
             let kind = super::ids::splitmix(&mut self.fault_rng);
             return (reply::server_error(kind), Some(location));
         }

@@ -23,8 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cursor::StageCursor;
 use super::facts::BranchFacts;
-use super::people::read_abort;
-use super::{Abort, RecordError, RunCtx};
+use super::{Abort, RecordError, RunCtx, read_abort};
 use crate::entity::EntityKind;
 use crate::hash::content_hash;
 use crate::mappers::{

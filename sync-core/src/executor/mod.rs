@@ -1,7 +1,7 @@
 //! The executor: runs a [`SyncPlan`]'s stages against the two APIs.
 //!
 //! Per record the order is always: map and validate → hash the outgoing payload → compare with
-//! the stored hash → write (upsert, or update through the mapping; owned tags only by add/remove)
+//! the stored hash → write (create, or update through the mapping; owned tags only by add/remove)
 //! → store the mapping at once. A page's checkpoint advances only when every record of the page is
 //! accounted for (written, unchanged, skipped or recorded as failed).
 //!
@@ -10,323 +10,91 @@
 //!   are kept in the mapping store as `Failed` and are retried on the next run;
 //! - *config* errors (missing scope, forbidden location) block the stage once;
 //! - *fatal* errors (the token is invalid even after a refresh, the daily request budget is
-//!   exhausted, the store fails) stop the run with its checkpoints intact, so the next run resumes.
+//!   exhausted, the store fails) stop the run with its checkpoints intact, so the next run
+//!   resumes; the report carries them as a typed [`RunFailure`](crate::RunFailure).
+//!
+//! Module map: [`ctx`] is the shared run state and the operations stages call on it;
+//! [`lease`] keeps one run per location; [`preflight`] gathers facts before any write; the
+//! stage modules (`people`, `loyalty`, `appointments`, `purchases`, `products`) read Phorest and
+//! write GHL through `ctx`.
 
 mod appointments;
 mod contacts;
+mod ctx;
 mod cursor;
 mod facts;
+mod lease;
 mod loyalty;
 mod people;
 mod preflight;
 mod products;
 mod purchases;
 
-use std::future::Future;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
-use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::entity::EntityKind;
-use crate::observer::{OutcomeKind, SyncEvent};
+use crate::observer::SyncEvent;
+use crate::outcome::RunFailure;
 use crate::plan::SyncPlan;
-use crate::report::{Outcome, SyncReport};
-use crate::store::{Mapping, MappingState};
+use crate::report::{StageStatus, SyncReport};
 
-pub use preflight::{Preflight, StageCheck};
+pub use preflight::{Preflight, StageCheck, required_scopes};
 
-pub(crate) use facts::Facts;
+pub(crate) use ctx::{Abort, RecordError, RunCtx, read_abort};
 
-/// Why processing of a stage (or the run) stops early.
-#[derive(Debug)]
-pub(crate) enum Abort {
-    /// A configuration problem (missing scope, missing calendar...): the stage is blocked.
-    Blocked(String),
-    /// Nothing more can succeed in this run (invalid token, daily budget, store failure).
-    Fatal(String),
-    /// The host cancelled the run.
-    Cancelled,
-}
-
-impl From<crate::store::StoreError> for Abort {
-    fn from(err: crate::store::StoreError) -> Self {
-        Abort::Fatal(format!("store error: {err}"))
-    }
-}
-
-/// How a GHL error affects the run.
-#[derive(Debug)]
-pub(crate) enum RecordError {
-    /// This record failed; others may still succeed.
-    Record(String),
-    /// The stage cannot succeed (scope, permission).
-    Abort(Abort),
-}
-
-impl RecordError {
-    pub(crate) fn from_ghl(err: &ghl_client::Error) -> Self {
-        use ghl_client::Error as E;
-        match err {
-            E::MissingScope { .. } | E::MissingScopes { .. } | E::Forbidden { .. } => {
-                RecordError::Abort(Abort::Blocked(err.to_string()))
-            }
-            E::Unauthorized { .. } | E::DailyLimitExhausted => {
-                RecordError::Abort(Abort::Fatal(err.to_string()))
-            }
-            _ => RecordError::Record(err.to_string()),
-        }
-    }
-}
-
-/// Shared state of one run.
-pub(crate) struct RunCtx<'p> {
-    pub(crate) plan: &'p SyncPlan,
-    pub(crate) report: Mutex<SyncReport>,
-    pub(crate) cancel: CancellationToken,
-    pub(crate) facts: Facts,
-    /// Whether this run already reset the date-based dependents' checkpoints.
-    dependents_reset: AtomicBool,
-}
-
-impl RunCtx<'_> {
-    pub(crate) fn dry_run(&self) -> bool {
-        self.plan.config.dry_run
-    }
-
-    fn with_report<R>(&self, f: impl FnOnce(&mut SyncReport) -> R) -> R {
-        // A poisoned lock only means another task panicked while recording; the report data
-        // itself is still consistent counters, so keep using it.
-        let mut guard = match self.report.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut guard)
-    }
-
-    /// Record a record's outcome in the report and tell the observer.
-    pub(crate) fn record(
-        &self,
-        entity: EntityKind,
-        phorest_id: &str,
-        label: Option<&str>,
-        outcome: Outcome,
-    ) {
-        let kind = OutcomeKind::from(&outcome);
-        self.with_report(|r| r.record(entity, phorest_id, label, outcome));
-        self.plan.observer.on_event(&SyncEvent::RecordProcessed {
-            entity,
-            outcome: kind,
-        });
-    }
-
-    /// Record a warning about one record.
-    pub(crate) fn warn(&self, entity: EntityKind, phorest_id: &str, reason: impl Into<String>) {
-        let reason = reason.into();
-        self.with_report(|r| r.warn(entity, phorest_id, reason));
-    }
-
-    /// Count GHL write requests (made, or that a dry run would make).
-    pub(crate) fn count_writes(&self, entity: EntityKind, n: u64) {
-        if n > 0 {
-            self.with_report(|r| r.add_requests(entity, n));
-        }
-    }
-
-    /// Whether `entity` has records that failed or were left in flight by an earlier run. Stages
-    /// then read everything instead of only what changed, so those records are retried.
-    pub(crate) async fn has_outstanding(&self, entities: &[EntityKind]) -> Result<bool, Abort> {
-        for entity in entities {
-            for state in [MappingState::Failed, MappingState::Pending] {
-                if self.plan.store.count(*entity, Some(state)).await? > 0 {
-                    return Ok(true);
-                }
-            }
-        }
-        Ok(false)
-    }
-
-    /// A client skipped earlier (no contact, so its appointments, check-ins, loyalty and
-    /// purchases were skipped too) now has a contact. Its loyalty gets a pending ledger entry
-    /// (re-read by id); appointments and purchases are read by date, not by client, so their
-    /// checkpoints are reset once per run and the next read covers the whole horizon. Both are
-    /// stored, so the catch-up happens even if this run is interrupted before those stages.
-    /// Records that did not change produce no GHL writes (content hashes).
-    pub(crate) async fn client_became_syncable(&self, client_id: &str) -> Result<(), Abort> {
-        let plan = self.plan;
-        if plan.config.enabled(EntityKind::Loyalty) {
-            let existing = plan.store.get(EntityKind::Loyalty, client_id).await?;
-            if existing.is_none_or(|m| m.state != MappingState::Synced) {
-                plan.store
-                    .put(&Mapping::new(EntityKind::Loyalty, client_id))
-                    .await?;
-            }
-        }
-        if !self.dependents_reset.swap(true, Ordering::SeqCst) {
-            tracing::info!(
-                client_id,
-                "a skipped client is now synced: appointments and purchases are read in full"
-            );
-            for branch in &self.facts.branches {
-                for stage in ["appointments", "purchases"] {
-                    plan.store.clear(&format!("{stage}:{}", branch.id)).await?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    pub(crate) fn event(&self, event: SyncEvent) {
-        self.plan.observer.on_event(&event);
-    }
-
-    /// Store a mapping unless this is a dry run.
-    pub(crate) async fn save_mapping(&self, mapping: &Mapping) -> Result<(), Abort> {
-        if self.dry_run() {
-            return Ok(());
-        }
-        self.plan.store.put(mapping).await?;
-        Ok(())
-    }
-
-    /// Store a failed attempt for `entity`/`phorest_id`, keeping what is known of the GHL side.
-    pub(crate) async fn save_failure(
-        &self,
-        existing: Option<Mapping>,
-        entity: EntityKind,
-        phorest_id: &str,
-        ghl_id: Option<String>,
-        reason: &str,
-    ) -> Result<(), Abort> {
-        let mut mapping = existing.unwrap_or_else(|| Mapping::new(entity, phorest_id));
-        if ghl_id.is_some() {
-            mapping.ghl_id = ghl_id;
-        }
-        mapping.state = MappingState::Failed;
-        mapping.content_hash = None;
-        mapping.attempts = mapping.attempts.saturating_add(1);
-        mapping.last_error = Some(truncate(reason, 500));
-        mapping.updated_at = chrono::Utc::now();
-        self.save_mapping(&mapping).await
-    }
-
-    /// Turn a record-level error into an outcome (recording the failure) or an abort.
-    pub(crate) async fn fail_record(
-        &self,
-        existing: Option<Mapping>,
-        entity: EntityKind,
-        phorest_id: &str,
-        label: Option<&str>,
-        ghl_id: Option<String>,
-        err: RecordError,
-    ) -> Result<(), Abort> {
-        match err {
-            RecordError::Record(reason) => {
-                self.save_failure(existing, entity, phorest_id, ghl_id, &reason)
-                    .await?;
-                self.record(entity, phorest_id, label, Outcome::Failed(reason));
-                Ok(())
-            }
-            RecordError::Abort(abort) => Err(abort),
-        }
-    }
-
-    /// Walk a checkpointed Phorest page stream: hand each page's items to `on_page` (which
-    /// answers whether every record was accounted for), then advance the stage's checkpoint past
-    /// the page. A failed read stops the run with the checkpoint intact; a page left incomplete
-    /// by cancellation is not checkpointed.
-    pub(crate) async fn for_each_page<T, F, Fut>(
-        &self,
-        entity: EntityKind,
-        what: &str,
-        cursor: &mut cursor::StageCursor<'_>,
-        mut pages: phorest_client::PageStream<T>,
-        mut on_page: F,
-    ) -> Result<(), Abort>
-    where
-        F: FnMut(Vec<T>) -> Fut,
-        Fut: Future<Output = Result<bool, Abort>>,
-    {
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| people::read_abort(what, &e))?;
-            let (number, total_pages) = (page.number, page.total_pages);
-            if !on_page(page.items).await? {
-                return Err(Abort::Cancelled);
-            }
-            cursor.advance(&(number + 1)).await?;
-            self.event(SyncEvent::PageDone {
-                entity,
-                page: number,
-                total_pages: Some(total_pages),
-            });
-        }
-        Ok(())
-    }
-
-    /// Process the records of one page concurrently (bounded by the plan's concurrency).
-    ///
-    /// Returns `Ok(true)` when every record was accounted for, `Ok(false)` when the run was
-    /// cancelled before all were started (the page must then not be checkpointed).
-    pub(crate) async fn process_page<T, F, Fut>(&self, items: Vec<T>, f: F) -> Result<bool, Abort>
-    where
-        F: Fn(T) -> Fut,
-        Fut: Future<Output = Result<(), Abort>>,
-    {
-        let cancel = &self.cancel;
-        let f = &f;
-        let results: Vec<Result<bool, Abort>> = futures::stream::iter(items)
-            .map(|item| async move {
-                if cancel.is_cancelled() {
-                    return Ok(false);
-                }
-                f(item).await.map(|()| true)
-            })
-            .buffer_unordered(self.plan.config.concurrency)
-            .collect()
-            .await;
-        let mut complete = true;
-        let mut first_abort = None;
-        for r in results {
-            match r {
-                Ok(done) => complete &= done,
-                Err(abort) => {
-                    // A fatal error wins over a block, which wins over a cancellation.
-                    first_abort = Some(match (first_abort, abort) {
-                        (Some(Abort::Fatal(m)), _) | (_, Abort::Fatal(m)) => Abort::Fatal(m),
-                        (Some(Abort::Blocked(m)), _) | (_, Abort::Blocked(m)) => Abort::Blocked(m),
-                        _ => Abort::Cancelled,
-                    });
-                }
-            }
-        }
-        match first_abort {
-            Some(abort) => Err(abort),
-            None => Ok(complete),
-        }
-    }
-}
-
-pub(crate) fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
-}
+/// The key under which a state store remembers the GHL location it belongs to.
+const STATE_LOCATION_KEY: &str = "state.ghl_location";
 
 impl SyncPlan {
     /// Run the plan until it finishes or `cancel` is triggered.
     ///
-    /// The returned report always accounts for every record processed. A cancelled run keeps
-    /// its checkpoints: running the plan again resumes where it stopped. Problems are in the
-    /// report (blocked stages, failed records, a fatal error in [`SyncReport::status`]), never
-    /// a panic.
+    /// Before the first request the run takes this GHL location's lease from the store (see
+    /// [`LeaseStore`](crate::store::LeaseStore)): a second run on the same location ends at once
+    /// with [`RunFailure::LeaseHeld`] (or waits, with [`SyncConfig::lease_wait`](crate::SyncConfig::lease_wait)).
+    /// The returned report always accounts for every record processed, and says for every
+    /// enabled stage whether it ran. A cancelled or failed run keeps its checkpoints: running the
+    /// plan again resumes where it stopped. Problems are in the report (blocked stages, failed
+    /// records, a [`RunFailure`] in [`SyncReport::failure`]), never a panic.
     pub async fn run(&self, cancel: CancellationToken) -> SyncReport {
         let mut report = SyncReport::new(self.config.dry_run);
+        if self.config.dry_run {
+            return self.run_unleased(report, cancel).await;
+        }
+        let lease = match lease::acquire(self, &report.run_id, &cancel).await {
+            Ok(lease) => lease,
+            Err(failure) => return SyncReport::not_started(false, failure),
+        };
+        let run_cancel = cancel.child_token();
+        let heartbeat = lease::Heartbeat::start(
+            std::sync::Arc::clone(&self.store),
+            lease,
+            self.config.lease_ttl,
+            run_cancel.clone(),
+        );
+        report = self.run_unleased(report, run_cancel).await;
+        if heartbeat.stop().await {
+            report.fail(RunFailure::LeaseLost);
+            report.finish(false);
+        }
+        report
+    }
+
+    /// The run proper, once the lease is held (or for a dry run).
+    async fn run_unleased(&self, mut report: SyncReport, cancel: CancellationToken) -> SyncReport {
+        let enabled: Vec<EntityKind> = EntityKind::ALL
+            .iter()
+            .copied()
+            .filter(|e| self.config.enabled(*e))
+            .collect();
+        report.plan_stages(enabled.iter().copied());
+        if let Err(failure) = self.check_state_location().await {
+            report.fail(failure);
+            report.finish(false);
+            return report;
+        }
         let preflight = self.preflight().await;
         for check in &preflight.stages {
             for text in &check.notes {
@@ -342,12 +110,17 @@ impl SyncPlan {
         }
         let facts = match preflight.facts {
             Ok(facts) => facts,
-            Err(reason) => {
-                report.fail(reason);
+            Err(failure) => {
+                report.fail(failure);
                 report.finish(false);
                 return report;
             }
         };
+        if let Some(failure) = all_blocked_by_scopes(self, &preflight.stages) {
+            report.fail(failure);
+            report.finish(false);
+            return report;
+        }
         for (staff, reason) in &facts.unmatched_staff {
             let label = facts.staff_names.get(staff).map(String::as_str);
             report.warn_labelled(
@@ -378,19 +151,79 @@ impl SyncPlan {
         let cancelled = match outcome {
             Ok(()) => false,
             Err(Abort::Cancelled) => true,
-            Err(Abort::Fatal(reason)) => {
-                report.fail(reason);
+            Err(Abort::Fatal(failure)) => {
+                report.fail(failure);
                 false
             }
             Err(Abort::Blocked(reason)) => {
                 // Blocks are handled per stage; one escaping here is a bug, but report it.
-                report.fail(reason);
+                report.fail(RunFailure::Store {
+                    message: format!("internal: a stage block escaped its stage: {reason}"),
+                });
                 false
             }
         };
         report.finish(cancelled);
         report
     }
+
+    /// A state store belongs to one GHL location: mappings point at that location's objects.
+    /// The first (real) run records the location; a later run against another location fails
+    /// as a configuration error instead of writing through foreign mappings.
+    async fn check_state_location(&self) -> Result<(), RunFailure> {
+        let location = self.ghl.location_id().as_str().to_owned();
+        let store_err = |e: crate::store::StoreError| RunFailure::Store {
+            message: e.to_string(),
+        };
+        match self
+            .store
+            .get_value(STATE_LOCATION_KEY)
+            .await
+            .map_err(store_err)?
+        {
+            Some(serde_json::Value::String(recorded)) if recorded != location => {
+                Err(RunFailure::config(
+                    "location_id",
+                    format!(
+                        "this state store belongs to GHL location {recorded}, not {location}: \
+                         use a separate state store (e.g. --state FILE) per location"
+                    ),
+                ))
+            }
+            Some(_) => Ok(()),
+            None if self.config.dry_run => Ok(()),
+            None => self
+                .store
+                .set_value(STATE_LOCATION_KEY, &serde_json::Value::String(location))
+                .await
+                .map_err(store_err),
+        }
+    }
+}
+
+/// When every enabled stage is blocked by missing scopes, the run cannot do anything: one typed
+/// failure naming every missing scope instead of a report of blocked rows.
+fn all_blocked_by_scopes(plan: &SyncPlan, stages: &[StageCheck]) -> Option<RunFailure> {
+    if stages.is_empty() || stages.iter().any(|s| s.blocked.is_none()) {
+        return None;
+    }
+    let mut missing: Vec<String> = Vec::new();
+    for s in stages {
+        if let Err(ghl_client::Error::MissingScopes { missing: m }) =
+            plan.ghl.require_scopes(required_scopes(s.entity))
+        {
+            for scope in m {
+                let name = scope.as_str().to_owned();
+                if !missing.contains(&name) {
+                    missing.push(name);
+                }
+            }
+        } else {
+            // Blocked for another reason too: the per-stage report says it better.
+            return None;
+        }
+    }
+    (!missing.is_empty()).then_some(RunFailure::ScopeMissing { scopes: missing })
 }
 
 /// The stages, in dependency order.
@@ -409,17 +242,20 @@ async fn run_stages(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), Abor
         if ctx.cancel.is_cancelled() {
             return Err(Abort::Cancelled);
         }
-        let enabled = match stage {
-            // Appointments, check-ins and bookings share one read of the appointments.
-            Stage::Appointments => {
-                ctx.plan.config.enabled(E::Appointment)
-                    || ctx.plan.config.enabled(E::CheckIn)
-                    || ctx.plan.config.enabled(E::Booking)
-            }
-            _ => ctx.plan.config.enabled(entity),
+        // Appointments, check-ins and bookings share one read of the appointments.
+        let entities: Vec<EntityKind> = match stage {
+            Stage::Appointments => [E::Appointment, E::CheckIn, E::Booking]
+                .into_iter()
+                .filter(|e| ctx.plan.config.enabled(*e) && !blocked.contains(e))
+                .collect(),
+            _ if ctx.plan.config.enabled(entity) && !blocked.contains(&entity) => vec![entity],
+            _ => Vec::new(),
         };
-        if !enabled || blocked.contains(&entity) && stage != Stage::Appointments {
+        if entities.is_empty() {
             continue;
+        }
+        for e in &entities {
+            ctx.stage(*e, StageStatus::Running);
         }
         ctx.event(SyncEvent::StageStarted {
             entity,
@@ -435,9 +271,23 @@ async fn run_stages(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), Abor
             Stage::Products => products::run(ctx).await,
         };
         match result {
-            Ok(()) => ctx.event(SyncEvent::StageFinished { entity }),
+            Ok(()) => {
+                for e in &entities {
+                    // A stage that found its reads incomplete said so already.
+                    let done = ctx.with_report(|r| {
+                        r.entity(*e)
+                            .is_some_and(|row| row.stage == StageStatus::Running)
+                    });
+                    if done {
+                        ctx.stage(*e, StageStatus::Completed);
+                    }
+                }
+                ctx.event(SyncEvent::StageFinished { entity });
+            }
             Err(Abort::Blocked(reason)) => {
-                ctx.with_report(|r| r.block(entity, reason.clone()));
+                for e in &entities {
+                    ctx.with_report(|r| r.block(*e, reason.clone()));
+                }
                 ctx.event(SyncEvent::StageBlocked { entity, reason });
             }
             Err(other) => return Err(other),

@@ -7,20 +7,13 @@ use phorest_client::{Client, ClientId, ClientQuery, StaffQuery};
 
 use super::contacts::{ContactWrite, sync_contact, sync_contact_side};
 use super::cursor::StageCursor;
-use super::{Abort, RunCtx};
+use super::{Abort, RunCtx, read_abort};
 use crate::entity::EntityKind;
 use crate::mappers::{
     self, ClientContext, SharedIdentityIndex, SkipReason, add_client_claims, tombstone_tag,
 };
 use crate::report::Outcome;
 use crate::store::{Mapping, MappingState};
-
-/// A Phorest read failed even after the client's retries: stop the run, keep the checkpoint.
-pub(crate) fn read_abort(what: &str, err: &phorest_client::Error) -> Abort {
-    Abort::Fatal(format!(
-        "reading {what} from Phorest failed ({err}); run again to resume from the last checkpoint"
-    ))
-}
 
 fn skip_outcome(skip: &SkipReason) -> Outcome {
     Outcome::skipped(skip)

@@ -14,6 +14,7 @@ use ghl_client::{Scope, UserId};
 use super::facts::{BranchFacts, Facts};
 use crate::entity::EntityKind;
 use crate::mappers;
+use crate::outcome::{RunFailure, System};
 use crate::plan::SyncPlan;
 
 /// The result of [`SyncPlan::preflight`].
@@ -21,7 +22,7 @@ use crate::plan::SyncPlan;
 pub struct Preflight {
     /// One check per enabled entity, in stage order.
     pub stages: Vec<StageCheck>,
-    pub(crate) facts: Result<Facts, String>,
+    pub(crate) facts: Result<Facts, RunFailure>,
 }
 
 impl Preflight {
@@ -30,9 +31,10 @@ impl Preflight {
         self.facts.is_ok() && self.stages.iter().all(|s| s.blocked.is_none())
     }
 
-    /// The reason the run cannot start at all (Phorest or GHL unreachable, bad credentials).
-    pub fn fatal(&self) -> Option<&str> {
-        self.facts.as_ref().err().map(String::as_str)
+    /// The reason the run cannot start at all (Phorest or GHL unreachable, bad credentials, a
+    /// GHL location the token cannot reach, a calendar that is not in the location).
+    pub fn fatal(&self) -> Option<&RunFailure> {
+        self.facts.as_ref().err()
     }
 }
 
@@ -109,9 +111,12 @@ impl SyncPlan {
         Preflight { stages, facts }
     }
 
-    async fn gather_facts(&self, stages: &mut [StageCheck]) -> Result<Facts, String> {
+    async fn gather_facts(&self, stages: &mut [StageCheck]) -> Result<Facts, RunFailure> {
         let config = &self.config;
         let mut facts = Facts::default();
+
+        // GHL: the token reaches the configured location (before any write).
+        self.check_location().await?;
 
         // Phorest: branches (time zone, country, currency).
         let branches: Vec<phorest_client::Branch> = self
@@ -120,7 +125,7 @@ impl SyncPlan {
             .list()
             .try_collect()
             .await
-            .map_err(|e| format!("cannot read Phorest branches: {e}"))?;
+            .map_err(|e| phorest_failure("branches", &e))?;
         for branch in branches {
             let id = branch.branch_id.to_string();
             if let Some(wanted) = &config.branches
@@ -130,7 +135,7 @@ impl SyncPlan {
             }
             let tz = branch
                 .time_zone()
-                .map_err(|e| format!("branch {id}: {e}"))?;
+                .map_err(|e| RunFailure::config("branches", format!("Phorest branch {id}: {e}")))?;
             facts.branches.push(BranchFacts {
                 id,
                 tz,
@@ -142,7 +147,11 @@ impl SyncPlan {
             });
         }
         if facts.branches.is_empty() {
-            return Err("no Phorest branch to sync (check the branch ids in the config)".into());
+            return Err(RunFailure::config(
+                "branches",
+                "no Phorest branch to sync: none of the configured branch ids exists in this \
+                 business",
+            ));
         }
 
         // The walk-in placeholder client is never a contact.
@@ -164,7 +173,7 @@ impl SyncPlan {
                 })
                 .try_collect()
                 .await
-                .map_err(|e| format!("cannot read Phorest client categories: {e}"))?;
+                .map_err(|e| phorest_failure("client categories", &e))?;
             for c in categories {
                 if let Some(name) = c.name.as_deref() {
                     facts
@@ -176,7 +185,7 @@ impl SyncPlan {
 
         let appointments_enabled = config.enabled(EntityKind::Appointment);
         if appointments_enabled && stage_open(stages, EntityKind::Appointment) {
-            self.check_calendar(&mut facts, stages).await;
+            self.check_calendar(&mut facts, stages).await?;
         }
         if appointments_enabled && stage_open(stages, EntityKind::Appointment) {
             self.map_staff_users(&mut facts, stages).await?;
@@ -187,7 +196,55 @@ impl SyncPlan {
         Ok(facts)
     }
 
-    async fn check_calendar(&self, facts: &mut Facts, stages: &mut [StageCheck]) {
+    /// The token reaches the configured GHL location: `GET /locations/{id}` when the token may
+    /// read locations, else one contact search (every contact stage needs `contacts.readonly`).
+    /// A token GHL refuses is [`RunFailure::TokenInvalid`]; a location it cannot reach is a
+    /// configuration error in `location_id`; a network failure is
+    /// [`RunFailure::TargetUnreachable`]. With neither scope nothing is checked here (the first
+    /// write would say it).
+    async fn check_location(&self) -> Result<(), RunFailure> {
+        use ghl_client::Scope;
+        let location = self.ghl.location_id().clone();
+        let result = if self.ghl.require_scopes(&[Scope::LocationsReadonly]).is_ok() {
+            self.ghl.locations().get(&location).await.map(|_| ())
+        } else if self.ghl.require_scopes(&[Scope::ContactsReadonly]).is_ok() {
+            let query = ghl_client::contacts::SearchContacts {
+                page_limit: 1,
+                ..ghl_client::contacts::SearchContacts::default()
+            };
+            self.ghl.contacts().search_page(&query).await.map(|_| ())
+        } else {
+            return Ok(());
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(ghl_client::Error::Unauthorized { message, .. }) => {
+                Err(RunFailure::TokenInvalid { message })
+            }
+            Err(
+                err @ (ghl_client::Error::Forbidden { .. } | ghl_client::Error::NotFound { .. }),
+            ) => Err(RunFailure::config(
+                "location_id",
+                format!("the GHL token cannot reach location {location}: {err}"),
+            )),
+            Err(err) if err.status().is_some_and(|s| (400..500).contains(&s)) => {
+                Err(RunFailure::config(
+                    "location_id",
+                    format!("GHL refused a read of location {location}: {err}"),
+                ))
+            }
+            Err(err) => Err(RunFailure::TargetUnreachable {
+                system: System::Ghl,
+                message: err.to_string(),
+            }),
+        }
+    }
+
+    async fn check_calendar(
+        &self,
+        facts: &mut Facts,
+        stages: &mut [StageCheck],
+    ) -> Result<(), RunFailure> {
         let Some(calendar_id) = self.config.calendar_id.as_deref() else {
             block(
                 stages,
@@ -196,7 +253,7 @@ impl SyncPlan {
                  Phorest appointments"
                     .into(),
             );
-            return;
+            return Ok(());
         };
         match self.ghl.calendars().list().await {
             Ok(calendars) => match calendars.iter().find(|c| c.id.as_str() == calendar_id) {
@@ -207,14 +264,16 @@ impl SyncPlan {
                         .map(|m| m.user_id.to_string())
                         .collect();
                 }
-                None => block(
-                    stages,
-                    EntityKind::Appointment,
-                    format!(
-                        "GHL calendar {calendar_id} does not exist in this location: create it \
-                         or fix `calendar_id`"
-                    ),
-                ),
+                None => {
+                    return Err(RunFailure::config(
+                        "calendar_id",
+                        format!(
+                            "GHL calendar {calendar_id} is not a calendar of location {}: fix \
+                             `calendar_id` (or the location)",
+                            self.ghl.location_id()
+                        ),
+                    ));
+                }
             },
             Err(err) => block(
                 stages,
@@ -222,6 +281,7 @@ impl SyncPlan {
                 format!("cannot list GHL calendars: {err}"),
             ),
         }
+        Ok(())
     }
 
     /// Staff → GHL user: explicit overrides first, then the same email (case-insensitive).
@@ -229,7 +289,7 @@ impl SyncPlan {
         &self,
         facts: &mut Facts,
         stages: &mut [StageCheck],
-    ) -> Result<(), String> {
+    ) -> Result<(), RunFailure> {
         let users = match self.ghl.users().list().await {
             Ok(users) => users,
             Err(err) => {
@@ -249,7 +309,7 @@ impl SyncPlan {
                 .list(&phorest_client::StaffQuery::all())
                 .try_collect()
                 .await
-                .map_err(|e| format!("cannot read Phorest staff: {e}"))?;
+                .map_err(|e| phorest_failure("staff", &e))?;
             staff.append(&mut list);
         }
         for member in &staff {
@@ -355,5 +415,20 @@ fn block(stages: &mut [StageCheck], entity: EntityKind, reason: String) {
 fn note(stages: &mut [StageCheck], entity: EntityKind, text: String) {
     if let Some(s) = stages.iter_mut().find(|s| s.entity == entity) {
         s.notes.push(text);
+    }
+}
+
+/// A Phorest read in preflight failed: refused credentials are a configuration error; anything
+/// else means Phorest cannot be reached.
+fn phorest_failure(what: &str, err: &phorest_client::Error) -> RunFailure {
+    if matches!(err.status(), Some(401 | 403)) {
+        return RunFailure::config(
+            "phorest credentials",
+            format!("Phorest refused the credentials while reading {what}: {err}"),
+        );
+    }
+    RunFailure::TargetUnreachable {
+        system: System::Phorest,
+        message: format!("cannot read Phorest {what}: {err}"),
     }
 }

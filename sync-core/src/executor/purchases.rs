@@ -32,8 +32,7 @@ use phorest_client::PollPolicy;
 
 use super::contacts::sync_contact_side;
 use super::cursor::StageCursor;
-use super::people::read_abort;
-use super::{Abort, RunCtx};
+use super::{Abort, RunCtx, read_abort};
 use crate::entity::EntityKind;
 use crate::mappers;
 use crate::report::Outcome;

@@ -1,5 +1,6 @@
-//! The run report: per-entity counters, per-record issues, and renderings
-//! as a terminal table, JSON and a CSV of records to fix in Phorest.
+//! The run report: per-entity counters and stage states, per-record issues, how the run ended
+//! (a typed [`RunFailure`] when it stopped early), and renderings as JSON and (feature
+//! `render`) a terminal table and a CSV of records to fix in Phorest.
 //!
 //! Counters (per entity):
 //! - `total` — records the stage looked at; always
@@ -10,13 +11,21 @@
 //! - `failed` — the write failed; the record is retried on the next run.
 //! - `warnings` — records synced with a caveat (e.g. an invalid email left out);
 //!   a warning does not count towards `total`.
-//! - `requests` — GHL writes made for this entity (0 in a dry run).
-//! - `blocked` — the stage did not run, and why.
+//! - `requests` — GHL writes made for this entity (in a dry run: the writes it would make).
+//! - `stage` — whether the stage ran, was blocked (and why), was interrupted, is incomplete
+//!   (records it could not settle this run, recovered by the next) or did not run.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::entity::EntityKind;
+pub use crate::outcome::{RunFailure, System};
+
+#[cfg(feature = "render")]
+#[cfg_attr(docsrs, doc(cfg(feature = "render")))]
+mod render;
+#[cfg(test)]
+mod tests;
 
 /// At most this many [`RecordIssue`]s are kept in a report (about 30 MB at
 /// worst); counters stay exact beyond it and `issues_dropped` says how many
@@ -26,6 +35,7 @@ pub const MAX_ISSUES: usize = 100_000;
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", content = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Outcome {
     /// A GHL object was created.
     Created,
@@ -69,6 +79,7 @@ impl Outcome {
 /// How serious a [`RecordIssue`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Severity {
     /// The record was not synced on purpose.
     Skipped,
@@ -91,6 +102,7 @@ impl Severity {
 
 /// One record the salon may need to look at.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RecordIssue {
     /// The kind of record.
     pub entity: EntityKind,
@@ -112,8 +124,53 @@ fn yes() -> bool {
     true
 }
 
+/// Where a stage stands in a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StageStatus {
+    /// The stage was enabled but did not start (an earlier stage or the run stopped first).
+    #[default]
+    NotRun,
+    /// The stage is running.
+    Running,
+    /// The stage read and settled everything it was asked to.
+    Completed,
+    /// The stage ran but could not settle everything (e.g. Phorest's paging disagreed with
+    /// itself); its checkpoint stayed where it was, so the next run reads those records again.
+    Incomplete(String),
+    /// The stage could not run (a missing scope, a missing calendar, …), and why.
+    Blocked(String),
+    /// The stage started but the run stopped (cancelled or failed) before it finished; its
+    /// checkpoint keeps what was settled.
+    Interrupted,
+}
+
+impl StageStatus {
+    /// The machine name (`not_run`, `completed`, …).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            StageStatus::NotRun => "not_run",
+            StageStatus::Running => "running",
+            StageStatus::Completed => "completed",
+            StageStatus::Incomplete(_) => "incomplete",
+            StageStatus::Blocked(_) => "blocked",
+            StageStatus::Interrupted => "interrupted",
+        }
+    }
+
+    /// Why the stage was blocked, if it was.
+    pub fn blocked(&self) -> Option<&str> {
+        match self {
+            StageStatus::Blocked(reason) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
 /// The counters of one entity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EntityReport {
     /// The kind of record.
     pub entity: EntityKind,
@@ -131,9 +188,10 @@ pub struct EntityReport {
     pub failed: u64,
     /// Synced with a warning (not part of `total`).
     pub warnings: u64,
-    /// Why the stage did not run, if it was blocked.
-    pub blocked: Option<String>,
-    /// GHL writes made for this entity.
+    /// Whether the stage ran, was blocked, interrupted, incomplete or not run.
+    #[serde(default)]
+    pub stage: StageStatus,
+    /// GHL writes made for this entity (a dry run counts the writes it would make).
     pub requests: u64,
     /// Things worth knowing that did not stop the stage (from preflight, e.g. staff without a
     /// GHL user, a custom field created).
@@ -153,25 +211,22 @@ impl EntityReport {
             skipped: 0,
             failed: 0,
             warnings: 0,
-            blocked: None,
+            stage: StageStatus::NotRun,
             requests: 0,
             notes: Vec::new(),
         }
     }
 
-    fn status_text(&self) -> String {
-        match (&self.blocked, self.failed) {
-            (Some(reason), _) => format!("Blocked: {reason}"),
-            (None, 0) if self.warnings > 0 => format!("OK ({} warnings)", self.warnings),
-            (None, 0) => "OK".to_owned(),
-            (None, _) => "Partial".to_owned(),
-        }
+    /// Why the stage was blocked, if it was.
+    pub fn blocked(&self) -> Option<&str> {
+        self.stage.blocked()
     }
 }
 
 /// How a run ended (or that it is still going).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RunStatus {
     /// Not finished yet.
     Running,
@@ -179,16 +234,20 @@ pub enum RunStatus {
     Completed,
     /// Everything ran; some records failed (retried next run).
     CompletedWithErrors,
+    /// Everything ran, but a stage could not settle every record (see
+    /// [`StageStatus::Incomplete`]); the next run recovers them.
+    Incomplete,
     /// At least one stage was blocked; the others ran.
     PartiallyBlocked,
     /// Cancelled by the host; resumable.
     Cancelled,
-    /// The run itself failed (store or configuration error); resumable.
+    /// The run stopped early or did not start; [`SyncReport::failure`] says why.
     Failed,
 }
 
 /// The report of one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SyncReport {
     /// A unique id of the run (UUID v4).
     pub run_id: String,
@@ -207,14 +266,15 @@ pub struct SyncReport {
     /// Issues not kept because of [`MAX_ISSUES`].
     #[serde(default)]
     pub issues_dropped: u64,
-    /// Why the run failed, for [`RunStatus::Failed`].
+    /// Why the run stopped early or did not start ([`RunStatus::Failed`] and
+    /// [`RunStatus::Cancelled`]).
     #[serde(default)]
-    pub error: Option<String>,
+    pub failure: Option<RunFailure>,
 }
 
 impl SyncReport {
     /// A running report with a fresh run id.
-    pub fn new(dry_run: bool) -> Self {
+    pub(crate) fn new(dry_run: bool) -> Self {
         SyncReport {
             run_id: uuid::Uuid::new_v4().to_string(),
             started_at: Utc::now(),
@@ -224,8 +284,16 @@ impl SyncReport {
             entities: Vec::new(),
             issues: Vec::new(),
             issues_dropped: 0,
-            error: None,
+            failure: None,
         }
+    }
+
+    /// A report of a run that could not start.
+    pub(crate) fn not_started(dry_run: bool, failure: RunFailure) -> Self {
+        let mut r = SyncReport::new(dry_run);
+        r.fail(failure);
+        r.finish(false);
+        r
     }
 
     fn row(&mut self, entity: EntityKind) -> &mut EntityReport {
@@ -248,7 +316,7 @@ impl SyncReport {
     }
 
     /// Counts one record's outcome; skips and failures are also listed as issues.
-    pub fn record(
+    pub(crate) fn record(
         &mut self,
         entity: EntityKind,
         phorest_id: &str,
@@ -292,12 +360,12 @@ impl SyncReport {
     }
 
     /// Lists a warning about a record (it does not change `total`).
-    pub fn warn(&mut self, entity: EntityKind, phorest_id: &str, reason: impl Into<String>) {
+    pub(crate) fn warn(&mut self, entity: EntityKind, phorest_id: &str, reason: impl Into<String>) {
         self.warn_labelled(entity, phorest_id, None, reason);
     }
 
     /// [`warn`](Self::warn) with a human label for the fix list.
-    pub fn warn_labelled(
+    pub(crate) fn warn_labelled(
         &mut self,
         entity: EntityKind,
         phorest_id: &str,
@@ -315,22 +383,38 @@ impl SyncReport {
         });
     }
 
+    /// Adds a row (not run yet) for each enabled entity, so every row says where it stands.
+    pub(crate) fn plan_stages(&mut self, entities: impl IntoIterator<Item = EntityKind>) {
+        for e in entities {
+            self.row(e);
+        }
+    }
+
+    /// Sets the stage status of `entity` (a block keeps its reason; see [`Self::block`]).
+    pub(crate) fn set_stage(&mut self, entity: EntityKind, status: StageStatus) {
+        let row = self.row(entity);
+        if matches!(row.stage, StageStatus::Blocked(_)) {
+            return;
+        }
+        row.stage = status;
+    }
+
     /// Marks a stage blocked; a second distinct reason is appended.
-    pub fn block(&mut self, entity: EntityKind, reason: impl Into<String>) {
+    pub(crate) fn block(&mut self, entity: EntityKind, reason: impl Into<String>) {
         let reason = reason.into();
         let row = self.row(entity);
-        match &mut row.blocked {
-            Some(existing) if existing.split("; ").any(|r| r == reason) => {}
-            Some(existing) => {
+        match &mut row.stage {
+            StageStatus::Blocked(existing) if existing.split("; ").any(|r| r == reason) => {}
+            StageStatus::Blocked(existing) => {
                 existing.push_str("; ");
                 existing.push_str(&reason);
             }
-            None => row.blocked = Some(reason),
+            other => *other = StageStatus::Blocked(reason),
         }
     }
 
     /// Adds a note about `entity` (shown under the table); a repeated note is kept once.
-    pub fn note(&mut self, entity: EntityKind, text: impl Into<String>) {
+    pub(crate) fn note(&mut self, entity: EntityKind, text: impl Into<String>) {
         let text = text.into();
         let row = self.row(entity);
         if !row.notes.contains(&text) {
@@ -339,7 +423,7 @@ impl SyncReport {
     }
 
     /// Counts `n` GHL writes made for `entity`.
-    pub fn add_requests(&mut self, entity: EntityKind, n: u64) {
+    pub(crate) fn add_requests(&mut self, entity: EntityKind, n: u64) {
         self.row(entity).requests += n;
     }
 
@@ -348,18 +432,39 @@ impl SyncReport {
         self.entities.iter().find(|r| r.entity == entity)
     }
 
-    /// Ends the run: sets `finished_at` and derives the status (cancelled,
-    /// else partially blocked, else completed with errors, else completed).
-    /// A run already marked [`RunStatus::Failed`] stays failed.
-    pub fn finish(&mut self, cancelled: bool) {
+    /// Ends the run: sets `finished_at`, marks stages that were running as interrupted, and
+    /// derives the status (cancelled, else partially blocked, else incomplete, else completed
+    /// with errors, else completed). A run already marked [`RunStatus::Failed`] stays failed.
+    pub(crate) fn finish(&mut self, cancelled: bool) {
         self.finished_at = Some(Utc::now());
+        let stopped_early = cancelled || self.status == RunStatus::Failed;
+        if stopped_early {
+            for row in &mut self.entities {
+                if row.stage == StageStatus::Running {
+                    row.stage = StageStatus::Interrupted;
+                }
+            }
+        }
         if self.status == RunStatus::Failed {
             return;
         }
         self.status = if cancelled {
+            if self.failure.is_none() {
+                self.failure = Some(RunFailure::Cancelled);
+            }
             RunStatus::Cancelled
-        } else if self.entities.iter().any(|r| r.blocked.is_some()) {
+        } else if self
+            .entities
+            .iter()
+            .any(|r| matches!(r.stage, StageStatus::Blocked(_)))
+        {
             RunStatus::PartiallyBlocked
+        } else if self
+            .entities
+            .iter()
+            .any(|r| matches!(r.stage, StageStatus::Incomplete(_)))
+        {
+            RunStatus::Incomplete
         } else if self.entities.iter().any(|r| r.failed > 0) {
             RunStatus::CompletedWithErrors
         } else {
@@ -367,11 +472,10 @@ impl SyncReport {
         };
     }
 
-    /// Ends the run as failed (a store or configuration error stopped it).
-    pub fn fail(&mut self, reason: impl Into<String>) {
-        self.finished_at = Some(Utc::now());
+    /// Marks the run failed (it stopped early or could not start); call [`Self::finish`] after.
+    pub(crate) fn fail(&mut self, failure: RunFailure) {
         self.status = RunStatus::Failed;
-        self.error = Some(reason.into());
+        self.failure = Some(failure);
     }
 
     /// Checks `total = created + updated + unchanged + skipped + failed` for
@@ -410,91 +514,49 @@ impl SyncReport {
         Ok(())
     }
 
-    /// A terminal table: Entity | Total | Created | Updated | Unchanged |
-    /// Skipped | Failed | Status, one row per entity in stage order, then one
-    /// line per note (`Appointments: 2 staff have no GHL user…`).
-    pub fn to_table(&self) -> String {
-        let mut table = comfy_table::Table::new();
-        table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-        table.set_header([
-            "Entity",
-            "Total",
-            "Created",
-            "Updated",
-            "Unchanged",
-            "Skipped",
-            "Failed",
-            "Status",
-        ]);
-        for r in &self.entities {
-            table.add_row([
-                r.entity.label().to_owned(),
-                r.total.to_string(),
-                r.created.to_string(),
-                r.updated.to_string(),
-                r.unchanged.to_string(),
-                r.skipped.to_string(),
-                r.failed.to_string(),
-                r.status_text(),
-            ]);
-        }
-        let mut out = table.to_string();
-        for r in &self.entities {
-            for note in &r.notes {
-                out.push_str(&format!("\n{}: {note}", r.entity.label()));
-            }
-        }
-        out
-    }
-
     /// Pretty JSON of the whole report.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string_pretty(self)
     }
 
-    /// A CSV of the records the salon should look at, with the header
-    /// `entity,phorest_id,label,severity,reason`: failures, warnings and the
-    /// skips the salon can fix in Phorest ([`RecordIssue::actionable`]);
-    /// expected skips (walk-in, merged, archived...) are left out. Label and reason
-    /// cells that a spreadsheet would run as a formula (starting with `=`,
-    /// `+`, `-`, `@`) are prefixed with `'`; Phorest ids are written as they
-    /// are (they are generated, and may start with `-`).
-    pub fn to_fix_csv(&self) -> Result<String, csv::Error> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["entity", "phorest_id", "label", "severity", "reason"])?;
-        for i in self.issues.iter().filter(|i| i.actionable) {
-            w.write_record([
-                i.entity.as_str(),
-                &i.phorest_id,
-                &csv_cell(i.label.as_deref().unwrap_or("")),
-                i.severity.as_str(),
-                &csv_cell(&i.reason),
-            ])?;
-        }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| csv::Error::from(e.into_error()))?;
-        // Every cell came from a `&str`, so the buffer is UTF-8.
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
-    }
-
-    /// A process exit code: 0 ok, 1 failed records, 2 blocked stage(s),
-    /// 3 cancelled, 4 run failed (the most serious applies).
+    /// A process exit code, the most serious that applies:
+    ///
+    /// | code | meaning |
+    /// |---|---|
+    /// | 0 | everything synced (warnings allowed) |
+    /// | 1 | some records failed, or a stage is incomplete: the next run retries them |
+    /// | 2 | a stage was blocked (scope, calendar, …); the others ran |
+    /// | 3 | cancelled; resumable |
+    /// | 4 | the run stopped early and may be retried as is (daily budget, store, Phorest or GHL unreachable, lease lost) |
+    /// | 5 | a human must act: invalid token, missing scopes, invalid configuration |
+    /// | 6 | another run holds this GHL location's lease |
+    ///
+    /// (The example binary uses 64 for bad command-line usage.)
     pub fn exit_code(&self) -> i32 {
+        match &self.failure {
+            Some(RunFailure::LeaseHeld { .. }) => return 6,
+            Some(RunFailure::Cancelled) => return 3,
+            Some(f) if !f.is_retryable() => return 5,
+            Some(_) if self.status == RunStatus::Failed => return 4,
+            _ => {}
+        }
         match self.status {
-            RunStatus::Failed => 4,
             RunStatus::Cancelled => 3,
-            _ if self.entities.iter().any(|r| r.blocked.is_some()) => 2,
-            _ if self.entities.iter().any(|r| r.failed > 0) => 1,
+            _ if self
+                .entities
+                .iter()
+                .any(|r| matches!(r.stage, StageStatus::Blocked(_))) =>
+            {
+                2
+            }
+            _ if self
+                .entities
+                .iter()
+                .any(|r| r.failed > 0 || matches!(r.stage, StageStatus::Incomplete(_))) =>
+            {
+                1
+            }
             _ => 0,
         }
-    }
-}
-
-fn csv_cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
     }
 }

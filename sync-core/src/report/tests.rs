@@ -1,9 +1,9 @@
-//! Report invariants and renderings.
+//! Report invariants, statuses, exit codes and renderings.
 
 use proptest::prelude::*;
-use sync_core::entity::EntityKind;
-use sync_core::mappers::SkipReason;
-use sync_core::report::{MAX_ISSUES, Outcome, RunStatus, Severity, SyncReport};
+
+use super::*;
+use crate::mappers::SkipReason;
 
 fn outcome_strategy() -> impl Strategy<Value = Outcome> {
     prop_oneof![
@@ -109,6 +109,10 @@ fn sample() -> SyncReport {
     );
     r.add_requests(EntityKind::Client, 2);
     r.add_requests(EntityKind::Client, 1);
+    r.set_stage(EntityKind::Staff, StageStatus::Completed);
+    r.set_stage(EntityKind::Client, StageStatus::Completed);
+    // A block is not overwritten by a later status.
+    r.set_stage(EntityKind::Product, StageStatus::Completed);
     r
 }
 
@@ -137,7 +141,7 @@ fn counters_order_and_status() {
     );
     let p = r.entity(EntityKind::Product).unwrap();
     assert_eq!(
-        p.blocked.as_deref(),
+        p.blocked(),
         Some("missing scope products.write: reinstall the app with it")
     );
     assert_eq!(p.total, 0);
@@ -173,10 +177,51 @@ fn status_and_exit_codes() {
     );
 
     let mut failed = sample();
-    failed.fail("mapping store unavailable");
+    failed.set_stage(EntityKind::Client, StageStatus::Running);
+    failed.fail(RunFailure::Store {
+        message: "mapping store unavailable".into(),
+    });
     failed.finish(false);
     assert_eq!((failed.status, failed.exit_code()), (RunStatus::Failed, 4));
-    assert_eq!(failed.error.as_deref(), Some("mapping store unavailable"));
+    assert_eq!(
+        failed.failure,
+        Some(RunFailure::Store {
+            message: "mapping store unavailable".into()
+        })
+    );
+    assert_eq!(
+        failed.entity(EntityKind::Client).unwrap().stage,
+        StageStatus::Interrupted,
+        "a stage running when the run failed is interrupted"
+    );
+
+    let human = SyncReport::not_started(
+        false,
+        RunFailure::TokenInvalid {
+            message: "Invalid JWT".into(),
+        },
+    );
+    assert_eq!((human.status, human.exit_code()), (RunStatus::Failed, 5));
+    let held = SyncReport::not_started(
+        false,
+        RunFailure::LeaseHeld {
+            holder: "run-1".into(),
+            expires_at: Utc::now(),
+        },
+    );
+    assert_eq!(held.exit_code(), 6);
+
+    let mut incomplete = SyncReport::new(false);
+    incomplete.record(EntityKind::Client, "c", None, Outcome::Created);
+    incomplete.set_stage(
+        EntityKind::Client,
+        StageStatus::Incomplete("page 3 repeated page 2".into()),
+    );
+    incomplete.finish(false);
+    assert_eq!(
+        (incomplete.status, incomplete.exit_code()),
+        (RunStatus::Incomplete, 1)
+    );
 
     let mut blocked_twice = SyncReport::new(false);
     blocked_twice.block(EntityKind::Appointment, "calendar cal1 not found");
@@ -185,8 +230,7 @@ fn status_and_exit_codes() {
         blocked_twice
             .entity(EntityKind::Appointment)
             .unwrap()
-            .blocked
-            .as_deref(),
+            .blocked(),
         Some("calendar cal1 not found; no GHL users")
     );
 }
@@ -203,6 +247,7 @@ fn invariant_violations_are_reported() {
     assert!(r.check_invariants().unwrap_err().contains("warnings"));
 }
 
+#[cfg(feature = "render")]
 #[test]
 fn table_has_every_column_and_row() {
     let table = sample().to_table();
@@ -230,7 +275,16 @@ fn table_has_every_column_and_row() {
         .collect();
     assert_eq!(
         client_cells,
-        ["Clients", "6", "1", "1", "1", "2", "1", "Partial"]
+        [
+            "Clients",
+            "6",
+            "1",
+            "1",
+            "1",
+            "2",
+            "1",
+            "Partial (1 failed, 1 warnings)"
+        ]
     );
     assert!(lines[products].contains("Blocked: missing scope products.write"));
     assert!(lines[staff].contains("OK"));
@@ -238,13 +292,16 @@ fn table_has_every_column_and_row() {
 
 #[test]
 fn json_round_trips() {
-    let r = sample();
+    let mut r = sample();
+    r.fail(RunFailure::DailyBudgetExhausted { resets_at: None });
     let json = r.to_json().unwrap();
     let back: SyncReport = serde_json::from_str(&json).unwrap();
     assert_eq!(back, r);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["dry_run"], true);
-    assert_eq!(v["status"], "running");
+    assert_eq!(v["status"], "failed");
+    assert_eq!(v["failure"]["kind"], "daily_budget_exhausted");
+    assert_eq!(v["entities"][2]["stage"]["state"], "blocked");
     assert_eq!(v["entities"][1]["entity"], "client");
     assert_eq!(v["issues"][0]["severity"], "skipped");
     assert_eq!(v["issues"][0]["reason"], "no email or phone");
@@ -259,9 +316,10 @@ fn json_round_trips() {
     assert!(back.issues.iter().all(|i| i.actionable));
 }
 
+#[cfg(feature = "render")]
 #[test]
 fn fix_csv_lists_actionable_issues_safely() {
-    let csv_text = sample().to_fix_csv().unwrap();
+    let csv_text = sample().to_fix_csv();
     let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
     assert_eq!(
         rdr.headers().unwrap().iter().collect::<Vec<_>>(),
