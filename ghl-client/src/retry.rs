@@ -15,7 +15,7 @@ use rand::Rng;
 
 /// Whether replaying a request is harmless.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Idempotency {
+pub(crate) enum Idempotency {
     /// Replaying cannot create duplicates (GET, PUT, DELETE, upsert).
     Idempotent,
     /// Replaying may create a duplicate (plain POST creates).

@@ -67,7 +67,7 @@ mod tests {
             [
                 Scope::ContactsWrite,
                 Scope::PricesWrite,
-                Scope::Other("medias.readonly".into())
+                Scope::Unknown("medias.readonly".into())
             ]
         );
         let json = serde_json::to_string(&scopes).unwrap();
