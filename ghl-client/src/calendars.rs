@@ -188,42 +188,48 @@ pub struct AppointmentDetails {
 }
 
 /// The details' setters and getters, on [`AppointmentDetails`] itself and on the two bodies
-/// (which hold them in `self.details`): `setter / getter: Type, "doc"`.
+/// (which hold them in `self.details`): `setter / set_setter / getter: Type, "doc"`.
 macro_rules! appointment_details {
     ($callback:ident [$($args:tt)*]) => {
         $callback! {
             [$($args)*]
-            end_time / get_end_time: DateTime<FixedOffset>, "End, with its UTC offset.";
-            title / get_title: String, "Title.";
-            appointment_status / get_appointment_status: AppointmentStatus, "Status.";
-            assigned_user_id / get_assigned_user_id: UserId,
+            end_time / set_end_time / get_end_time: DateTime<FixedOffset>, "End, with its UTC offset.";
+            title / set_title / get_title: String, "Title.";
+            appointment_status / set_appointment_status / get_appointment_status: AppointmentStatus, "Status.";
+            assigned_user_id / set_assigned_user_id / get_assigned_user_id: UserId,
                 "Assigned user (a team member of the calendar).";
-            address / get_address: String, "Address.";
-            meeting_location_type / get_meeting_location_type: MeetingLocationType,
+            address / set_address / get_address: String, "Address.";
+            meeting_location_type / set_meeting_location_type / get_meeting_location_type: MeetingLocationType,
                 "Where it takes place.";
-            meeting_location_id / get_meeting_location_id: String,
+            meeting_location_id / set_meeting_location_id / get_meeting_location_id: String,
                 "Which of the calendar's configured locations.";
-            override_location_config / get_override_location_config: bool,
+            override_location_config / set_override_location_config / get_override_location_config: bool,
                 "Use this appointment's location instead of the calendar's.";
-            ignore_date_range / get_ignore_date_range: bool,
+            ignore_date_range / set_ignore_date_range / get_ignore_date_range: bool,
                 "Book outside the calendar's date range.";
-            ignore_free_slot_validation / get_ignore_free_slot_validation: bool,
+            ignore_free_slot_validation / set_ignore_free_slot_validation / get_ignore_free_slot_validation: bool,
                 "Book outside free slots (needed for imports).";
-            to_notify / get_to_notify: bool,
+            to_notify / set_to_notify / get_to_notify: bool,
                 "Whether GHL runs its automations and notifies the contact (`false` for imports).";
-            description / get_description: String,
+            description / set_description / get_description: String,
                 "Description (free text shown on the appointment).";
-            rrule / get_rrule: String, "Recurrence rule (RFC 5545 `RRULE`).";
+            rrule / set_rrule / get_rrule: String, "Recurrence rule (RFC 5545 `RRULE`).";
         }
     };
 }
 
 macro_rules! details_methods {
-    ([] $( $field:ident / $get:ident : $ty:ty, $doc:literal; )*) => {
+    ([] $( $field:ident / $set:ident / $get:ident : $ty:ty, $doc:literal; )*) => {
         $(
             #[doc = $doc]
             pub fn $field(mut self, value: impl Into<$ty>) -> Self {
                 self.$field = Some(value.into());
+                self
+            }
+
+            #[doc = concat!("Sets or clears `", stringify!($field), "` (`None`: not sent).")]
+            pub fn $set(mut self, value: Option<$ty>) -> Self {
+                self.$field = value;
                 self
             }
 
@@ -233,11 +239,17 @@ macro_rules! details_methods {
             }
         )*
     };
-    ([$target:ident] $( $field:ident / $get:ident : $ty:ty, $doc:literal; )*) => {
+    ([$target:ident] $( $field:ident / $set:ident / $get:ident : $ty:ty, $doc:literal; )*) => {
         $(
             #[doc = $doc]
             pub fn $field(mut self, value: impl Into<$ty>) -> Self {
                 self.$target = self.$target.$field(value);
+                self
+            }
+
+            #[doc = concat!("Sets or clears `", stringify!($field), "` (`None`: not sent).")]
+            pub fn $set(mut self, value: Option<$ty>) -> Self {
+                self.$target = self.$target.$set(value);
                 self
             }
 

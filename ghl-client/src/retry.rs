@@ -22,8 +22,10 @@ pub(crate) enum Idempotency {
     NonIdempotent,
 }
 
-/// How many times, and how long, to retry.
+/// How many times, and how long, to retry. Built from [`RetryPolicy::default`] or
+/// [`RetryPolicy::none`] and the setters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in total, the first included (1 disables retries).
     pub max_attempts: u32,

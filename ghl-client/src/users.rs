@@ -200,9 +200,9 @@ impl<'c> UsersHandler<'c> {
         search_page(self.client, query).await
     }
 
-    /// Every page of a user search, as a `'static` stream: from the query's `skip`, one
-    /// `limit` at a time, until a short or empty page, the reported `count`, or a page that
-    /// does not move on.
+    /// Every page of a user search, as a `'static` stream: from the query's `skip`, one page at
+    /// a time, until GHL's reported `count` is reached (without a `count`: a short page), an
+    /// empty page, or a page that does not move on.
     pub fn search_pages(&self, query: SearchUsers) -> UserPageStream {
         let client = self.client.clone();
         futures::stream::try_unfold(
@@ -266,7 +266,12 @@ async fn search_page(client: &GhlClient, query: &SearchUsers) -> Result<UserPage
     let users: Listed<User> = answer.list("users")?;
     let seen = (users.items.len() + users.rejected.len()) as u64;
     let next_skip = query.skip + seen;
-    let more = seen >= query.limit && total.is_none_or(|t| next_skip < t);
+    // GHL's `count` says whether more follow (it may cap `limit` below what was asked);
+    // without it, a full page means there may be more.
+    let more = match total {
+        Some(total) => seen > 0 && next_skip < total,
+        None => seen >= query.limit,
+    };
     let next = more.then_some(next_skip);
     Ok(Page::new(users.items, next, total, users.rejected))
 }

@@ -570,3 +570,19 @@ async fn bulk_tag_updates_through_the_sdk() {
         serde_json::json!(["phorest:vip"])
     );
 }
+
+/// GHL's OpenAPI marks `redirect_uri` optional on the code exchange: the SDK's exchange without
+/// one succeeds against the sandbox.
+#[tokio::test]
+async fn an_authorization_code_is_exchanged_without_a_redirect_uri() {
+    let sandbox = GhlSandbox::start(SandboxConfig::default()).await;
+    let code = sandbox.issue_authorization_code(["contacts.readonly"]);
+    let ghl = client(&sandbox, ALL_SCOPES);
+    let tokens = ghl
+        .oauth()
+        .exchange_code(&sandbox.oauth_app(), &code, None)
+        .await
+        .unwrap();
+    assert_eq!(tokens.scopes, [Scope::ContactsReadonly]);
+    assert!(tokens.refresh_token.is_some());
+}

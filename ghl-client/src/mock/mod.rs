@@ -49,7 +49,8 @@
 //! - appointments are checked for overlapping slots (same calendar and assignee) unless
 //!   `ignoreFreeSlotValidation` is true;
 //! - `/oauth/token` errors carry both RFC 6749 (`error`, `error_description`) and GHL
-//!   (`statusCode`, `message`) fields; a used or unknown refresh token answers 400 `invalid_grant`.
+//!   (`statusCode`, `message`) fields; a used or unknown refresh token answers 400
+//!   `invalid_grant`; `redirect_uri` is optional on the code exchange, as the spec declares.
 //!
 //! Faults ([`Faults`]) inject 5xx responses, slow responses, 429 storms, token expiry and
 //! writes that are applied but answer 500. Every request is recorded ([`RecordedRequest`]).
@@ -447,6 +448,17 @@ impl GhlSandbox {
     /// Prices of a product.
     pub fn prices(&self, product_id: &str) -> Vec<Value> {
         self.snapshot(|s| &s.prices, Some(product_id))
+    }
+
+    /// Deletes a price of a product directly (as if someone removed it in GHL); `false` when
+    /// there was no such price.
+    pub fn delete_price(&self, product_id: &str, price_id: &str) -> bool {
+        let mut state = lock(&self.state);
+        let before = state.prices.len();
+        state
+            .prices
+            .retain(|p| !(p.id == price_id && p.parent.as_deref() == Some(product_id)));
+        state.prices.len() != before
     }
 
     /// All custom fields.

@@ -60,12 +60,14 @@ pub fn required_scopes(entity: EntityKind) -> &'static [Scope] {
             Scope::CustomFieldsReadonly,
             Scope::CustomFieldsWrite,
         ],
-        E::StaffUser => &[Scope::UsersReadonly],
+        // locations.readonly: the company id `GET /users/search` needs.
+        E::StaffUser => &[Scope::UsersReadonly, Scope::LocationsReadonly],
         E::Appointment => &[
             Scope::CalendarsReadonly,
             Scope::CalendarEventsReadonly,
             Scope::CalendarEventsWrite,
             Scope::UsersReadonly,
+            Scope::LocationsReadonly,
         ],
         E::Booking => &[Scope::ContactsReadonly, Scope::ContactsWrite],
         E::Product => &[
@@ -230,7 +232,7 @@ impl SyncPlan {
         facts: &mut Facts,
         stages: &mut [StageCheck],
     ) -> Result<(), String> {
-        let users = match self.ghl.users().list().await {
+        let users = match self.location_users().await {
             Ok(users) => users,
             Err(err) => {
                 block(
@@ -292,6 +294,29 @@ impl SyncPlan {
         Ok(())
     }
 
+    /// The location's GHL users, through `GET /users/search` with the company id that
+    /// `GET /locations/{id}` names (GHL deprecated `GET /users/`).
+    async fn location_users(&self) -> Result<Vec<ghl_client::users::User>, String> {
+        let location = self
+            .ghl
+            .locations()
+            .get_current()
+            .await
+            .map_err(|e| e.to_string())?;
+        let company = location
+            .company_id
+            .ok_or_else(|| "GHL does not name the location's company".to_owned())?;
+        let query = ghl_client::users::SearchUsers::new(company)
+            .location_id(location.id)
+            .limit(100);
+        self.ghl
+            .users()
+            .search(query)
+            .try_collect()
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     async fn resolve_loyalty_field(&self, facts: &mut Facts, stages: &mut [StageCheck]) {
         let name = self.config.loyalty_field_name.clone();
         let key = crate::tags::slug(&name).replace('-', "_");
@@ -325,7 +350,7 @@ impl SyncPlan {
         }
         let request = ghl_client::custom_fields::CreateCustomField::new(
             name.clone(),
-            ghl_client::custom_fields::DataType::Numerical,
+            ghl_client::custom_fields::CustomFieldDataType::Numerical,
         );
         match self.ghl.custom_fields().create(&request).await {
             Ok(field) => facts.loyalty_field_id = Some(field.id.to_string()),
