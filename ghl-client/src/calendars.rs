@@ -129,9 +129,9 @@ pub struct Appointment {
     /// Assigned user.
     #[serde(default)]
     pub assigned_user_id: Option<UserId>,
-    /// Other users on the event.
+    /// Users on the event, as GHL sends them (its OpenAPI does not type the items).
     #[serde(default)]
-    pub users: Vec<UserId>,
+    pub users: Option<serde_json::Value>,
     /// Address or meeting location.
     #[serde(default)]
     pub address: Option<String>,

@@ -37,8 +37,8 @@ pub struct Location {
     /// [`UsersHandler::search`](crate::users::UsersHandler::search)).
     #[serde(default)]
     pub company_id: Option<CompanyId>,
-    /// The location's settings.
-    #[serde(default)]
+    /// The location's settings (`None` too when GHL sent them in an unexpected shape).
+    #[serde(default, deserialize_with = "crate::de::or_none")]
     pub settings: Option<LocationSettings>,
 }
 
@@ -49,7 +49,7 @@ pub struct Location {
 pub struct LocationSettings {
     /// "Allow Duplicate Contact": when `true`, a create with an existing email or phone makes
     /// a second contact instead of failing with
-    /// [`Error::DuplicateContact`](crate::Error::DuplicateContact).
+    /// [`Error::DuplicateContact`].
     #[serde(default)]
     pub allow_duplicate_contact: Option<bool>,
     /// "Allow Duplicate Opportunity".

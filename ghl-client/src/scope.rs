@@ -5,7 +5,7 @@ use crate::open_enum::open_enum;
 open_enum!(
     /// A GHL scope, as written in the authorize URL and in a token's `scope` field.
     ///
-    /// Unknown scopes decode to [`Scope::Other`].
+    /// Unknown scopes decode to [`Scope::Unknown`].
     Scope {
         /// `contacts.readonly`
         ContactsReadonly => "contacts.readonly",

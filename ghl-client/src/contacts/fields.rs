@@ -632,6 +632,29 @@ mod tests {
         }
     }
 
+    /// Re-derives the three lists from GHL's OpenAPI when a copy is at hand
+    /// (`GHL_OPENAPI_DIR=…/ghl-openapi cargo test -p ghl-client -- --ignored dto_lists`).
+    #[test]
+    #[ignore = "needs GHL's OpenAPI files (GHL_OPENAPI_DIR)"]
+    fn dto_lists_match_the_openapi_file() {
+        let dir = std::env::var("GHL_OPENAPI_DIR").expect("GHL_OPENAPI_DIR");
+        let text = std::fs::read_to_string(format!("{dir}/apps/contacts.json")).unwrap();
+        let spec: Value = serde_json::from_str(&text).unwrap();
+        for (dto, list) in [
+            ("CreateContactDto", CREATE_CONTACT_DTO),
+            ("UpsertContactDto", UPSERT_CONTACT_DTO),
+            ("UpdateContactDto", UPDATE_CONTACT_DTO),
+        ] {
+            let declared: BTreeSet<String> = spec["components"]["schemas"][dto]["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+            assert_eq!(declared, set(list), "{dto}");
+        }
+    }
+
     #[test]
     fn unset_fields_are_not_sent() {
         assert_eq!(

@@ -98,8 +98,8 @@ pub struct Contact {
     /// Do-not-disturb flag.
     #[serde(default)]
     pub dnd: Option<bool>,
-    /// Do-not-disturb per channel.
-    #[serde(default)]
+    /// Do-not-disturb per channel (`None` too when GHL sent it in an unexpected shape).
+    #[serde(default, deserialize_with = "crate::de::or_none")]
     pub dnd_settings: Option<DndSettings>,
     /// When it was created (ISO 8601).
     #[serde(default, deserialize_with = "crate::de::lenient_string")]
