@@ -7,7 +7,9 @@
 //!   response models, and its `VERSION` header constant.
 //! - [`auth`]: [`Auth`], [`TokenSet`], [`TokenStore`]; [`scope`]: [`Scope`].
 //! - [`rate_limit`]: the per-location limiter; [`retry`]: the retry policy.
-//! - [`error`]: [`Error`] and its predicates.
+//! - [`pagination`]: [`Page`] and [`Listed`] (list answers decoded item by item, with the
+//!   items that did not decode in [`Listed::rejected`]).
+//! - [`error`]: [`Error`] and its predicates; [`TransportError`] for failures below HTTP.
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
