@@ -131,7 +131,9 @@ impl MemoryTokenStore {
         self.tokens.lock().map(|t| t.clone()).unwrap_or(None)
     }
 
-    /// How many times [`TokenStore::save`] was called.
+    /// How many times [`TokenStore::save`] was called (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn save_count(&self) -> usize {
         self.saves.load(std::sync::atomic::Ordering::SeqCst)
     }
@@ -141,7 +143,10 @@ impl std::fmt::Debug for MemoryTokenStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryTokenStore")
             .field("tokens", &self.current())
-            .field("saves", &self.save_count())
+            .field(
+                "saves",
+                &self.saves.load(std::sync::atomic::Ordering::SeqCst),
+            )
             .finish()
     }
 }
@@ -163,8 +168,9 @@ impl TokenStore for MemoryTokenStore {
     }
 }
 
-/// A Marketplace app's OAuth credentials.
+/// A Marketplace app's OAuth credentials. Build it with [`OAuthApp::new`].
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct OAuthApp {
     /// The app's client id.
     pub client_id: String,
@@ -183,6 +189,12 @@ impl OAuthApp {
             user_type: UserType::Location,
         }
     }
+
+    /// Which kind of token to ask for on refresh (default [`UserType::Location`]).
+    pub fn user_type(mut self, user_type: UserType) -> Self {
+        self.user_type = user_type;
+        self
+    }
 }
 
 impl std::fmt::Debug for OAuthApp {
@@ -195,11 +207,13 @@ impl std::fmt::Debug for OAuthApp {
     }
 }
 
-/// How the client authenticates.
+/// How the client authenticates. Build it with [`Auth::private_token`] or [`Auth::oauth`].
 #[derive(Clone)]
 #[allow(clippy::large_enum_variant)] // built once per client; boxing would only add noise
+#[non_exhaustive]
 pub enum Auth {
     /// A Private Integration Token: static, with the scopes chosen when it was made.
+    #[non_exhaustive]
     PrivateToken {
         /// The token.
         token: SecretString,
@@ -207,6 +221,7 @@ pub enum Auth {
         scopes: Vec<Scope>,
     },
     /// An OAuth access token, refreshed on expiry and saved to the host's store.
+    #[non_exhaustive]
     OAuth {
         /// The app credentials, used to refresh.
         app: OAuthApp,

@@ -14,8 +14,9 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::auth::{Auth, Credentials, OAuthApp, TokenStore};
-use crate::error::{BuildError, Error, FailedAnswer, classify, excerpt};
+use crate::error::{BuildError, Error, FailedAnswer, TransportError, classify, excerpt};
 use crate::ids::LocationId;
+use crate::pagination::{Listed, RejectedItem};
 use crate::rate_limit::{RateLimitConfig, RateLimitHeaders, RateLimiter};
 use crate::retry::{Failure, Idempotency, RetryPolicy};
 use crate::scope::Scope;
@@ -46,6 +47,9 @@ struct Inner {
     denied_operations: Mutex<HashSet<String>>,
     /// Scopes the server proved missing.
     denied_scopes: Mutex<BTreeSet<Scope>>,
+    /// Custom field key → id, loaded on the first key lookup (see `CustomFieldInput::by_key`).
+    field_keys:
+        tokio::sync::Mutex<Option<std::collections::HashMap<String, crate::ids::CustomFieldId>>>,
 }
 
 impl std::fmt::Debug for GhlClient {
@@ -189,7 +193,7 @@ impl GhlClientBuilder {
                 reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout)
                     .build()
-                    .map_err(BuildError::Http)?
+                    .map_err(|e| BuildError::Http(TransportError::building(e)))?
             }
         };
         let oauth = match &auth {
@@ -210,6 +214,7 @@ impl GhlClientBuilder {
                 oauth,
                 denied_operations: Mutex::new(HashSet::new()),
                 denied_scopes: Mutex::new(BTreeSet::new()),
+                field_keys: tokio::sync::Mutex::new(None),
             }),
         })
     }
@@ -219,13 +224,10 @@ impl GhlClientBuilder {
 ///
 /// reqwest is built without a TLS provider of its own; [`GhlClientBuilder::build`] calls this
 /// when it builds its HTTP client. Call it yourself before building a `reqwest::Client` to pass
-/// to [`GhlClientBuilder::http_client`]. Does nothing without the `rustls` feature.
+/// to [`GhlClientBuilder::http_client`].
 pub fn install_default_crypto_provider() {
-    #[cfg(feature = "rustls")]
-    {
-        // Fails when a provider is already installed, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
+    // Fails when a provider is already installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 fn parse_base_url(raw: &str) -> Result<Url, BuildError> {
@@ -337,7 +339,7 @@ impl Call {
         self
     }
 
-    fn operation(&self) -> String {
+    pub fn operation(&self) -> String {
         format!("{} {}", self.method, self.template)
     }
 }
@@ -386,6 +388,14 @@ impl GhlClient {
     /// The shared rate limiter (for metrics).
     pub fn rate_limiter(&self) -> &RateLimiter {
         &self.inner.limiter
+    }
+
+    /// The custom field key cache (`None` until first loaded).
+    pub(crate) fn field_keys(
+        &self,
+    ) -> &tokio::sync::Mutex<Option<std::collections::HashMap<String, crate::ids::CustomFieldId>>>
+    {
+        &self.inner.field_keys
     }
 
     fn read_credentials(&self) -> std::sync::RwLockReadGuard<'_, Credentials> {
@@ -501,39 +511,36 @@ impl GhlClient {
 
     /// Sends `call` and decodes a success body as `T`.
     pub(crate) async fn send<T: DeserializeOwned>(&self, call: Call) -> Result<T, Error> {
+        self.send_json(call).await?.whole()
+    }
+
+    /// Sends `call` and parses its success body as JSON, for decoding piece by piece.
+    pub(crate) async fn send_json(&self, call: Call) -> Result<Json<'_>, Error> {
         let answer = self.execute(&call).await?;
-        self.decode(&call, &answer)
+        let body = if answer.body.trim().is_empty() {
+            Err("empty body".to_owned())
+        } else {
+            serde_json::from_str::<serde_json::Value>(&answer.body)
+                .map_err(|e| format!("the body is not JSON: {e}"))
+        };
+        let mut json = Json {
+            client: self,
+            call,
+            answer,
+            body: serde_json::Value::Null,
+        };
+        match body {
+            Ok(body) => {
+                json.body = body;
+                Ok(json)
+            }
+            Err(message) => Err(json.error(".", message)),
+        }
     }
 
     /// Sends `call`, ignoring the success body.
     pub(crate) async fn send_unit(&self, call: Call) -> Result<(), Error> {
         self.execute(&call).await.map(|_| ())
-    }
-
-    pub(crate) fn decode<T: DeserializeOwned>(
-        &self,
-        call: &Call,
-        answer: &Answer,
-    ) -> Result<T, Error> {
-        let mut de = serde_json::Deserializer::from_str(&answer.body);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let json_path = e.path().to_string();
-            let body_excerpt = if call.sensitive_answer {
-                "[withheld: the answer carries tokens]".to_owned()
-            } else {
-                let secrets = self.secrets();
-                let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-                excerpt(&answer.body, &refs)
-            };
-            Error::Decode {
-                method: call.method.to_string(),
-                path: call.template,
-                status: answer.status,
-                json_path,
-                body_excerpt,
-                source: e.into_inner(),
-            }
-        })
     }
 
     /// The send path: auth, `Version`, pacing, retries, refresh, error mapping, tracing.
@@ -601,26 +608,13 @@ impl GhlClient {
                     self.inner
                         .limiter
                         .complete(permit, 0, &reqwest::header::HeaderMap::new());
-                    let connect = e.is_connect();
-                    let error = if e.is_timeout() {
-                        Error::Timeout {
-                            method: call.method.to_string(),
-                            path: call.template,
-                        }
-                    } else {
-                        Error::Transport {
-                            method: call.method.to_string(),
-                            path: call.template,
-                            sent: !connect,
-                            source: e.without_url(),
-                        }
-                    };
-                    let failure = if connect {
+                    let transport = TransportError::from_reqwest(call.operation(), e, false);
+                    let failure = if transport.is_connect() {
                         Failure::Connect
                     } else {
                         Failure::Ambiguous
                     };
-                    (failure, error)
+                    (failure, Error::Transport(transport))
                 }
                 Ok(response) => {
                     let status = response.status().as_u16();
@@ -629,12 +623,11 @@ impl GhlClient {
                     let body = match response.text().await {
                         Ok(body) => body,
                         Err(e) => {
-                            return Err(Error::Transport {
-                                method: call.method.to_string(),
-                                path: call.template,
-                                sent: true,
-                                source: e.without_url(),
-                            });
+                            return Err(Error::Transport(TransportError::from_reqwest(
+                                call.operation(),
+                                e,
+                                true,
+                            )));
                         }
                     };
                     if (200..300).contains(&status) {
@@ -826,5 +819,157 @@ impl GhlClient {
         store.save(&tokens).await.map_err(Error::TokenStore)?;
         self.write_credentials().adopt(&tokens);
         Ok(())
+    }
+}
+
+/// A parsed success body, decoded piece by piece; every decode error names the operation and
+/// the JSON path from the body's root.
+pub(crate) struct Json<'c> {
+    client: &'c GhlClient,
+    call: Call,
+    answer: Answer,
+    body: serde_json::Value,
+}
+
+/// `prefix` + `path` as one JSON path (`path` is `.` for the root of the value).
+fn join_path(prefix: &str, path: &str) -> String {
+    match (prefix, path) {
+        ("", path) => path.to_owned(),
+        (prefix, "." | "") => prefix.to_owned(),
+        (prefix, path) if path.starts_with('[') => format!("{prefix}{path}"),
+        (prefix, path) => format!("{prefix}.{path}"),
+    }
+}
+
+impl Json<'_> {
+    /// A decode error at `path` of this answer.
+    pub fn error(&self, path: &str, message: impl Into<String>) -> Error {
+        let body_excerpt = if self.call.sensitive_answer {
+            "[withheld: the answer carries tokens]".to_owned()
+        } else {
+            let secrets = self.client.secrets();
+            let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            excerpt(&self.answer.body, &refs)
+        };
+        Error::Decode {
+            operation: self.call.operation(),
+            path: path.to_owned(),
+            message: message.into(),
+            status: self.answer.status,
+            body_excerpt,
+        }
+    }
+
+    fn decode_at<T: DeserializeOwned>(
+        &self,
+        value: serde_json::Value,
+        prefix: &str,
+    ) -> Result<T, (String, String)> {
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            (
+                join_path(prefix, &e.path().to_string()),
+                e.inner().to_string(),
+            )
+        })
+    }
+
+    /// The whole body as `T`.
+    pub fn whole<T: DeserializeOwned>(mut self) -> Result<T, Error> {
+        let body = std::mem::take(&mut self.body);
+        self.decode_at(body, "")
+            .map_err(|(path, message)| self.error(&path, message))
+    }
+
+    /// The body's `key`, which must be present and not `null`.
+    pub fn field<T: DeserializeOwned>(&mut self, key: &str) -> Result<T, Error> {
+        match self.take(key) {
+            Some(value) => self
+                .decode_at(value, key)
+                .map_err(|(path, message)| self.error(&path, message)),
+            None => Err(self.error(key, format!("missing field `{key}`"))),
+        }
+    }
+
+    /// The body's `key`; `None` when it is absent or `null`.
+    pub fn opt_field<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, Error> {
+        match self.take(key) {
+            Some(value) => self
+                .decode_at(value, key)
+                .map(Some)
+                .map_err(|(path, message)| self.error(&path, message)),
+            None => Ok(None),
+        }
+    }
+
+    /// The body's list `key` (absent or `null`: empty), decoded item by item: an item that
+    /// does not decode is reported in [`Listed::rejected`] and logged, the others are kept.
+    pub fn list<T: DeserializeOwned>(&mut self, key: &str) -> Result<Listed<T>, Error> {
+        let items = match self.take(key) {
+            None => return Ok(Listed::default()),
+            Some(serde_json::Value::Array(items)) => items,
+            Some(other) => {
+                let kind = match other {
+                    serde_json::Value::Object(_) => "an object",
+                    serde_json::Value::String(_) => "a string",
+                    serde_json::Value::Number(_) => "a number",
+                    _ => "a boolean",
+                };
+                return Err(self.error(key, format!("expected a list, found {kind}")));
+            }
+        };
+        let mut decoded = Vec::with_capacity(items.len());
+        let mut rejected = Vec::new();
+        for (index, item) in items.into_iter().enumerate() {
+            let id = ["id", "_id"]
+                .iter()
+                .find_map(|k| item.get(*k).and_then(serde_json::Value::as_str))
+                .map(str::to_owned);
+            match self.decode_at(item, &format!("{key}[{index}]")) {
+                Ok(value) => decoded.push(value),
+                Err((path, message)) => {
+                    tracing::warn!(
+                        operation = %self.call.operation(),
+                        path = %path,
+                        error = %message,
+                        "an item of a list answer did not decode; kept the others"
+                    );
+                    rejected.push(RejectedItem {
+                        index,
+                        id,
+                        path,
+                        message,
+                    });
+                }
+            }
+        }
+        Ok(Listed::new(decoded, rejected))
+    }
+
+    /// Removes and returns the body's `key` unless it is absent or `null`.
+    fn take(&mut self, key: &str) -> Option<serde_json::Value> {
+        match self.body.as_object_mut()?.remove(key) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(value) => Some(value),
+        }
+    }
+
+    /// The body as parsed (for shapes the helpers above do not cover).
+    pub fn body(&self) -> &serde_json::Value {
+        &self.body
+    }
+}
+
+#[cfg(test)]
+mod json_path_tests {
+    use super::join_path;
+
+    #[test]
+    fn paths_join_like_serde_path_to_error_prints_them() {
+        assert_eq!(join_path("", "."), ".");
+        assert_eq!(join_path("", "a.b"), "a.b");
+        assert_eq!(join_path("contact", "."), "contact");
+        assert_eq!(join_path("contact", "tags[2]"), "contact.tags[2]");
+        assert_eq!(join_path("users[3]", "id"), "users[3].id");
+        assert_eq!(join_path("users[3]", "[0]"), "users[3][0]");
     }
 }

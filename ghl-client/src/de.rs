@@ -15,3 +15,19 @@ pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(
         },
     )
 }
+
+/// An optional nested object the crate reads for convenience only: decoded when it has the
+/// expected shape, `None` (logged at debug) when it does not, so a surprise in a secondary part
+/// of an answer never fails the whole answer.
+pub(crate) fn or_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(value.and_then(|v| {
+        serde_json::from_value(v)
+            .map_err(|e| tracing::debug!(error = %e, "ignored a value of an unexpected shape"))
+            .ok()
+    }))
+}

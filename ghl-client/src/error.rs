@@ -64,9 +64,97 @@ pub enum BuildError {
     /// The user agent is not a valid header value.
     #[error("invalid user agent")]
     InvalidUserAgent,
-    /// reqwest could not build its client.
+    /// The HTTP client could not be built (the cause is in [`source`](std::error::Error::source)).
     #[error("cannot build the HTTP client")]
-    Http(#[source] reqwest::Error),
+    Http(#[source] TransportError),
+}
+
+/// A failure below HTTP: the request could not be sent, timed out, or its answer could not be
+/// read. Opaque on purpose (the HTTP stack is not part of the public API): ask it what happened
+/// with [`is_timeout`](Self::is_timeout), [`is_connect`](Self::is_connect) and
+/// [`was_sent`](Self::was_sent), and walk [`source`](std::error::Error::source) for the cause.
+#[derive(Debug)]
+pub struct TransportError {
+    operation: String,
+    timeout: bool,
+    connect: bool,
+    sent: bool,
+    source: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl TransportError {
+    /// A failure to build the HTTP client.
+    pub(crate) fn building(error: reqwest::Error) -> Self {
+        Self {
+            operation: String::new(),
+            timeout: false,
+            connect: false,
+            sent: false,
+            source: Box::new(error),
+        }
+    }
+
+    /// Wraps a reqwest error of `operation` (its URL stripped, so no query value leaks).
+    pub(crate) fn from_reqwest(
+        operation: String,
+        error: reqwest::Error,
+        read_answer: bool,
+    ) -> Self {
+        let timeout = error.is_timeout();
+        let connect = error.is_connect();
+        Self {
+            operation,
+            timeout,
+            connect,
+            // Reading an answer means the request was sent; a connect error means it was not.
+            sent: read_answer || !connect,
+            source: Box::new(error.without_url()),
+        }
+    }
+
+    /// The operation (`METHOD /path-template`), empty when building the client failed.
+    pub fn operation(&self) -> &str {
+        &self.operation
+    }
+
+    /// Whether the request (or the read of its answer) timed out. The request may have been
+    /// applied.
+    pub fn is_timeout(&self) -> bool {
+        self.timeout
+    }
+
+    /// Whether the connection could not be made (the request certainly did not reach GHL).
+    pub fn is_connect(&self) -> bool {
+        self.connect
+    }
+
+    /// Whether the request may have reached GHL (`false` only for connect errors).
+    pub fn was_sent(&self) -> bool {
+        self.sent
+    }
+}
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = if self.timeout {
+            "timed out"
+        } else if self.connect {
+            "could not connect"
+        } else {
+            "transport error"
+        };
+        if self.operation.is_empty() {
+            f.write_str(what)
+        } else {
+            write!(f, "{} {what}", self.operation)
+        }
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
 }
 
 /// Every failure of a GHL call.
@@ -75,7 +163,7 @@ pub enum BuildError {
 /// # async fn demo(client: ghl_client::GhlClient) {
 /// use ghl_client::{Error, contacts::CreateContact};
 ///
-/// let request = CreateContact { email: Some("ann@example.com".into()), ..Default::default() };
+/// let request = CreateContact::new().email("ann@example.com");
 /// match client.contacts().create(&request).await {
 ///     Ok(contact) => println!("created {}", contact.id),
 ///     Err(Error::DuplicateContact { existing_contact_id: Some(id), .. }) => {
@@ -172,46 +260,27 @@ pub enum Error {
         /// The server's answer.
         api: Box<ApiError>,
     },
-    /// The request could not be sent or its answer not read.
-    #[error("transport error on {method} {path}")]
-    Transport {
-        /// HTTP method.
-        method: String,
-        /// Path template.
-        path: &'static str,
-        /// `false` only when the request certainly did not reach the server (connect error).
-        sent: bool,
-        /// The cause (its URL stripped, so no query values leak).
-        #[source]
-        source: reqwest::Error,
-    },
-    /// The request timed out; it may have been applied.
-    #[error("timeout on {method} {path}")]
-    Timeout {
-        /// HTTP method.
-        method: String,
-        /// Path template.
-        path: &'static str,
-    },
-    /// A success (or error) body did not decode into the expected type.
-    #[error(
-        "cannot decode the answer of {method} {path} (status {status}) at `{json_path}`: {source}"
-    )]
+    /// The request could not be sent, timed out, or its answer could not be read
+    /// ([`TransportError::is_timeout`], [`TransportError::is_connect`]). It may have been applied
+    /// unless it is a connect error.
+    #[error(transparent)]
+    Transport(TransportError),
+    /// A success body did not decode into the type the operation returns. Names the operation
+    /// and the JSON path of the bad field (`.` for the whole body); an empty body says
+    /// "empty body".
+    #[error("cannot decode the answer of {operation} (status {status}) at `{path}`: {message}")]
     Decode {
-        /// HTTP method.
-        method: String,
-        /// Path template.
-        path: &'static str,
-        /// HTTP status.
+        /// The operation, `METHOD /path-template` (such as `PUT /contacts/{id}`).
+        operation: String,
+        /// The JSON path of the value that did not decode, such as `contact.tags[2]`.
+        path: String,
+        /// What was wrong with it.
+        message: String,
+        /// HTTP status of the answer.
         status: u16,
-        /// The JSON path that failed (from `serde_path_to_error`).
-        json_path: String,
         /// The body, truncated and with the token scrubbed. Not part of `Display` (it may hold
         /// personal data); read it here.
         body_excerpt: String,
-        /// The serde error.
-        #[source]
-        source: serde_json::Error,
     },
     /// A request value could not be serialised, or an argument is invalid.
     #[error("invalid request: {0}")]
@@ -254,14 +323,12 @@ impl Error {
         self.api().map(|api| api.message.as_str())
     }
 
-    /// Whether trying the same request again later could succeed (429, 5xx, timeouts, transport).
+    /// Whether trying the same request again later could succeed (429, 5xx, timeouts and other
+    /// transport failures).
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Error::RateLimited { .. }
-                | Error::Server { .. }
-                | Error::Timeout { .. }
-                | Error::Transport { .. }
+            Error::RateLimited { .. } | Error::Server { .. } | Error::Transport(_)
         )
     }
 
@@ -271,8 +338,7 @@ impl Error {
     pub fn may_have_been_applied(&self) -> bool {
         match self {
             Error::Server { applied, .. } => *applied,
-            Error::Timeout { .. } => true,
-            Error::Transport { sent, .. } => *sent,
+            Error::Transport(transport) => transport.was_sent(),
             Error::Decode { status, .. } => (200..300).contains(status),
             _ => false,
         }

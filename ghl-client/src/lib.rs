@@ -7,7 +7,9 @@
 //!   response models, and its `VERSION` header constant.
 //! - [`auth`]: [`Auth`], [`TokenSet`], [`TokenStore`]; [`scope`]: [`Scope`].
 //! - [`rate_limit`]: the per-location limiter; [`retry`]: the retry policy.
-//! - [`error`]: [`Error`] and its predicates.
+//! - [`pagination`]: [`Page`] and [`Listed`] (list answers decoded item by item, with the
+//!   items that did not decode in [`Listed::rejected`]).
+//! - [`error`]: [`Error`] and its predicates; [`TransportError`] for failures below HTTP.
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -36,14 +38,14 @@ pub mod mock;
 
 pub use auth::{Auth, MemoryTokenStore, OAuthApp, TokenSet, TokenStore, TokenStoreError, UserType};
 pub use client::{DEFAULT_BASE_URL, GhlClient, GhlClientBuilder, install_default_crypto_provider};
-pub use error::{ApiError, BuildError, Error};
+pub use error::{ApiError, BuildError, Error, TransportError};
 pub use ids::{
     AppointmentId, CalendarId, CompanyId, ContactId, CustomFieldId, LocationId, NoteId, PriceId,
     ProductId, UserId,
 };
-pub use pagination::Page;
+pub use pagination::{Listed, Page, RejectedItem};
 pub use rate_limit::{RateLimitConfig, RateLimiter};
-pub use retry::{Idempotency, RetryPolicy};
+pub use retry::RetryPolicy;
 pub use scope::Scope;
 
 /// Re-exported so callers can build secrets without depending on `secrecy` themselves.

@@ -5,13 +5,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{Call, GhlClient};
 use crate::error::Error;
-use crate::ids::LocationId;
+use crate::ids::{CompanyId, LocationId};
 use crate::scope::Scope;
 
 /// The `Version` header of the locations API.
 pub const VERSION: &str = "2021-07-28";
 
-/// A location.
+/// A location, as GHL returns it.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -33,14 +33,34 @@ pub struct Location {
     /// Phone.
     #[serde(default)]
     pub phone: Option<String>,
-    /// Agency (company) id.
+    /// The agency (company) the location belongs to (needed by
+    /// [`UsersHandler::search`](crate::users::UsersHandler::search)).
     #[serde(default)]
-    pub company_id: Option<String>,
+    pub company_id: Option<CompanyId>,
+    /// The location's settings (`None` too when GHL sent them in an unexpected shape).
+    #[serde(default, deserialize_with = "crate::de::or_none")]
+    pub settings: Option<LocationSettings>,
 }
 
-#[derive(Deserialize)]
-struct LocationEnvelope {
-    location: Location,
+/// A location's settings (those GHL's `SettingsSchema` declares).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct LocationSettings {
+    /// "Allow Duplicate Contact": when `true`, a create with an existing email or phone makes
+    /// a second contact instead of failing with
+    /// [`Error::DuplicateContact`].
+    #[serde(default)]
+    pub allow_duplicate_contact: Option<bool>,
+    /// "Allow Duplicate Opportunity".
+    #[serde(default)]
+    pub allow_duplicate_opportunity: Option<bool>,
+    /// Whether Facebook names are merged into contacts.
+    #[serde(default)]
+    pub allow_facebook_name_merge: Option<bool>,
+    /// Whether contact time zones are disabled.
+    #[serde(default)]
+    pub disable_contact_timezone: Option<bool>,
 }
 
 /// `client.locations()`.
@@ -54,12 +74,12 @@ impl<'c> LocationsHandler<'c> {
         Self { client }
     }
 
-    /// `GET /locations/{id}` for the client's location.
+    /// `GET /locations/{locationId}` for the client's location.
     pub async fn get_current(&self) -> Result<Location, Error> {
         self.get(self.client.location_id()).await
     }
 
-    /// `GET /locations/{id}`.
+    /// `GET /locations/{locationId}`. Needs `locations.readonly`.
     pub async fn get(&self, id: &LocationId) -> Result<Location, Error> {
         let call = Call::new(
             Method::GET,
@@ -68,7 +88,6 @@ impl<'c> LocationsHandler<'c> {
             VERSION,
             Scope::LocationsReadonly,
         );
-        let envelope: LocationEnvelope = self.client.send(call).await?;
-        Ok(envelope.location)
+        self.client.send_json(call).await?.field("location")
     }
 }

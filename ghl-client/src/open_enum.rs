@@ -1,5 +1,6 @@
-//! Open enums: known string values plus an `Other(String)` fallback, so a new value sent by GHL
-//! never fails decoding.
+//! Open enums: known string values plus an `Unknown(String)` fallback, so a new value sent by GHL
+//! never fails decoding. Every open enum is `#[non_exhaustive]`: a later version may name a value
+//! that an earlier one kept as `Unknown`.
 
 macro_rules! open_enum {
     (
@@ -10,10 +11,11 @@ macro_rules! open_enum {
     ) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )+
             /// A value this version of the crate does not know, kept verbatim.
-            Other(String),
+            Unknown(String),
         }
 
         impl $name {
@@ -21,7 +23,7 @@ macro_rules! open_enum {
             pub fn as_str(&self) -> &str {
                 match self {
                     $( Self::$variant => $text, )+
-                    Self::Other(other) => other.as_str(),
+                    Self::Unknown(other) => other.as_str(),
                 }
             }
         }
@@ -30,7 +32,7 @@ macro_rules! open_enum {
             fn from(text: &str) -> Self {
                 match text {
                     $( $text $(| $alias)* => Self::$variant, )+
-                    other => Self::Other(other.to_owned()),
+                    other => Self::Unknown(other.to_owned()),
                 }
             }
         }

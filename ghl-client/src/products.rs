@@ -7,13 +7,14 @@ use crate::client::{Call, GhlClient};
 use crate::error::Error;
 use crate::ids::{LocationId, PriceId, ProductId};
 use crate::open_enum::open_enum;
+use crate::pagination::{Listed, RejectedItem};
 use crate::scope::Scope;
 
 /// The `Version` header of the products API.
 pub const VERSION: &str = "2021-07-28";
 
 open_enum!(
-    /// A product's type.
+    /// A product's type (`productType`).
     ProductType {
         /// `DIGITAL`
         Digital => "DIGITAL",
@@ -21,6 +22,8 @@ open_enum!(
         Physical => "PHYSICAL",
         /// `SERVICE`
         Service => "SERVICE",
+        /// `PHYSICAL/DIGITAL`
+        PhysicalDigital => "PHYSICAL/DIGITAL",
     }
 );
 
@@ -34,7 +37,7 @@ open_enum!(
     }
 );
 
-/// A product.
+/// A product, as GHL returns it.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -60,28 +63,38 @@ pub struct Product {
     /// Whether it is sold in the store.
     #[serde(default)]
     pub available_in_store: Option<bool>,
+    /// When it was created (ISO 8601).
+    #[serde(default, deserialize_with = "crate::de::lenient_string")]
+    pub created_at: Option<String>,
+    /// When it was last updated (ISO 8601).
+    #[serde(default, deserialize_with = "crate::de::lenient_string")]
+    pub updated_at: Option<String>,
 }
 
-/// The body of `POST /products/` and `PUT /products/{id}`.
+/// The body of `POST /products/` and `PUT /products/{productId}` (GHL expects the full product
+/// on update). Required: `name`, `productType`, `locationId` (the client's when unset).
+///
+/// ```
+/// use ghl_client::products::{CreateProduct, ProductType};
+///
+/// let product = CreateProduct::new("Argan oil", ProductType::Physical)
+///     .description("Brand · Hair care")
+///     .available_in_store(true);
+/// assert_eq!(product.get_name(), "Argan oil");
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateProduct {
-    /// The location; the client's when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location_id: Option<LocationId>,
-    /// The name.
-    pub name: String,
-    /// The type.
-    pub product_type: ProductType,
-    /// Description.
+    location_id: Option<LocationId>,
+    name: String,
+    product_type: ProductType,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Image URL.
+    description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// Whether it is sold in the store.
+    image: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub available_in_store: Option<bool>,
+    available_in_store: Option<bool>,
 }
 
 impl CreateProduct {
@@ -96,12 +109,68 @@ impl CreateProduct {
             available_in_store: None,
         }
     }
+
+    /// The location (default: the client's).
+    pub fn location_id(mut self, id: impl Into<LocationId>) -> Self {
+        self.location_id = Some(id.into());
+        self
+    }
+
+    /// Description.
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = Some(text.into());
+        self
+    }
+
+    /// Sets or clears the description.
+    pub fn set_description(mut self, text: Option<String>) -> Self {
+        self.description = text;
+        self
+    }
+
+    /// Image URL.
+    pub fn image(mut self, url: impl Into<String>) -> Self {
+        self.image = Some(url.into());
+        self
+    }
+
+    /// Whether it is sold in the store.
+    pub fn available_in_store(mut self, available: bool) -> Self {
+        self.available_in_store = Some(available);
+        self
+    }
+
+    /// The name.
+    pub fn get_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The type.
+    pub fn get_product_type(&self) -> &ProductType {
+        &self.product_type
+    }
+
+    /// The description, if set.
+    pub fn get_description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Whether it is sold in the store, if set.
+    pub fn get_available_in_store(&self) -> Option<bool> {
+        self.available_in_store
+    }
+
+    fn located(&self, location: &LocationId) -> Self {
+        let mut body = self.clone();
+        body.location_id.get_or_insert_with(|| location.clone());
+        body
+    }
 }
 
-/// The body of `PUT /products/{id}`: GHL expects the full product.
+/// The body of `PUT /products/{productId}`: GHL expects the full product.
 pub type UpdateProduct = CreateProduct;
 
-/// A price of a product.
+/// A price of a product, as GHL returns it.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -124,45 +193,59 @@ pub struct Price {
     /// Amount in currency units (such as `25.5`).
     #[serde(default)]
     pub amount: Option<f64>,
-    /// SKU.
+    /// SKU. **Not part of GHL's documented price answers** (only the request bodies carry
+    /// it): `None` unless GHL happens to echo it, so never rely on it to recognise a price.
     #[serde(default)]
     pub sku: Option<String>,
+    /// Whether stock is tracked.
+    #[serde(default)]
+    pub track_inventory: Option<bool>,
+    /// Stock.
+    #[serde(default)]
+    pub available_quantity: Option<f64>,
 }
 
-/// The body of `POST /products/{id}/price`.
+/// The body of `POST /products/{productId}/price` and `PUT /products/{productId}/price/{priceId}`
+/// (GHL expects the full price on update). Required: `name`, `type`, `currency`, `amount`,
+/// `locationId` (the client's when unset).
+///
+/// ```
+/// use ghl_client::products::CreatePrice;
+///
+/// let price = CreatePrice::one_time("Argan oil", "EUR", 24.5).sku("ARG-50");
+/// assert_eq!(price.get_amount(), 24.5);
+/// assert_eq!(price.get_sku(), Some("ARG-50"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatePrice {
-    /// The location; the client's when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location_id: Option<LocationId>,
-    /// The name.
-    pub name: String,
-    /// The type.
+    location_id: Option<LocationId>,
+    name: String,
     #[serde(rename = "type")]
-    pub price_type: PriceType,
-    /// ISO currency code, such as `EUR`.
-    pub currency: String,
-    /// Amount in currency units.
-    pub amount: f64,
-    /// SKU.
+    price_type: PriceType,
+    currency: String,
+    amount: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
-    /// Whether stock is tracked.
+    sku: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub track_inventory: Option<bool>,
-    /// Stock.
+    track_inventory: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub available_quantity: Option<i64>,
+    available_quantity: Option<i64>,
 }
 
 impl CreatePrice {
-    /// A one-time price.
-    pub fn one_time(name: impl Into<String>, currency: impl Into<String>, amount: f64) -> Self {
+    /// A price of this type.
+    pub fn new(
+        name: impl Into<String>,
+        price_type: PriceType,
+        currency: impl Into<String>,
+        amount: f64,
+    ) -> Self {
         Self {
             location_id: None,
             name: name.into(),
-            price_type: PriceType::OneTime,
+            price_type,
             currency: currency.into(),
             amount,
             sku: None,
@@ -170,46 +253,129 @@ impl CreatePrice {
             available_quantity: None,
         }
     }
+
+    /// A one-time price.
+    pub fn one_time(name: impl Into<String>, currency: impl Into<String>, amount: f64) -> Self {
+        Self::new(name, PriceType::OneTime, currency, amount)
+    }
+
+    /// The location (default: the client's).
+    pub fn location_id(mut self, id: impl Into<LocationId>) -> Self {
+        self.location_id = Some(id.into());
+        self
+    }
+
+    /// SKU.
+    pub fn sku(mut self, sku: impl Into<String>) -> Self {
+        self.sku = Some(sku.into());
+        self
+    }
+
+    /// Sets or clears the SKU.
+    pub fn set_sku(mut self, sku: Option<String>) -> Self {
+        self.sku = sku;
+        self
+    }
+
+    /// Whether stock is tracked.
+    pub fn track_inventory(mut self, track: bool) -> Self {
+        self.track_inventory = Some(track);
+        self
+    }
+
+    /// Stock.
+    pub fn available_quantity(mut self, quantity: i64) -> Self {
+        self.available_quantity = Some(quantity);
+        self
+    }
+
+    /// The name.
+    pub fn get_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The type.
+    pub fn get_price_type(&self) -> &PriceType {
+        &self.price_type
+    }
+
+    /// The currency.
+    pub fn get_currency(&self) -> &str {
+        &self.currency
+    }
+
+    /// The amount.
+    pub fn get_amount(&self) -> f64 {
+        self.amount
+    }
+
+    /// The SKU, if set.
+    pub fn get_sku(&self) -> Option<&str> {
+        self.sku.as_deref()
+    }
+
+    fn located(&self, location: &LocationId) -> Self {
+        let mut body = self.clone();
+        body.location_id.get_or_insert_with(|| location.clone());
+        body
+    }
 }
 
-/// The body of `PUT /products/{id}/price/{priceId}`: GHL expects the full price (`name`,
+/// The body of `PUT /products/{productId}/price/{priceId}`: GHL expects the full price (`name`,
 /// `type`, `currency`, `amount` and `locationId` are required), so an update carries the same
 /// fields as a create.
 pub type UpdatePrice = CreatePrice;
 
 /// The query of `GET /products/`.
+///
+/// ```
+/// use ghl_client::products::ListProducts;
+///
+/// let query = ListProducts::new().search("argan").limit(20);
+/// # let _ = query;
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListProducts {
+    limit: Option<u32>,
+    offset: Option<u32>,
+    search: Option<String>,
+}
+
+impl ListProducts {
+    /// The first page (GHL's default size).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// Page size.
-    pub limit: Option<u32>,
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
     /// Offset.
-    pub offset: Option<u32>,
+    pub fn offset(mut self, offset: u32) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
     /// Name search.
-    pub search: Option<String>,
+    pub fn search(mut self, text: impl Into<String>) -> Self {
+        self.search = Some(text.into());
+        self
+    }
 }
 
 /// A page of products.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ProductList {
-    /// The products.
+    /// The products that decoded.
     pub products: Vec<Product>,
-    /// The total, when GHL reports it (as `total` or `total: [{total}]`).
+    /// Products that did not decode (see [`Listed`]).
+    pub rejected: Vec<RejectedItem>,
+    /// The total, when GHL reports it (as `total: [{total}]`, or a plain number).
     pub total: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct ProductsEnvelope {
-    #[serde(default)]
-    products: Vec<Product>,
-    #[serde(default)]
-    total: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct PricesEnvelope {
-    #[serde(default)]
-    prices: Vec<Price>,
 }
 
 fn total_of(value: Option<&serde_json::Value>) -> Option<u64> {
@@ -231,25 +397,9 @@ impl<'c> ProductsHandler<'c> {
         Self { client }
     }
 
-    fn located(&self, request: &CreateProduct) -> CreateProduct {
-        let mut request = request.clone();
-        if request.location_id.is_none() {
-            request.location_id = Some(self.client.location_id().clone());
-        }
-        request
-    }
-
-    fn located_price(&self, request: &CreatePrice) -> CreatePrice {
-        let mut request = request.clone();
-        if request.location_id.is_none() {
-            request.location_id = Some(self.client.location_id().clone());
-        }
-        request
-    }
-
-    /// `POST /products/`. **Not idempotent**: retried only on 429 and connect errors; after an
-    /// ambiguous failure ([`Error::may_have_been_applied`]) list by name before creating again.
-    /// Needs `products.write`.
+    /// `POST /products/`. Needs `products.write`. **Not idempotent**: retried only on 429 and
+    /// connect errors; after an ambiguous failure ([`Error::may_have_been_applied`]) list by
+    /// name before creating again.
     pub async fn create(&self, request: &CreateProduct) -> Result<Product, Error> {
         let call = Call::new(
             Method::POST,
@@ -258,11 +408,13 @@ impl<'c> ProductsHandler<'c> {
             VERSION,
             Scope::ProductsWrite,
         )
-        .json(&self.located(request))?;
+        .json(&request.located(self.client.location_id()))?;
         self.client.send(call).await
     }
 
-    /// `PUT /products/{id}?locationId=`.
+    /// `PUT /products/{productId}` with the full product (`locationId` in the body; the
+    /// operation declares no query parameter). Needs `products.write`.
+    /// [Reference](https://marketplace.gohighlevel.com/docs/ghl/products/update-product-by-id).
     pub async fn update(&self, id: &ProductId, request: &UpdateProduct) -> Result<Product, Error> {
         let call = Call::new(
             Method::PUT,
@@ -271,12 +423,11 @@ impl<'c> ProductsHandler<'c> {
             VERSION,
             Scope::ProductsWrite,
         )
-        .query("locationId", self.client.location_id())
-        .json(&self.located(request))?;
+        .json(&request.located(self.client.location_id()))?;
         self.client.send(call).await
     }
 
-    /// `GET /products/{id}?locationId=`.
+    /// `GET /products/{productId}?locationId=`. Needs `products.readonly`.
     pub async fn get(&self, id: &ProductId) -> Result<Product, Error> {
         let call = Call::new(
             Method::GET,
@@ -289,7 +440,7 @@ impl<'c> ProductsHandler<'c> {
         self.client.send(call).await
     }
 
-    /// `GET /products/?locationId=&limit=&offset=&search=`.
+    /// `GET /products/?locationId=&limit=&offset=&search=`. Needs `products.readonly`.
     pub async fn list(&self, query: &ListProducts) -> Result<ProductList, Error> {
         let call = Call::new(
             Method::GET,
@@ -302,14 +453,17 @@ impl<'c> ProductsHandler<'c> {
         .query_opt("limit", query.limit)
         .query_opt("offset", query.offset)
         .query_opt("search", query.search.as_deref());
-        let envelope: ProductsEnvelope = self.client.send(call).await?;
+        let mut answer = self.client.send_json(call).await?;
+        let total = total_of(answer.body().get("total"));
+        let products: Listed<Product> = answer.list("products")?;
         Ok(ProductList {
-            total: total_of(envelope.total.as_ref()),
-            products: envelope.products,
+            products: products.items,
+            rejected: products.rejected,
+            total,
         })
     }
 
-    /// `DELETE /products/{id}?locationId=`.
+    /// `DELETE /products/{productId}?locationId=`. Needs `products.write`.
     pub async fn delete(&self, id: &ProductId) -> Result<(), Error> {
         let call = Call::new(
             Method::DELETE,
@@ -322,14 +476,13 @@ impl<'c> ProductsHandler<'c> {
         self.client.send_unit(call).await
     }
 
-    /// `POST /products/{id}/price`. **Not idempotent** (see [`create`](Self::create)). Needs
-    /// `products/prices.write`.
+    /// `POST /products/{productId}/price`. Needs `products/prices.write`. **Not idempotent**
+    /// (see [`create`](Self::create)).
     pub async fn create_price(
         &self,
         product: &ProductId,
         request: &CreatePrice,
     ) -> Result<Price, Error> {
-        let request = self.located_price(request);
         let call = Call::new(
             Method::POST,
             "/products/{id}/price",
@@ -337,13 +490,14 @@ impl<'c> ProductsHandler<'c> {
             VERSION,
             Scope::PricesWrite,
         )
-        .json(&request)?;
+        .json(&request.located(self.client.location_id()))?;
         self.client.send(call).await
     }
 
-    /// `PUT /products/{id}/price/{priceId}` with the full price (`locationId` in the body, the
-    /// client's when `None`; no query string). Replaces the price's fields and answers the updated
-    /// price. Idempotent (a `PUT`), so retried like any update. Needs `products/prices.write`.
+    /// `PUT /products/{productId}/price/{priceId}` with the full price (`locationId` in the
+    /// body, the client's when unset; no query string). Replaces the price's fields and
+    /// answers the updated price. Idempotent (a `PUT`), so retried like any update. Needs
+    /// `products/prices.write`.
     ///
     /// ```no_run
     /// # async fn demo(client: &ghl_client::GhlClient) -> Result<(), ghl_client::Error> {
@@ -365,7 +519,6 @@ impl<'c> ProductsHandler<'c> {
         price: &PriceId,
         request: &UpdatePrice,
     ) -> Result<Price, Error> {
-        let request = self.located_price(request);
         let call = Call::new(
             Method::PUT,
             "/products/{id}/price/{priceId}",
@@ -373,12 +526,13 @@ impl<'c> ProductsHandler<'c> {
             VERSION,
             Scope::PricesWrite,
         )
-        .json(&request)?;
+        .json(&request.located(self.client.location_id()))?;
         self.client.send(call).await
     }
 
-    /// `GET /products/{id}/price?locationId=`.
-    pub async fn list_prices(&self, product: &ProductId) -> Result<Vec<Price>, Error> {
+    /// `GET /products/{productId}/price?locationId=`. Needs `products/prices.readonly`. A
+    /// price that does not decode is reported in [`Listed::rejected`], the others are kept.
+    pub async fn list_prices(&self, product: &ProductId) -> Result<Listed<Price>, Error> {
         let call = Call::new(
             Method::GET,
             "/products/{id}/price",
@@ -387,7 +541,6 @@ impl<'c> ProductsHandler<'c> {
             Scope::PricesReadonly,
         )
         .query("locationId", self.client.location_id());
-        let envelope: PricesEnvelope = self.client.send(call).await?;
-        Ok(envelope.prices)
+        self.client.send_json(call).await?.list("prices")
     }
 }

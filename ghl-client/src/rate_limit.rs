@@ -20,8 +20,9 @@ use tokio::time::Instant;
 
 use crate::error::Error;
 
-/// Pacing settings.
+/// Pacing settings. Built with [`RateLimitConfig::new`] (or `default`) and the setters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RateLimitConfig {
     /// Requests allowed per `interval` (GHL: 100).
     pub max_requests: u32,
@@ -110,6 +111,7 @@ impl State {
 
 /// What the limiter learned from one answer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RateLimitHeaders {
     /// `X-RateLimit-Max`.
     pub max: Option<u32>,

@@ -15,15 +15,17 @@ use rand::Rng;
 
 /// Whether replaying a request is harmless.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Idempotency {
+pub(crate) enum Idempotency {
     /// Replaying cannot create duplicates (GET, PUT, DELETE, upsert).
     Idempotent,
     /// Replaying may create a duplicate (plain POST creates).
     NonIdempotent,
 }
 
-/// How many times, and how long, to retry.
+/// How many times, and how long, to retry. Built from [`RetryPolicy::default`] or
+/// [`RetryPolicy::none`] and the setters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in total, the first included (1 disables retries).
     pub max_attempts: u32,

@@ -5,7 +5,7 @@ use crate::open_enum::open_enum;
 open_enum!(
     /// A GHL scope, as written in the authorize URL and in a token's `scope` field.
     ///
-    /// Unknown scopes decode to [`Scope::Other`].
+    /// Unknown scopes decode to [`Scope::Unknown`].
     Scope {
         /// `contacts.readonly`
         ContactsReadonly => "contacts.readonly",
@@ -67,7 +67,7 @@ mod tests {
             [
                 Scope::ContactsWrite,
                 Scope::PricesWrite,
-                Scope::Other("medias.readonly".into())
+                Scope::Unknown("medias.readonly".into())
             ]
         );
         let json = serde_json::to_string(&scopes).unwrap();

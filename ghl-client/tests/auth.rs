@@ -197,17 +197,17 @@ async fn missing_scope_never_refreshes_and_fails_fast_afterwards() {
 async fn private_token_401_is_unauthorized_without_refresh() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/users/"))
+        .and(path("/calendars/"))
         .respond_with(expired())
         .expect(1)
         .mount(&server)
         .await;
     mount_catch_all(&server).await;
     let client = pit_client(&server);
-    let error = client.users().list().await.unwrap_err();
+    let error = client.calendars().list().await.unwrap_err();
     assert!(matches!(error, Error::Unauthorized { .. }), "{error:?}");
     // Remembered: no second request reaches the server.
-    let again = client.users().list().await.unwrap_err();
+    let again = client.calendars().list().await.unwrap_err();
     assert!(matches!(again, Error::Unauthorized { api: None, .. }));
 }
 

@@ -5,7 +5,8 @@ mod common;
 use common::*;
 use futures::TryStreamExt;
 use ghl_client::contacts::{
-    CreateNote, CustomFieldInput, SearchContacts, SearchCursor, UpdateContact, UpsertContact,
+    BulkTagAction, BulkUpdateTags, CreateContact, CreateNote, CustomFieldInput, SearchContacts,
+    UpdateContact, UpsertContact,
 };
 use ghl_client::{ContactId, NoteId, UserId};
 use serde_json::json;
@@ -29,15 +30,13 @@ fn contact_json(id: &str) -> serde_json::Value {
 }
 
 fn upsert_request() -> UpsertContact {
-    UpsertContact {
-        first_name: Some("Aoife".into()),
-        last_name: Some("Byrne".into()),
-        email: Some("aoife@example.com".into()),
-        phone: Some("+353871234567".into()),
-        date_of_birth: chrono::NaiveDate::from_ymd_opt(1990, 5, 17),
-        custom_fields: vec![CustomFieldInput::by_id("cf-loyalty", 120)],
-        ..Default::default()
-    }
+    UpsertContact::new()
+        .first_name("Aoife")
+        .last_name("Byrne")
+        .email("aoife@example.com")
+        .phone("+353871234567")
+        .set_date_of_birth(chrono::NaiveDate::from_ymd_opt(1990, 5, 17))
+        .custom_field(CustomFieldInput::by_id("cf-loyalty", 120))
 }
 
 fn upsert_body() -> serde_json::Value {
@@ -48,7 +47,8 @@ fn upsert_body() -> serde_json::Value {
         "email": "aoife@example.com",
         "phone": "+353871234567",
         "dateOfBirth": "1990-05-17",
-        "customFields": [{"id": "cf-loyalty", "field_value": 120}]
+        // Numbers travel as their text (the string branch of GHL's custom field schema).
+        "customFields": [{"id": "cf-loyalty", "field_value": "120"}]
     })
 }
 
@@ -73,7 +73,7 @@ async fn upsert_sends_exact_request_and_reports_created() {
     mount_catch_all(&server).await;
     let client = pit_client(&server);
     let outcome = client.contacts().upsert(&upsert_request()).await.unwrap();
-    assert!(outcome.created);
+    assert_eq!(outcome.created, Some(true));
     assert_eq!(outcome.contact.id, ContactId::from("c-1"));
     assert_eq!(outcome.contact.full_name(), Some("aoife byrne"));
     assert_eq!(outcome.contact.tags, vec!["phorest:client", "vip"]);
@@ -98,7 +98,7 @@ async fn upsert_reports_update_when_new_is_false() {
         .upsert(&upsert_request())
         .await
         .unwrap();
-    assert!(!outcome.created);
+    assert_eq!(outcome.created, Some(false));
     assert_eq!(outcome.contact.id.as_str(), "c-9");
 }
 
@@ -120,7 +120,7 @@ async fn create_posts_to_trailing_slash_path() {
     mount_catch_all(&server).await;
     let contact = pit_client(&server)
         .contacts()
-        .create(&upsert_request())
+        .create(&CreateContact::from(&upsert_request()))
         .await
         .unwrap();
     assert_eq!(contact.id.as_str(), "c-2");
@@ -167,12 +167,14 @@ async fn get_update_delete() {
     let id = ContactId::from("c-1");
     let contact = client.contacts().get(&id).await.unwrap();
     assert_eq!(contact.phone.as_deref(), Some("+353871234567"));
-    let update = UpdateContact {
-        first_name: Some("Eva".into()),
-        city: Some("Dublin".into()),
-        ..Default::default()
-    };
-    client.contacts().update(&id, &update).await.unwrap();
+    // Fields PUT does not declare are left out even when set.
+    let update = UpdateContact::new()
+        .first_name("Eva")
+        .city("Dublin")
+        .gender("female")
+        .company_name("Salon");
+    let updated = client.contacts().update(&id, &update).await.unwrap();
+    assert_eq!(updated.map(|c| c.id), Some(id.clone()));
     client.contacts().delete(&id).await.unwrap();
 }
 
@@ -183,7 +185,7 @@ async fn set_custom_fields_sends_only_custom_fields() {
         .and(path("/contacts/c-1"))
         .and(header("Version", "2021-07-28"))
         .and(body_json(json!({"customFields": [
-            {"key": "contact.loyalty_points", "field_value": "250"}
+            {"id": "cf-points", "field_value": "250"}
         ]})))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"contact": contact_json("c-1")})),
@@ -196,10 +198,196 @@ async fn set_custom_fields_sends_only_custom_fields() {
         .contacts()
         .set_custom_fields(
             &ContactId::from("c-1"),
-            &[CustomFieldInput::by_key("contact.loyalty_points", "250")],
+            &[CustomFieldInput::by_id("cf-points", "250")],
         )
         .await
         .unwrap();
+}
+
+fn custom_fields_list() -> serde_json::Value {
+    json!({"customFields": [
+        {"id": "cf-points", "name": "Loyalty Points", "fieldKey": "contact.loyalty_points",
+         "dataType": "NUMERICAL", "model": "contact"},
+        {"id": "cf-tier", "name": "Tier", "fieldKey": "contact.tier", "dataType": "TEXT",
+         "model": "contact"}
+    ]})
+}
+
+/// Values written by key reach GHL by id (every branch of GHL's `customFields[]` schema requires
+/// `id`): the key is resolved through the fields list, which is read once and cached.
+#[tokio::test]
+async fn custom_fields_by_key_are_sent_by_id_through_a_cached_lookup() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/locations/{LOCATION}/customFields")))
+        .and(ExactQuery(vec![("model", "contact".into())]))
+        .and(header("Version", "2021-07-28"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(custom_fields_list()))
+        // Once for the first lookups (then cached), once more for the unknown key below.
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/contacts/c-1"))
+        .and(body_json(json!({"customFields": [
+            {"id": "cf-points", "field_value": "250"},
+            {"id": "cf-tier", "field_value": "gold"}
+        ]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"succeded": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/upsert"))
+        .and(body_json(json!({
+            "locationId": LOCATION,
+            "email": "ann@example.com",
+            "customFields": [{"id": "cf-points", "field_value": "99.5"}]
+        })))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"new": false, "contact": contact_json("c-1")})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let answer = client
+        .contacts()
+        .set_custom_fields(
+            &ContactId::from("c-1"),
+            &[
+                CustomFieldInput::by_key("contact.loyalty_points", 250),
+                CustomFieldInput::by_key("tier", "gold"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        answer, None,
+        "`{{succeded}}` without a contact is a success"
+    );
+    let upsert = UpsertContact::new()
+        .email("ann@example.com")
+        .custom_field(CustomFieldInput::by_key("loyalty_points", 99.5));
+    client.contacts().upsert(&upsert).await.unwrap();
+    // A key no field has: refused before any write (the list is read again once; a PUT would
+    // hit the catch-all and fail the test).
+    let err = client
+        .contacts()
+        .update(
+            &ContactId::from("c-1"),
+            &UpdateContact::new().custom_field(CustomFieldInput::by_key("contact.nope", 1)),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ghl_client::Error::InvalidRequest(m) if m.contains("contact.nope")),
+        "{err:?}"
+    );
+}
+
+/// GHL declares no 404 for contacts; an unknown id is reported as a 400 "… not found". Both
+/// shapes are `Error::NotFound`, which callers rely on to fall back to an upsert.
+#[tokio::test]
+async fn an_unknown_contact_is_not_found_whether_ghl_answers_400_or_404() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/contacts/gone-400"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "statusCode": 400, "message": "Contact with id gone-400 not found"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/gone-404"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "statusCode": 404, "message": "Contact not found", "error": "Not Found"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let err = client
+        .contacts()
+        .update(
+            &ContactId::from("gone-400"),
+            &UpdateContact::new().city("Cork"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ghl_client::Error::NotFound { .. }), "{err:?}");
+    assert_eq!(err.status(), Some(400));
+    let err = client
+        .contacts()
+        .get(&ContactId::from("gone-404"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ghl_client::Error::NotFound { .. }), "{err:?}");
+    assert_eq!(err.status(), Some(404));
+}
+
+#[tokio::test]
+async fn bulk_tag_updates_send_the_dto_and_report_each_contact() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/bulk/tags/update/add"))
+        .and(no_query())
+        .and(header("Version", "2021-07-28"))
+        .and(header("Authorization", BEARER))
+        .and(body_json(json!({
+            "contacts": ["c-1", "c-2"],
+            "tags": ["phorest:purchased:argan-oil"],
+            "locationId": LOCATION
+        })))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "succeded": true,
+            "errorCount": 1,
+            "responses": [
+                {"contactId": "c-1", "message": "Tags updated", "type": "success",
+                 "oldTags": [], "tagsAdded": ["phorest:purchased:argan-oil"], "tagsRemoved": []},
+                {"contactId": "c-2", "message": "contact is deleted", "type": "error"},
+                "an unexpected string item"
+            ]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/bulk/tags/update/remove"))
+        .and(body_json(json!({
+            "contacts": ["c-1"],
+            "tags": [],
+            "locationId": LOCATION,
+            "removeAllTags": true
+        })))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "succeded": true, "errorCount": 0, "responses": []
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let add = BulkUpdateTags::add(["c-1", "c-2"], ["phorest:purchased:argan-oil"]);
+    assert_eq!(add.get_action(), BulkTagAction::Add);
+    let outcome = client.contacts().bulk_update_tags(&add).await.unwrap();
+    assert_eq!(outcome.succeeded, Some(true));
+    assert_eq!(outcome.error_count, Some(1));
+    assert_eq!(outcome.responses.len(), 3);
+    let failures: Vec<_> = outcome.failures().collect();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].contact_id, Some(ContactId::from("c-2")));
+    assert_eq!(
+        outcome.responses[2].message.as_deref(),
+        Some("an unexpected string item")
+    );
+    let none: [&str; 0] = [];
+    let remove = BulkUpdateTags::remove(["c-1"], none).remove_all_tags(true);
+    client.contacts().bulk_update_tags(&remove).await.unwrap();
 }
 
 #[tokio::test]
@@ -343,6 +531,7 @@ async fn notes_create_and_list() {
         .and(header("Version", "2021-07-28"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"notes": [
             {"id": "n-1", "body": "a", "contactId": "c-1"},
+            {"body": "a note without an id", "contactId": "c-1"},
             {"id": "n-2", "body": "b", "contactId": "c-1", "relations": []}
         ]})))
         .expect(1)
@@ -355,19 +544,26 @@ async fn notes_create_and_list() {
         .contacts()
         .create_note(
             &id,
-            &CreateNote {
-                body: "Checked in for cut & colour".into(),
-                user_id: Some(UserId::from("u-7")),
-            },
+            &CreateNote::new("Checked in for cut & colour").user_id(UserId::from("u-7")),
         )
         .await
         .unwrap();
     assert_eq!(note.id.as_str(), "n-1");
     assert_eq!(note.user_id, Some(UserId::from("u-7")));
+    // The note without an id is reported, the others kept.
     let notes = client.contacts().list_notes(&id).await.unwrap();
     assert_eq!(
         notes.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
         ["n-1", "n-2"]
+    );
+    assert!(!notes.is_complete());
+    assert_eq!(notes.rejected.len(), 1);
+    assert_eq!(notes.rejected[0].index, 1);
+    assert_eq!(notes.rejected[0].path, "notes[1]");
+    assert!(
+        notes.rejected[0].message.contains("missing field `id`"),
+        "{:?}",
+        notes.rejected
     );
 }
 
@@ -400,17 +596,15 @@ async fn note_update_puts_the_new_body() {
     mount_catch_all(&server).await;
     let client = pit_client(&server);
     let id = ContactId::from("c-1");
-    let update = CreateNote {
-        body: "[phorest-booking:b1]\nGroup booking: 3 services".into(),
-        user_id: None,
-    };
+    let update = CreateNote::new("[phorest-booking:b1]\nGroup booking: 3 services");
     let note = client
         .contacts()
         .update_note(&id, &NoteId::from("n-1"), &update)
         .await
+        .unwrap()
         .unwrap();
     assert_eq!(note.id.as_str(), "n-1");
-    assert_eq!(note.body.as_deref(), Some(update.body.as_str()));
+    assert_eq!(note.body.as_deref(), Some(update.get_body()));
     let err = client
         .contacts()
         .update_note(&id, &NoteId::from("n-404"), &update)
@@ -464,10 +658,7 @@ async fn search_streams_every_page_with_search_after() {
         .await;
     mount_catch_all(&server).await;
     let client = pit_client(&server);
-    let query = SearchContacts {
-        page_limit: 2,
-        ..Default::default()
-    };
+    let query = SearchContacts::new().page_limit(2);
     let ids: Vec<String> = client
         .contacts()
         .search(query.clone())
@@ -478,7 +669,10 @@ async fn search_streams_every_page_with_search_after() {
     assert_eq!(ids, ["c-1", "c-2", "c-3"]);
     let first = client.contacts().search_page(&query).await.unwrap();
     assert_eq!(first.total, Some(3));
-    assert_eq!(first.next, Some(SearchCursor(vec![json!(2), json!("c-2")])));
+    assert_eq!(
+        serde_json::to_value(first.next.unwrap()).unwrap(),
+        json!([2, "c-2"])
+    );
 }
 
 #[tokio::test]
@@ -523,11 +717,7 @@ async fn search_stops_on_repeated_cursor_and_on_missing_cursor() {
     let client = pit_client(&server);
     let looped: Vec<_> = client
         .contacts()
-        .search_pages(SearchContacts {
-            page_limit: 1,
-            query: Some("loop".into()),
-            ..Default::default()
-        })
+        .search_pages(SearchContacts::new().page_limit(1).query("loop"))
         .try_collect()
         .await
         .unwrap();
@@ -538,11 +728,7 @@ async fn search_stops_on_repeated_cursor_and_on_missing_cursor() {
     );
     let single: Vec<_> = client
         .contacts()
-        .search(SearchContacts {
-            page_limit: 1,
-            query: Some("nocursor".into()),
-            ..Default::default()
-        })
+        .search(SearchContacts::new().page_limit(1).query("nocursor"))
         .try_collect()
         .await
         .unwrap();
@@ -558,4 +744,87 @@ fn request_values_serialise_without_a_client() {
     assert!(value.get("locationId").is_none());
     let update = serde_json::to_value(UpdateContact::default()).unwrap();
     assert_eq!(update, json!({}));
+    // One set of fields for every body: the update derived from the upsert drops what PUT does
+    // not declare, and never carries tags or the location.
+    let upsert = upsert_request()
+        .gender("female")
+        .company_name("Salon")
+        .tags(["vip"]);
+    let put = serde_json::to_value(UpdateContact::from(&upsert)).unwrap();
+    assert_eq!(
+        put,
+        json!({
+            "firstName": "Aoife",
+            "lastName": "Byrne",
+            "email": "aoife@example.com",
+            "phone": "+353871234567",
+            "dateOfBirth": "1990-05-17",
+            "customFields": [{"id": "cf-loyalty", "field_value": "120"}]
+        })
+    );
+}
+
+/// Bodies the client cannot decode name the operation and the JSON path; an empty body says so.
+#[tokio::test]
+async fn decode_errors_name_the_operation_and_the_path() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/empty"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/bad"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "contact": {"id": "bad", "tags": ["ok", 7]}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/contacts/upsert"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"new": true})))
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let err = client
+        .contacts()
+        .get(&ContactId::from("empty"))
+        .await
+        .unwrap_err();
+    match &err {
+        ghl_client::Error::Decode {
+            operation,
+            path,
+            message,
+            ..
+        } => {
+            assert_eq!(operation, "GET /contacts/{id}");
+            assert_eq!(path, ".");
+            assert_eq!(message, "empty body");
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = client
+        .contacts()
+        .get(&ContactId::from("bad"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("GET /contacts/{id} (status 200) at `contact.tags[1]`"),
+        "{err}"
+    );
+    let err = client
+        .contacts()
+        .upsert(&UpsertContact::new().email("a@example.com"))
+        .await
+        .unwrap_err();
+    match &err {
+        ghl_client::Error::Decode { path, message, .. } => {
+            assert_eq!(path, "contact");
+            assert_eq!(message, "missing field `contact`");
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -6,18 +6,15 @@ use std::time::Duration;
 
 use common::*;
 use ghl_client::calendars::CreateAppointment;
-use ghl_client::contacts::{CreateNote, UpsertContact};
+use ghl_client::contacts::{CreateContact, CreateNote, UpdateContact, UpsertContact};
 use ghl_client::products::{CreateProduct, ProductType};
 use ghl_client::{ContactId, Error, RetryPolicy};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn contact() -> UpsertContact {
-    UpsertContact {
-        email: Some("aoife@example.com".into()),
-        ..Default::default()
-    }
+fn contact() -> CreateContact {
+    CreateContact::new().email("aoife@example.com")
 }
 
 #[tokio::test]
@@ -70,7 +67,7 @@ async fn validation_with_a_single_string_message() {
     mount_catch_all(&server).await;
     let error = pit_client(&server)
         .contacts()
-        .update(&ContactId::from("c-1"), &Default::default())
+        .update(&ContactId::from("c-1"), &UpdateContact::new())
         .await
         .unwrap_err();
     assert_eq!(error.message(), Some("dateOfBirth is invalid"));
@@ -204,7 +201,7 @@ async fn transient_5xx_then_success_is_retried_for_upsert() {
     mount_catch_all(&server).await;
     let outcome = pit_client(&server)
         .contacts()
-        .upsert(&contact())
+        .upsert(&UpsertContact::new().email("aoife@example.com"))
         .await
         .unwrap();
     assert_eq!(outcome.contact.id.as_str(), "c-1");
@@ -236,13 +233,7 @@ async fn creates_that_get_a_500_are_not_retried_and_may_have_been_applied() {
         client.contacts().create(&contact()).await.unwrap_err(),
         client
             .contacts()
-            .create_note(
-                &"c-1".into(),
-                &CreateNote {
-                    body: "x".into(),
-                    user_id: None,
-                },
-            )
+            .create_note(&"c-1".into(), &CreateNote::new("x"))
             .await
             .unwrap_err(),
         client
@@ -368,10 +359,16 @@ async fn undecodable_success_body_is_a_decode_error_with_path() {
         .unwrap_err();
     match &error {
         Error::Decode {
-            json_path, status, ..
+            operation,
+            path,
+            status,
+            message,
+            ..
         } => {
-            assert_eq!(json_path, "contact.tags");
+            assert_eq!(operation, "GET /contacts/{id}");
+            assert_eq!(path, "contact.tags");
             assert_eq!(*status, 200);
+            assert!(message.contains("expected a sequence"), "{message}");
         }
         other => panic!("expected Decode, got {other:?}"),
     }
@@ -395,10 +392,14 @@ async fn connect_errors_are_retried_even_for_creates_then_reported_unsent() {
         .build()
         .unwrap();
     let error = client.contacts().create(&contact()).await.unwrap_err();
-    assert!(
-        matches!(error, Error::Transport { sent: false, .. }),
-        "{error:?}"
-    );
+    let Error::Transport(transport) = &error else {
+        panic!("expected Transport, got {error:?}");
+    };
+    assert!(transport.is_connect() && !transport.was_sent(), "{error:?}");
+    assert!(!transport.is_timeout());
+    assert_eq!(transport.operation(), "POST /contacts/");
+    // The cause stays reachable (opaque, but on the source chain).
+    assert!(std::error::Error::source(&error).is_some());
     assert!(!error.may_have_been_applied());
     assert!(error.is_retryable());
 }
@@ -435,9 +436,19 @@ async fn timeouts_retry_reads_but_not_creates() {
     mount_catch_all(&server).await;
     let client = client_with_timeout(&server, Duration::from_millis(40));
     let read = client.contacts().get(&"c-1".into()).await.unwrap_err();
-    assert!(matches!(read, Error::Timeout { .. }), "{read:?}");
+    assert!(
+        matches!(&read, Error::Transport(t) if t.is_timeout()),
+        "{read:?}"
+    );
+    assert!(
+        read.to_string().contains("GET /contacts/{id} timed out"),
+        "{read}"
+    );
     let create = client.contacts().create(&contact()).await.unwrap_err();
-    assert!(matches!(create, Error::Timeout { .. }), "{create:?}");
+    assert!(
+        matches!(&create, Error::Transport(t) if t.is_timeout() && t.was_sent()),
+        "{create:?}"
+    );
     assert!(create.may_have_been_applied());
 }
 
@@ -455,7 +466,7 @@ async fn a_plain_400_is_a_validation_error_with_its_message() {
     mount_catch_all(&server).await;
     let error = pit_client(&server)
         .contacts()
-        .upsert(&UpsertContact::default())
+        .upsert(&UpsertContact::new())
         .await
         .unwrap_err();
     let Error::Validation { api } = &error else {

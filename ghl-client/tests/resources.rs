@@ -4,6 +4,7 @@ mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
 use common::*;
+use futures::TryStreamExt;
 use ghl_client::calendars::{
     AppointmentStatus, CreateAppointment, EventOwner, ListEvents, UpdateAppointment,
 };
@@ -11,6 +12,7 @@ use ghl_client::custom_fields::{CreateCustomField, CustomFieldDataType};
 use ghl_client::products::{
     CreatePrice, CreateProduct, ListProducts, PriceType, ProductType, UpdatePrice,
 };
+use ghl_client::users::SearchUsers;
 use ghl_client::{
     AppointmentId, CalendarId, Error, PriceId, ProductId, Scope, SecretString, UserId, UserType,
 };
@@ -81,8 +83,9 @@ async fn appointment_create_update_get_delete() {
             "ignoreFreeSlotValidation": true,
             "toNotify": false
         })))
+        // The spec declares 200 for this create.
         .respond_with(
-            ResponseTemplate::new(201).set_body_json(appointment_json("apt-1", "confirmed")),
+            ResponseTemplate::new(200).set_body_json(appointment_json("apt-1", "confirmed")),
         )
         .expect(1)
         .mount(&server)
@@ -107,11 +110,14 @@ async fn appointment_create_update_get_delete() {
         .expect(1)
         .mount(&server)
         .await;
+    // The operation requires a JSON body (an empty object) and answers 201.
     Mock::given(method("DELETE"))
         .and(path("/calendars/events/apt-1"))
         .and(header("Version", CAL))
         .and(header("Authorization", BEARER))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"succeeded": true})))
+        .and(header("Content-Type", "application/json"))
+        .and(body_json(json!({})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"succeeded": true})))
         .expect(1)
         .mount(&server)
         .await;
@@ -119,12 +125,12 @@ async fn appointment_create_update_get_delete() {
     let client = pit_client(&server);
     let start = DateTime::parse_from_rfc3339("2025-03-30T10:00:00+01:00").unwrap();
     let end = DateTime::parse_from_rfc3339("2025-03-30T11:00:00+01:00").unwrap();
-    let mut request = CreateAppointment::new("cal-1", "c-1", start, end);
-    request.title = Some("Cut & blow-dry".into());
-    request.appointment_status = Some(AppointmentStatus::Confirmed);
-    request.assigned_user_id = Some(UserId::from("u-1"));
-    request.ignore_free_slot_validation = Some(true);
-    request.to_notify = Some(false);
+    let request = CreateAppointment::new("cal-1", "c-1", start, end)
+        .title("Cut & blow-dry")
+        .appointment_status(AppointmentStatus::Confirmed)
+        .assigned_user_id(UserId::from("u-1"))
+        .ignore_free_slot_validation(true)
+        .to_notify(false);
     let created = client
         .calendars()
         .create_appointment(&request)
@@ -141,10 +147,7 @@ async fn appointment_create_update_get_delete() {
         .calendars()
         .update_appointment(
             &id,
-            &UpdateAppointment {
-                appointment_status: Some(AppointmentStatus::Cancelled),
-                ..Default::default()
-            },
+            &UpdateAppointment::new().appointment_status(AppointmentStatus::Cancelled),
         )
         .await
         .unwrap();
@@ -153,10 +156,10 @@ async fn appointment_create_update_get_delete() {
         Some(AppointmentStatus::Cancelled)
     );
     let fetched = client.calendars().get_appointment(&id).await.unwrap();
-    // A status this crate does not know decodes to `Other`.
+    // A status this crate does not know decodes to `Unknown`.
     assert_eq!(
         fetched.appointment_status,
-        Some(AppointmentStatus::Other("rescheduled-by-ai".into()))
+        Some(AppointmentStatus::Unknown("rescheduled-by-ai".into()))
     );
     client.calendars().delete_appointment(&id).await.unwrap();
 }
@@ -201,11 +204,11 @@ async fn events_in_a_range_use_epoch_millis() {
     let client = pit_client(&server);
     let events = client
         .calendars()
-        .list_events(&ListEvents {
-            owner: EventOwner::Calendar(CalendarId::from("cal-1")),
+        .list_events(&ListEvents::new(
+            EventOwner::Calendar(CalendarId::from("cal-1")),
             start,
             end,
-        })
+        ))
         .await
         .unwrap();
     assert_eq!(
@@ -214,18 +217,19 @@ async fn events_in_a_range_use_epoch_millis() {
     );
     let none = client
         .calendars()
-        .list_events(&ListEvents {
-            owner: EventOwner::User(UserId::from("u-1")),
+        .list_events(&ListEvents::new(
+            EventOwner::User(UserId::from("u-1")),
             start,
             end,
-        })
+        ))
         .await
         .unwrap();
     assert!(none.is_empty());
 }
 
 #[tokio::test]
-async fn users_list() {
+#[allow(deprecated)]
+async fn users_list_the_deprecated_way() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/users/"))
@@ -247,6 +251,77 @@ async fn users_list() {
     assert_eq!(users[0].email.as_deref(), Some("niamh@salon.ie"));
 }
 
+fn user_json(i: usize) -> serde_json::Value {
+    json!({"id": format!("u-{i}"), "name": format!("User {i}"), "email": format!("u{i}@salon.ie"),
+           "roles": {"type": "account", "role": "user", "locationIds": [LOCATION]}})
+}
+
+/// `GET /users/search` (the replacement of the deprecated `GET /users/`): `companyId` is required,
+/// the stream pages with `skip`/`limit` until GHL's `count`, and a user without an id is reported
+/// instead of failing the page.
+#[tokio::test]
+async fn users_search_pages_with_skip_and_limit() {
+    let server = MockServer::start().await;
+    let page = |skip: &str| {
+        ExactQuery(vec![
+            ("companyId", "comp-1".into()),
+            ("locationId", LOCATION.into()),
+            ("skip", skip.into()),
+            ("limit", "2".into()),
+        ])
+    };
+    Mock::given(method("GET"))
+        .and(path("/users/search"))
+        .and(page("0"))
+        .and(header("Version", V2))
+        .and(header("Authorization", BEARER))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"users": [user_json(1), user_json(2)], "count": 5})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/users/search"))
+        .and(page("2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "users": [user_json(3), {"name": "No id"}], "count": 5
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/users/search"))
+        .and(page("4"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"users": [user_json(5)], "count": 5})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let query = SearchUsers::new("comp-1").location_id(LOCATION).limit(2);
+    let pages: Vec<_> = client
+        .users()
+        .search_pages(query.clone())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 3);
+    assert_eq!(pages[0].next, Some(2));
+    assert_eq!(pages[0].total, Some(5));
+    assert_eq!(pages[1].rejected.len(), 1);
+    assert_eq!(pages[1].rejected[0].path, "users[1]");
+    assert_eq!(pages[2].next, None);
+    let ids: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.items.iter().map(|u| u.id.to_string()))
+        .collect();
+    assert_eq!(ids, ["u-1", "u-2", "u-3", "u-5"]);
+}
+
 #[tokio::test]
 async fn location_get() {
     let server = MockServer::start().await;
@@ -257,8 +332,9 @@ async fn location_get() {
         .and(header("Authorization", BEARER))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"location": {
-                "id": LOCATION, "name": "Salon Dublin", "timezone": "Europe/Dublin",
-                "country": "IE", "settings": {}
+                "id": LOCATION, "companyId": "comp-1", "name": "Salon Dublin",
+                "timezone": "Europe/Dublin", "country": "IE",
+                "settings": {"allowDuplicateContact": true, "allowDuplicateOpportunity": false}
             }})),
         )
         .expect(1)
@@ -268,6 +344,11 @@ async fn location_get() {
     let location = pit_client(&server).locations().get_current().await.unwrap();
     assert_eq!(location.timezone.as_deref(), Some("Europe/Dublin"));
     assert_eq!(location.country.as_deref(), Some("IE"));
+    assert_eq!(location.company_id, Some("comp-1".into()));
+    assert_eq!(
+        location.settings.and_then(|s| s.allow_duplicate_contact),
+        Some(true)
+    );
 }
 
 #[tokio::test]
@@ -284,7 +365,8 @@ async fn custom_fields_list_and_create() {
                 {"id": "cf-1", "name": "Loyalty points", "fieldKey": "contact.loyalty_points",
                  "dataType": "NUMERICAL", "model": "contact", "position": 0},
                 {"id": "cf-2", "name": "Mood", "fieldKey": "contact.mood",
-                 "dataType": "EMOJI_PICKER", "model": "contact"}
+                 "dataType": "EMOJI_PICKER", "model": "contact"},
+                {"name": "A field without an id", "dataType": "TEXT"}
             ]})),
         )
         .expect(1)
@@ -312,7 +394,20 @@ async fn custom_fields_list_and_create() {
     assert_eq!(fields[0].data_type, Some(CustomFieldDataType::Numerical));
     assert_eq!(
         fields[1].data_type,
-        Some(CustomFieldDataType::Other("EMOJI_PICKER".into()))
+        Some(CustomFieldDataType::Unknown("EMOJI_PICKER".into()))
+    );
+    // The field without an id is reported; the list is kept.
+    assert_eq!(fields.len(), 2);
+    assert_eq!(fields.rejected.len(), 1);
+    assert_eq!(fields.rejected[0].path, "customFields[2]");
+    // Older kinds outside the spec's list decode as `Unknown` too.
+    assert_eq!(
+        CustomFieldDataType::from("FLOAT"),
+        CustomFieldDataType::Unknown("FLOAT".into())
+    );
+    assert_eq!(
+        CustomFieldDataType::from("EMAIL"),
+        CustomFieldDataType::Email
     );
     let created = client
         .custom_fields()
@@ -345,9 +440,10 @@ async fn products_crud_and_list() {
         .expect(1)
         .mount(&server)
         .await;
+    // No query string: the operation declares none (`locationId` travels in the body).
     Mock::given(method("PUT"))
         .and(path("/products/p-1"))
-        .and(ExactQuery(vec![("locationId", LOCATION.into())]))
+        .and(no_query())
         .and(header("Version", V2))
         .and(body_json(create_body))
         .respond_with(ResponseTemplate::new(200).set_body_json(product_json("p-1")))
@@ -389,8 +485,7 @@ async fn products_crud_and_list() {
         .await;
     mount_catch_all(&server).await;
     let client = pit_client(&server);
-    let mut request = CreateProduct::new("Argan oil", ProductType::Physical);
-    request.available_in_store = Some(true);
+    let request = CreateProduct::new("Argan oil", ProductType::Physical).available_in_store(true);
     let product = client.products().create(&request).await.unwrap();
     assert_eq!(product.id, ProductId::from("p-1"));
     assert_eq!(product.product_type, Some(ProductType::Physical));
@@ -399,16 +494,16 @@ async fn products_crud_and_list() {
     client.products().get(&id).await.unwrap();
     let list = client
         .products()
-        .list(&ListProducts {
-            limit: Some(50),
-            offset: Some(100),
-            search: Some("oil".into()),
-        })
+        .list(&ListProducts::new().limit(50).offset(100).search("oil"))
         .await
         .unwrap();
     assert_eq!(list.products.len(), 2);
     assert_eq!(list.total, Some(152));
     client.products().delete(&id).await.unwrap();
+    assert_eq!(
+        ProductType::from("PHYSICAL/DIGITAL"),
+        ProductType::PhysicalDigital
+    );
 }
 
 #[tokio::test]
@@ -423,9 +518,10 @@ async fn prices_create_and_list() {
             json!({"locationId": LOCATION, "name": "Retail", "type": "one_time",
                               "currency": "EUR", "amount": 24.5, "sku": "ARG-50"}),
         ))
+        // GHL's price answers declare no `sku`.
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({
             "_id": "pr-1", "product": "p-1", "name": "Retail", "type": "one_time",
-            "currency": "EUR", "amount": 24.5, "sku": "ARG-50"
+            "currency": "EUR", "amount": 24.5
         })))
         .expect(1)
         .mount(&server)
@@ -443,8 +539,7 @@ async fn prices_create_and_list() {
         .await;
     mount_catch_all(&server).await;
     let client = pit_client(&server);
-    let mut request = CreatePrice::one_time("Retail", "EUR", 24.5);
-    request.sku = Some("ARG-50".into());
+    let request = CreatePrice::one_time("Retail", "EUR", 24.5).sku("ARG-50");
     let product = ProductId::from("p-1");
     let price = client
         .products()
@@ -453,11 +548,12 @@ async fn prices_create_and_list() {
         .unwrap();
     assert_eq!(price.id.as_str(), "pr-1");
     assert_eq!(price.amount, Some(24.5));
+    assert_eq!(price.sku, None);
     let prices = client.products().list_prices(&product).await.unwrap();
     assert_eq!(prices[0].price_type, Some(PriceType::OneTime));
     assert_eq!(
         prices[1].price_type,
-        Some(PriceType::Other("subscription_v2".into()))
+        Some(PriceType::Unknown("subscription_v2".into()))
     );
 }
 
@@ -484,8 +580,7 @@ async fn price_update_puts_the_full_price_and_answers_it_typed() {
         .mount(&server)
         .await;
     mount_catch_all(&server).await;
-    let mut request = UpdatePrice::one_time("Argan oil", "EUR", 27.5);
-    request.sku = Some("ARG-50".into());
+    let request = UpdatePrice::one_time("Argan oil", "EUR", 27.5).sku("ARG-50");
     let price = pit_client(&server)
         .products()
         .update_price(&ProductId::from("p-1"), &PriceId::from("pr-1"), &request)
@@ -632,10 +727,10 @@ async fn oauth_exchange_code_and_refresh_are_form_encoded_without_bearer() {
 async fn a_caller_supplied_http_client_and_user_agent_are_used() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/users/"))
+        .and(path("/calendars/"))
         .and(header("User-Agent", "salon-sync/2.0"))
         .and(header("Authorization", BEARER))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": []})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"calendars": []})))
         .expect(1)
         .mount(&server)
         .await;
@@ -652,5 +747,5 @@ async fn a_caller_supplied_http_client_and_user_agent_are_used() {
         .user_agent("salon-sync/2.0")
         .build()
         .unwrap();
-    assert!(client.users().list().await.unwrap().is_empty());
+    assert!(client.calendars().list().await.unwrap().is_empty());
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use ghl_client::mock::{
-    Faults, GhlSandbox, SandboxConfig, SandboxLocation, SeedCalendar, SeedUser,
+    DuplicateMatchOrder, Faults, GhlSandbox, SandboxConfig, SandboxLocation, SeedCalendar, SeedUser,
 };
 use reqwest::Method;
 use reqwest::header::HeaderMap;
@@ -419,22 +419,43 @@ async fn validation_errors_have_real_shapes() {
         .put(
             &format!("/contacts/{id}"),
             V1,
-            json!({"locationId": api.location, "gender": "female"}),
+            json!({"locationId": api.location, "gender": "female", "companyName": "Salon"}),
         )
         .await;
+    // UpdateContactDto declares none of the three.
     assert_eq!(r.status, 422);
     assert_eq!(
         r.body["message"],
         json!([
-            "property locationId should not exist",
-            "property gender should not exist"
+            "property companyName should not exist",
+            "property gender should not exist",
+            "property locationId should not exist"
         ])
     );
-    assert_eq!(sandbox.contacts().len(), 1);
+    let company = api
+        .put(
+            &format!("/contacts/{id}"),
+            V1,
+            json!({"companyName": "Salon"}),
+        )
+        .await;
+    assert_eq!(company.status, 422);
+    assert_eq!(
+        company.body["message"],
+        json!(["property companyName should not exist"])
+    );
+    assert!(sandbox.contact(&id).unwrap().get("companyName").is_none());
+    // Create and upsert declare both.
+    let created = api
+        .create_contact(json!({"firstName": "C", "gender": "female", "companyName": "Salon"}))
+        .await;
+    assert_eq!(created.status, 201);
+    assert_eq!(created.body["contact"]["companyName"], "Salon");
+    assert_eq!(sandbox.contacts().len(), 2);
 }
 
 #[tokio::test]
-async fn custom_field_values_resolve_by_id_or_key_and_unknown_ids_fail() {
+async fn custom_field_values_need_an_id_and_are_stored_as_text() {
     let (sandbox, api) = sandbox_with(
         SandboxConfig::default()
             .with_custom_field("Loyalty Points", "NUMERICAL")
@@ -449,13 +470,14 @@ async fn custom_field_values_resolve_by_id_or_key_and_unknown_ids_fail() {
     let c = api
         .create_contact(json!({"firstName": "A", "customFields": [
             {"id": points_id, "field_value": 120},
-            {"key": "contact.phorest_id", "field_value": "abc"}]}))
+            {"id": phorest_id, "key": "contact.phorest_id", "field_value": "abc"}]}))
         .await;
     assert_eq!(c.status, 201);
     let id = c.body["contact"]["id"].as_str().unwrap().to_owned();
+    // GHL's answers type custom field values as strings.
     assert_eq!(
         c.body["contact"]["customFields"],
-        json!([{"id": points_id, "value": 120}, {"id": phorest_id, "value": "abc"}])
+        json!([{"id": points_id, "value": "120"}, {"id": phorest_id, "value": "abc"}])
     );
 
     // Values merge by field id on update.
@@ -463,7 +485,7 @@ async fn custom_field_values_resolve_by_id_or_key_and_unknown_ids_fail() {
         .put(
             &format!("/contacts/{id}"),
             V1,
-            json!({"customFields": [{"key": "loyalty_points", "field_value": "300"}]}),
+            json!({"customFields": [{"id": points_id, "field_value": "300"}]}),
         )
         .await;
     assert_eq!(
@@ -471,6 +493,19 @@ async fn custom_field_values_resolve_by_id_or_key_and_unknown_ids_fail() {
         json!([{"id": points_id, "value": "300"}, {"id": phorest_id, "value": "abc"}])
     );
 
+    // Every branch of GHL's customFields schema requires `id`: a key alone is refused.
+    let by_key = api
+        .put(
+            &format!("/contacts/{id}"),
+            V1,
+            json!({"customFields": [{"key": "contact.loyalty_points", "field_value": "1"}]}),
+        )
+        .await;
+    assert_eq!(by_key.status, 422);
+    assert_eq!(
+        by_key.body["message"],
+        json!(["customFields.0.id must be a string"])
+    );
     let unknown = api
         .put(
             &format!("/contacts/{id}"),
@@ -495,8 +530,9 @@ async fn custom_field_values_resolve_by_id_or_key_and_unknown_ids_fail() {
     assert_eq!(not_number.status, 422);
 }
 
+/// GHL declares no 404 for contacts; an unknown id answers 400 "Contact with id … not found".
 #[tokio::test]
-async fn delete_contact_then_unknown_ids_are_404() {
+async fn delete_contact_then_unknown_ids_are_400_not_found() {
     let (sandbox, api) = sandbox().await;
     let c = api.create_contact(json!({"firstName": "A"})).await;
     let id = c.body["contact"]["id"].as_str().unwrap().to_owned();
@@ -506,14 +542,23 @@ async fn delete_contact_then_unknown_ids_are_404() {
         (200, json!({"succeded": true}))
     );
     let again = api.get(&format!("/contacts/{id}"), V1).await;
-    assert_eq!(again.status, 404);
-    assert_eq!(again.body["message"], "Contact not found");
+    assert_eq!(again.status, 400);
     assert_eq!(
+        again.body,
+        json!({"statusCode": 400, "message": format!("Contact with id {id} not found"),
+               "error": "Bad Request"})
+    );
+    for status in [
         api.put(&format!("/contacts/{id}"), V1, json!({"city": "x"}))
             .await
             .status,
-        404
-    );
+        api.post(&format!("/contacts/{id}/tags"), V1, json!({"tags": ["a"]}))
+            .await
+            .status,
+        api.get(&format!("/contacts/{id}/notes"), V1).await.status,
+    ] {
+        assert_eq!(status, 400);
+    }
     assert!(sandbox.contacts().is_empty());
 }
 
@@ -1285,9 +1330,13 @@ async fn appointments_enforce_team_members_slots_and_ranges() {
             ),
         )
         .await;
-    assert_eq!(created.status, 201);
+    // The spec declares 200 for an appointment create.
+    assert_eq!(created.status, 200);
     let appt_id = created.body["id"].as_str().unwrap().to_owned();
     assert_eq!(created.body["assignedUserId"], json!(ann.id));
+    // CalendarEventDTO requires `groupId` and `users`.
+    assert_eq!(created.body["groupId"], "");
+    assert_eq!(created.body["users"], json!([ann.id]));
 
     let outsider = api
         .post(
@@ -1324,7 +1373,7 @@ async fn appointments_enforce_team_members_slots_and_ranges() {
         api.post("/calendars/events/appointments", V2, forced)
             .await
             .status,
-        201
+        200
     );
 
     let bad_time = api
@@ -1341,7 +1390,7 @@ async fn appointments_enforce_team_members_slots_and_ranges() {
         api.post("/calendars/events/appointments", V2, unknown_contact)
             .await
             .status,
-        404
+        400
     );
 
     let updated = api
@@ -1382,12 +1431,17 @@ async fn appointments_enforce_team_members_slots_and_ranges() {
     assert_eq!(of_contact.body["events"].as_array().unwrap().len(), 2);
     assert_eq!(of_contact.body["events"][0]["id"], json!(appt_id));
 
+    // The delete requires its (empty object) body and answers 201.
+    let bodiless = api
+        .delete(&format!("/calendars/events/{appt_id}"), V2, None)
+        .await;
+    assert_eq!(bodiless.status, 400);
     let deleted = api
         .delete(&format!("/calendars/events/{appt_id}"), V2, Some(json!({})))
         .await;
     assert_eq!(
         (deleted.status, deleted.body.clone()),
-        (200, json!({"succeeded": true}))
+        (201, json!({"succeeded": true}))
     );
     assert_eq!(
         api.get(&format!("/calendars/events/appointments/{appt_id}"), V2)
@@ -1491,12 +1545,30 @@ async fn products_and_prices() {
         )
         .await;
     assert_eq!(upd.body["name"], "Shampoo 300ml");
+    // The update declares no query parameter: `?locationId=` is refused like GHL is reported
+    // to refuse undeclared ones, and nothing changes.
+    let with_query = api
+        .put(
+            &format!("/products/{pid}?locationId={loc}"),
+            V1,
+            json!({"locationId": loc, "name": "Renamed", "productType": "PHYSICAL/DIGITAL"}),
+        )
+        .await;
+    assert_eq!(with_query.status, 422);
+    assert_eq!(
+        with_query.body["message"],
+        json!(["property locationId should not exist"])
+    );
+    assert_eq!(sandbox.products()[0]["name"], "Shampoo 300ml");
 
     let price = api
         .post(&format!("/products/{pid}/price"), V1, json!({"locationId": loc, "name": "Retail", "type": "one_time", "currency": "CAD", "amount": 24.5, "sku": "SH-300"}))
         .await;
     assert_eq!(price.status, 201);
     assert_eq!(price.body["product"], json!(pid));
+    // The spec's price answers declare no `sku`: stored, not echoed.
+    assert!(price.body.get("sku").is_none(), "{}", price.body);
+    assert_eq!(sandbox.prices(&pid)[0]["sku"], "SH-300");
     let bad_price = api
         .post(&format!("/products/{pid}/price"), V1, json!({"locationId": loc, "name": "R", "type": "once", "currency": "CAD", "amount": -1}))
         .await;
@@ -1506,6 +1578,7 @@ async fn products_and_prices() {
         .get(&format!("/products/{pid}/price?locationId={loc}"), V1)
         .await;
     assert_eq!(prices.body["total"], 1);
+    assert!(prices.body["prices"][0].get("sku").is_none());
     assert_eq!(sandbox.prices(&pid).len(), 1);
 
     let del = api
@@ -1567,6 +1640,7 @@ async fn price_update_replaces_the_price_under_the_price_write_scope() {
     assert_eq!(updated.body["product"], json!(pid));
     assert_eq!(updated.body["amount"], json!(26));
     assert_eq!(updated.body["createdAt"], created_at);
+    assert!(updated.body.get("sku").is_none());
     let stored = sandbox.prices(&pid);
     assert_eq!(stored.len(), 1, "an update never adds a price");
     assert_eq!(stored[0]["amount"], json!(26));
@@ -1638,4 +1712,275 @@ async fn bodies_are_not_recorded_when_turned_off() {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].body, None);
     assert!(log[0].write);
+}
+
+// ---------------------------------------------------------------- location settings, users search, bulk tags
+
+/// The duplicate rule follows each location's settings: the matching order (phone first here)
+/// decides which contact a create reports and an upsert updates.
+#[tokio::test]
+async fn the_duplicate_rule_follows_the_location_match_order() {
+    let (sandbox, api) = sandbox_with(
+        SandboxConfig::default().duplicate_match_order(DuplicateMatchOrder::PhoneThenEmail),
+    )
+    .await;
+    let loc = api.location.clone();
+    let by_email = api
+        .create_contact(
+            json!({"firstName": "A", "email": "a@example.com", "phone": "+14165550101"}),
+        )
+        .await;
+    let a = by_email.body["contact"]["id"].clone();
+    let by_phone = api
+        .create_contact(
+            json!({"firstName": "B", "email": "b@example.com", "phone": "+14165550102"}),
+        )
+        .await;
+    let b = by_phone.body["contact"]["id"].clone();
+
+    // Email matches A, phone matches B: phone comes first, so B is the duplicate reported...
+    let dup = api
+        .create_contact(json!({"email": "a@example.com", "phone": "+14165550102"}))
+        .await;
+    assert_eq!(dup.status, 400);
+    assert_eq!(dup.body["meta"]["contactId"], b);
+    assert_eq!(dup.body["meta"]["matchingField"], "phone");
+    // ...and the contact an upsert updates, without taking A's email.
+    let split = api
+        .post(
+            "/contacts/upsert",
+            V1,
+            json!({"locationId": loc, "email": "a@example.com", "phone": "+14165550102", "city": "Cork"}),
+        )
+        .await;
+    assert_eq!(split.body["new"], false);
+    assert_eq!(split.body["contact"]["id"], b);
+    assert_eq!(split.body["contact"]["email"], "b@example.com");
+    assert_eq!(split.body["contact"]["city"], "Cork");
+    let lookup = api
+        .get(
+            &format!("/contacts/search/duplicate?locationId={loc}&email=a%40example.com&number=%2B14165550102"),
+            V1,
+        )
+        .await;
+    assert_eq!(lookup.body["contact"]["id"], b);
+    assert_eq!(
+        sandbox.contact(a.as_str().unwrap()).unwrap()["email"],
+        "a@example.com"
+    );
+}
+
+/// "Allow Duplicate Contact" is a location setting: one location creates a second contact for an
+/// existing email, the other answers the duplicate 400; `GET /locations/{id}` reports each.
+#[tokio::test]
+async fn allowing_duplicates_is_a_setting_of_each_location() {
+    let other = SandboxLocation::new("DupesAllowed00000001").allow_duplicate_contacts(true);
+    let sandbox = GhlSandbox::start(SandboxConfig::default().with_location(other.clone())).await;
+    let strict = Api::new(&sandbox, sandbox.issue_private_token(ALL_SCOPES));
+    let lax = Api {
+        location: other.id.clone(),
+        ..Api::new(
+            &sandbox,
+            sandbox.issue_private_token_for(&other.id, ALL_SCOPES),
+        )
+    };
+    for api in [&strict, &lax] {
+        assert_eq!(
+            api.create_contact(json!({"email": "same@example.com"}))
+                .await
+                .status,
+            201
+        );
+    }
+    let refused = strict
+        .create_contact(json!({"email": "same@example.com"}))
+        .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.body["meta"]["matchingField"], "email");
+    let second = lax
+        .create_contact(json!({"email": "same@example.com"}))
+        .await;
+    assert_eq!(second.status, 201);
+    assert_eq!(sandbox.contacts().len(), 3);
+    // With duplicates allowed, `createNewIfDuplicateAllowed` makes an upsert create.
+    let forced = lax
+        .post(
+            "/contacts/upsert",
+            V1,
+            json!({"locationId": other.id, "email": "same@example.com", "createNewIfDuplicateAllowed": true}),
+        )
+        .await;
+    assert_eq!(forced.body["new"], true);
+    let normal = lax
+        .post(
+            "/contacts/upsert",
+            V1,
+            json!({"locationId": other.id, "email": "same@example.com"}),
+        )
+        .await;
+    assert_eq!(normal.body["new"], false);
+    assert_eq!(sandbox.contacts().len(), 4);
+    for (api, allowed) in [(&strict, false), (&lax, true)] {
+        let location = api.get(&format!("/locations/{}", api.location), V1).await;
+        assert_eq!(
+            location.body["location"]["settings"]["allowDuplicateContact"],
+            json!(allowed)
+        );
+    }
+}
+
+#[tokio::test]
+async fn users_search_needs_the_company_and_pages_with_skip_and_limit() {
+    let mut config = SandboxConfig::default();
+    for i in 0..5 {
+        config = config.with_user(SeedUser::new(
+            "User",
+            format!("N{i}"),
+            format!("u{i}@salon.example"),
+        ));
+    }
+    let (sandbox, api) = sandbox_with(config).await;
+    let loc = api.location.clone();
+    let company = api.get(&format!("/locations/{loc}"), V1).await.body["location"]["companyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let missing = api
+        .get(&format!("/users/search?locationId={loc}"), V1)
+        .await;
+    assert_eq!(missing.status, 422);
+    assert_eq!(
+        missing.body["message"],
+        json!(["companyId should not be empty"])
+    );
+    let other_company = api
+        .get("/users/search?companyId=SomeOtherCompany0001", V1)
+        .await;
+    assert_eq!(other_company.status, 403);
+    let page = |skip: usize| {
+        format!("/users/search?companyId={company}&locationId={loc}&skip={skip}&limit=2")
+    };
+    let first = api.get(&page(0), V1).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.body["count"], 5);
+    assert_eq!(first.body["users"].as_array().unwrap().len(), 2);
+    let last = api.get(&page(4), V1).await;
+    assert_eq!(last.body["users"].as_array().unwrap().len(), 1);
+    let by_query = api
+        .get(
+            &format!("/users/search?companyId={company}&query=U3%40SALON"),
+            V1,
+        )
+        .await;
+    assert_eq!(by_query.body["count"], 1);
+    assert_eq!(by_query.body["users"][0]["email"], "u3@salon.example");
+    // Undeclared query parameters are refused here too.
+    let extra = api
+        .get(&format!("/users/search?companyId={company}&page=2"), V1)
+        .await;
+    assert_eq!(extra.status, 422);
+    assert_eq!(sandbox.users().len(), 5);
+}
+
+#[tokio::test]
+async fn bulk_tag_updates_report_each_contact() {
+    let (sandbox, api) = sandbox().await;
+    let loc = api.location.clone();
+    let a = api
+        .create_contact(json!({"email": "a@example.com", "tags": ["salon"]}))
+        .await
+        .body["contact"]["id"]
+        .clone();
+    let b = api
+        .create_contact(json!({"email": "b@example.com"}))
+        .await
+        .body["contact"]["id"]
+        .clone();
+    let added = api
+        .post(
+            "/contacts/bulk/tags/update/add",
+            V1,
+            json!({"contacts": [a, b, "NoSuchContact0000000"], "tags": ["VIP"], "locationId": loc}),
+        )
+        .await;
+    assert_eq!(added.status, 201);
+    assert_eq!(added.body["succeded"], true);
+    assert_eq!(added.body["errorCount"], 1);
+    assert_eq!(added.body["responses"][0]["tagsAdded"], json!(["vip"]));
+    assert_eq!(added.body["responses"][0]["oldTags"], json!(["salon"]));
+    assert_eq!(added.body["responses"][2]["type"], "error");
+    assert_eq!(
+        sandbox.contact(a.as_str().unwrap()).unwrap()["tags"],
+        json!(["salon", "vip"])
+    );
+    let all_gone = api
+        .post(
+            "/contacts/bulk/tags/update/remove",
+            V1,
+            json!({"contacts": [a], "tags": [], "locationId": loc, "removeAllTags": true}),
+        )
+        .await;
+    assert_eq!(all_gone.status, 201);
+    assert_eq!(
+        sandbox.contact(a.as_str().unwrap()).unwrap()["tags"],
+        json!([])
+    );
+    let bad = api
+        .post(
+            "/contacts/bulk/tags/update/add",
+            V1,
+            json!({"contacts": [b], "tags": ["x"], "locationId": loc, "removeAllTags": true}),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    let wrong_type = api
+        .post(
+            "/contacts/bulk/tags/update/replace",
+            V1,
+            json!({"contacts": [b], "tags": ["x"], "locationId": loc}),
+        )
+        .await;
+    assert_eq!(wrong_type.status, 422);
+    assert_eq!(
+        sandbox.contact(b.as_str().unwrap()).unwrap()["tags"],
+        json!(["vip"])
+    );
+}
+
+#[tokio::test]
+async fn note_authors_are_strings_or_absent_and_team_members_use_spec_values() {
+    let ann = SeedUser::new("Ann", "Lee", "ann@salon.example");
+    let (_sandbox, api) = sandbox_with(
+        SandboxConfig::default()
+            .with_calendar(SeedCalendar::new("Salon").team_member(&ann.id))
+            .with_user(ann.clone()),
+    )
+    .await;
+    let id = api.create_contact(json!({"firstName": "A"})).await.body["contact"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let anonymous = api
+        .post(&format!("/contacts/{id}/notes"), V1, json!({"body": "x"}))
+        .await;
+    assert!(
+        anonymous.body["note"].get("userId").is_none(),
+        "{}",
+        anonymous.body
+    );
+    let signed = api
+        .post(
+            &format!("/contacts/{id}/notes"),
+            V1,
+            json!({"body": "y", "userId": ann.id}),
+        )
+        .await;
+    assert_eq!(signed.body["note"]["userId"], json!(ann.id));
+    let calendars = api
+        .get(&format!("/calendars/?locationId={}", api.location), V2)
+        .await;
+    assert_eq!(
+        calendars.body["calendars"][0]["teamMembers"][0]["meetingLocationType"],
+        "custom"
+    );
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use ghl_client::contacts::UpsertContact;
+use ghl_client::contacts::{CreateContact, UpsertContact};
 use serde_json::json;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -102,13 +102,15 @@ async fn one_span_per_request_with_template_status_attempts_and_no_pii() {
     let recorder = Recorder::default();
     let _guard = tracing::subscriber::set_default(recorder.clone());
     let client = pit_client(&server);
-    let request = UpsertContact {
-        email: Some("aoife@example.com".into()),
-        phone: Some("+353871234567".into()),
-        ..Default::default()
-    };
+    let request = UpsertContact::new()
+        .email("aoife@example.com")
+        .phone("+353871234567");
     client.contacts().upsert(&request).await.unwrap();
-    client.contacts().create(&request).await.unwrap_err();
+    client
+        .contacts()
+        .create(&CreateContact::from(&request))
+        .await
+        .unwrap_err();
 
     let captured = recorder.captured.lock().unwrap().clone();
     let requests: Vec<_> = captured

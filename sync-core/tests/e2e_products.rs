@@ -85,17 +85,17 @@ async fn a_changed_price_is_pushed_with_only_the_requests_it_needs() {
     let (id, pid, price_id) = synced_product(&sb, &store).await;
     let old = sb.ghl.prices(&pid)[0]["amount"].as_f64().unwrap();
     let price_path = format!("/products/{pid}/price/{price_id}");
-    let list_path = format!("/products/{pid}/price");
 
-    // 1. Only the price changes: list the product's prices, update the one price. The product
-    //    itself is unchanged, so it is not written.
+    // 1. Only the price changes: the price the sync wrote (its id is in the mapping) is updated
+    //    directly, without reading the list. The product itself is unchanged, so it is not
+    //    written.
     let new_amount = ((old + 3.25) * 100.0).round() / 100.0;
     assert!(sb.phorest.update_product(&id, |p| p.price = new_amount));
     sb.ghl.reset_counters();
     let report = run(&sb, &store, products_only()).await;
     assert_eq!(
         ghl_calls(&sb),
-        vec![call("GET", &list_path), call("PUT", &price_path)],
+        vec![call("PUT", &price_path)],
         "{}",
         report.to_table()
     );
@@ -132,7 +132,6 @@ async fn a_changed_price_is_pushed_with_only_the_requests_it_needs() {
         ghl_calls(&sb),
         vec![
             call("PUT", &format!("/products/{pid}")),
-            call("GET", &list_path),
             call("PUT", &price_path),
         ]
     );
@@ -154,14 +153,11 @@ async fn a_changed_price_is_pushed_with_only_the_requests_it_needs() {
         "{warnings:?}"
     );
 
-    // 5. It comes back: the price the sync wrote is found again and updated.
+    // 5. It comes back: the price the sync wrote (its id kept meanwhile) is updated.
     assert!(sb.phorest.update_product(&id, |p| p.price = 9.99));
     sb.ghl.reset_counters();
     run(&sb, &store, products_only()).await;
-    assert_eq!(
-        ghl_calls(&sb),
-        vec![call("GET", &list_path), call("PUT", &price_path)]
-    );
+    assert_eq!(ghl_calls(&sb), vec![call("PUT", &price_path)]);
     assert_eq!(sb.ghl.prices(&pid)[0]["amount"].as_f64(), Some(9.99));
     // Every product read again, none changed: no request (the hashes decide, not the watermark).
     let mut full = products_only();
@@ -170,6 +166,113 @@ async fn a_changed_price_is_pushed_with_only_the_requests_it_needs() {
     let report = run(&sb, &store, full).await;
     assert_eq!(ghl_calls(&sb).len(), 0, "{}", report.to_table());
     assert!(report.entity(EntityKind::Product).unwrap().unchanged > 1);
+}
+
+/// GHL's price answers carry no `sku` (its OpenAPI declares none, and the sandbox follows it),
+/// while the sync sends one for every product with a code or barcode. Nothing in the sync may
+/// depend on reading it back: a rerun without changes writes nothing, and a price found again
+/// without a stored id is recognised by name.
+#[tokio::test]
+async fn products_with_skus_cost_no_writes_when_unchanged_although_ghl_echoes_no_sku() {
+    let sb = Sandboxes::start(SalonSpec::small(26), SandboxSetup::default()).await;
+    let store = MemoryStore::new();
+    let first = run(&sb, &store, products_only()).await;
+    assert_eq!(first.status, RunStatus::Completed, "{}", first.to_table());
+    let synced = first.entity(EntityKind::Product).unwrap().created;
+    assert!(synced > 1, "{}", first.to_table());
+    // The sync sent SKUs (stored by the sandbox), and no price answer echoed one.
+    let mut with_sku = Vec::new();
+    for m in store
+        .list(
+            EntityKind::Product,
+            Some(MappingState::Synced),
+            None,
+            10_000,
+        )
+        .await
+        .unwrap()
+    {
+        let pid = m.ghl_id.clone().unwrap();
+        for price in sb.ghl.prices(&pid) {
+            if price.get("sku").and_then(Value::as_str).is_some() {
+                with_sku.push((m.phorest_id.clone(), pid.clone(), price["_id"].clone()));
+            }
+        }
+    }
+    assert!(!with_sku.is_empty(), "the salon has products with a SKU");
+    let price_answers: Vec<_> = sb
+        .ghl
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/price"))
+        .collect();
+    assert!(!price_answers.is_empty());
+
+    // A rerun with no change: not a single product or price request, let alone a write.
+    for full_refresh in [false, true] {
+        let mut config = products_only();
+        config.full_refresh = full_refresh;
+        sb.ghl.reset_counters();
+        let report = run(&sb, &store, config).await;
+        assert_eq!(sb.ghl.requests().len(), 0, "{}", report.to_table());
+        assert_eq!(sb.ghl.write_count(), 0);
+        let written = report
+            .entity(EntityKind::Product)
+            .map_or((0, 0), |p| (p.created, p.updated));
+        assert_eq!(written, (0, 0));
+    }
+
+    // A mapping without the price id (written before it was kept): a price change finds the
+    // price by name (GHL does not echo the SKU), updates it in place, and keeps its id, so the
+    // next change is a single PUT.
+    let (id, pid, price_id) = with_sku[0].clone();
+    let price_id = price_id.as_str().unwrap().to_owned();
+    let mut m = store.get(EntityKind::Product, &id).await.unwrap().unwrap();
+    let hash = m.content_hash.clone().unwrap();
+    let parts: Vec<&str> = hash.split('|').collect();
+    assert_eq!(parts.len(), 3, "the price id is kept: {hash}");
+    assert_eq!(parts[2], price_id);
+    m.content_hash = Some(format!("{}|{}", parts[0], parts[1]));
+    store.put(&m).await.unwrap();
+    assert!(sb.phorest.update_product(&id, |p| p.price += 1.0));
+    sb.ghl.reset_counters();
+    run(&sb, &store, products_only()).await;
+    let list_path = format!("/products/{pid}/price");
+    let price_path = format!("/products/{pid}/price/{price_id}");
+    assert_eq!(
+        ghl_calls(&sb),
+        vec![call("GET", &list_path), call("PUT", &price_path)]
+    );
+    assert_eq!(sb.ghl.prices(&pid).len(), 1, "updated in place, not added");
+    assert!(sb.phorest.update_product(&id, |p| p.price += 1.0));
+    sb.ghl.reset_counters();
+    run(&sb, &store, products_only()).await;
+    assert_eq!(ghl_calls(&sb), vec![call("PUT", &price_path)]);
+
+    // The price the sync wrote was deleted in GHL: the direct PUT meets a 404, the product's
+    // list has no one-time price, and one is created (and its id kept).
+    sb.ghl.delete_price(&pid, &price_id);
+    assert!(sb.phorest.update_product(&id, |p| p.price += 1.0));
+    sb.ghl.reset_counters();
+    run(&sb, &store, products_only()).await;
+    assert_eq!(
+        ghl_calls(&sb),
+        vec![
+            call("PUT", &price_path),
+            call("GET", &list_path),
+            call("POST", &list_path),
+        ]
+    );
+    let prices = sb.ghl.prices(&pid);
+    assert_eq!(prices.len(), 1);
+    let new_id = prices[0]["_id"].as_str().unwrap().to_owned();
+    sb.ghl.reset_counters();
+    assert!(sb.phorest.update_product(&id, |p| p.price += 1.0));
+    run(&sb, &store, products_only()).await;
+    assert_eq!(
+        ghl_calls(&sb),
+        vec![call("PUT", &format!("/products/{pid}/price/{new_id}"))]
+    );
 }
 
 #[tokio::test]

@@ -124,7 +124,11 @@ fn full_client_maps_to_the_exact_upsert_body() {
         ]
     );
     assert!(mapped.warnings.is_empty(), "{:?}", mapped.warnings);
-    assert_eq!(mapped.request.tags, None, "tags are never sent in the body");
+    assert_eq!(
+        mapped.request.get_tags(),
+        None,
+        "tags are never sent in the body"
+    );
     assert!(mapped.has_identifier());
     let update = serde_json::to_value(mapped.update_body()).unwrap();
     let mut expected = serde_json::to_value(&mapped.request).unwrap();
@@ -176,8 +180,11 @@ fn invalid_email_with_valid_phone_syncs_without_email() {
     let m = f
         .map(with(base_client("c1"), json!({"email": "mary@gmail"})))
         .unwrap();
-    assert_eq!(m.request.email, None);
-    assert_eq!(m.request.phone.as_deref(), Some("+353871234567"));
+    assert_eq!(m.request.get_email(), None);
+    assert_eq!(
+        m.request.get_phone().map(String::as_str),
+        Some("+353871234567")
+    );
     assert_eq!(
         m.warnings,
         [format!("email left out: {}", EmailIssue::Invalid)]
@@ -190,8 +197,11 @@ fn invalid_phone_with_valid_email_syncs_without_phone() {
     let m = f
         .map(with(base_client("c1"), json!({"mobile": "087 12"})))
         .unwrap();
-    assert_eq!(m.request.phone, None);
-    assert_eq!(m.request.email.as_deref(), Some("mary.byrne@example.ie"));
+    assert_eq!(m.request.get_phone(), None);
+    assert_eq!(
+        m.request.get_email().map(String::as_str),
+        Some("mary.byrne@example.ie")
+    );
     assert_eq!(
         m.warnings,
         [format!("phone left out: {}", PhoneIssue::TooShort)]
@@ -206,7 +216,11 @@ fn local_numbers_use_the_branch_country_and_landline_fallback() {
         json!({"email": null, "mobile": "087-123 4567"}),
     );
     assert_eq!(
-        f.map(local).unwrap().request.phone.as_deref(),
+        f.map(local)
+            .unwrap()
+            .request
+            .get_phone()
+            .map(String::as_str),
         Some("+353871234567")
     );
     let landline_only = with(
@@ -217,8 +231,8 @@ fn local_numbers_use_the_branch_country_and_landline_fallback() {
         f.map(landline_only.clone())
             .unwrap()
             .request
-            .phone
-            .as_deref(),
+            .get_phone()
+            .map(String::as_str),
         Some("+35312345678")
     );
     f.options.landline_fallback = false;
@@ -277,7 +291,7 @@ fn odd_names_and_unicode() {
                 json!({"firstName": first, "lastName": last}),
             ))
             .unwrap();
-        assert_eq!(m.request.name.as_deref(), Some(name));
+        assert_eq!(m.request.get_name().map(String::as_str), Some(name));
     }
     let m = f
         .map(with(
@@ -285,7 +299,10 @@ fn odd_names_and_unicode() {
             json!({"firstName": null, "lastName": null}),
         ))
         .unwrap();
-    assert_eq!((m.request.first_name, m.request.name), (None, None));
+    assert_eq!(
+        (m.request.get_first_name(), m.request.get_name()),
+        (None, None)
+    );
 }
 
 #[test]
@@ -297,14 +314,14 @@ fn placeholder_birth_years_gender_and_country_codes() {
             json!({"birthDate": "1800-01-01", "gender": "NON_BINARY", "address": {"country": "Ireland", "city": " "}}),
         ))
         .unwrap();
-    assert_eq!(m.request.date_of_birth, None);
-    assert_eq!(m.request.gender, None);
-    assert_eq!(m.request.country, None);
-    assert_eq!(m.request.city, None);
+    assert_eq!(m.request.get_date_of_birth(), None);
+    assert_eq!(m.request.get_gender(), None);
+    assert_eq!(m.request.get_country(), None);
+    assert_eq!(m.request.get_city(), None);
     let m = f
         .map(with(base_client("c1"), json!({"gender": "MALE"})))
         .unwrap();
-    assert_eq!(m.request.gender.as_deref(), Some("male"));
+    assert_eq!(m.request.get_gender().map(String::as_str), Some("male"));
 }
 
 #[test]
@@ -315,7 +332,7 @@ fn consent_to_dnd_policies() {
         json!({"smsMarketingConsent": false, "emailMarketingConsent": true}),
     );
     // Default: DND is never touched.
-    assert_eq!(f.map(c.clone()).unwrap().request.dnd_settings, None);
+    assert_eq!(f.map(c.clone()).unwrap().request.get_dnd_settings(), None);
 
     f.options.consent_dnd = ConsentDnd::OptOutWhenFalse;
     let body = serde_json::to_value(f.map(c.clone()).unwrap().request).unwrap();
@@ -333,7 +350,7 @@ fn consent_to_dnd_policies() {
         base_client("c1"),
         json!({"smsMarketingConsent": true, "emailMarketingConsent": true}),
     );
-    assert_eq!(f.map(consenting).unwrap().request.dnd_settings, None);
+    assert_eq!(f.map(consenting).unwrap().request.get_dnd_settings(), None);
 }
 
 #[test]
@@ -417,8 +434,14 @@ fn shared_identities_first_claimant_keeps_them() {
     let by_id = |id: &str| clients.iter().find(|c| c.client_id.as_str() == id).unwrap();
 
     let parent = map_client(by_id("parent"), &ctx).unwrap();
-    assert_eq!(parent.request.email.as_deref(), Some("family@example.ie"));
-    assert_eq!(parent.request.phone.as_deref(), Some("+353871234567"));
+    assert_eq!(
+        parent.request.get_email().map(String::as_str),
+        Some("family@example.ie")
+    );
+    assert_eq!(
+        parent.request.get_phone().map(String::as_str),
+        Some("+353871234567")
+    );
     assert_eq!(
         parent.warnings,
         [
@@ -428,8 +451,11 @@ fn shared_identities_first_claimant_keeps_them() {
     );
 
     let partner = map_client(by_id("partner"), &ctx).unwrap();
-    assert_eq!(partner.request.email, None);
-    assert_eq!(partner.request.phone.as_deref(), Some("+353861234567"));
+    assert_eq!(partner.request.get_email(), None);
+    assert_eq!(
+        partner.request.get_phone().map(String::as_str),
+        Some("+353861234567")
+    );
     assert_eq!(
         partner.warnings,
         ["email left out: it belongs to client parent (shared with parent, child)"]
@@ -526,7 +552,7 @@ fn staff_contacts_carry_staff_tags_and_validated_identifiers() {
         json!({"staffId": "66WKN5tEbStscxncGo9Ujw", "firstName": "Al", "email": "al@salon", "mobile": "0871112224"}),
     );
     let m = map_staff(&bad_email, &o, Some("IE")).unwrap();
-    assert_eq!(m.request.email, None);
+    assert_eq!(m.request.get_email(), None);
     assert_eq!(
         m.warnings,
         [format!("email left out: {}", EmailIssue::Invalid)]
@@ -630,7 +656,7 @@ fn loyalty_points_and_tiers() {
         json!({"loyaltyCard": {"serial": "L2", "points": 99.5}}),
     ));
     let m = map_loyalty(&frac, &field, &o).unwrap();
-    assert_eq!(m.custom_field.field_value, json!("99.5"));
+    assert_eq!(*m.custom_field.value(), json!("99.5"));
     assert_eq!(m.tier_tag, "phorest:loyalty:member");
 
     let no_points = client(with(
@@ -804,7 +830,7 @@ fn appointment_body_uses_branch_time_zone_offsets() {
     let a = appointment(base_appointment("2026-12-01", "09:00:00", "09:30:00"));
     let m = map_appointment(&a, &contact, None, &f.ctx(chrono_tz::Europe::Dublin, true)).unwrap();
     assert_eq!(
-        m.request.start_time.to_rfc3339(),
+        m.request.get_start_time().to_rfc3339(),
         "2026-12-01T09:00:00+00:00"
     );
     let m = map_appointment(
@@ -815,10 +841,10 @@ fn appointment_body_uses_branch_time_zone_offsets() {
     )
     .unwrap();
     assert_eq!(
-        m.request.start_time.to_rfc3339(),
+        m.request.get_start_time().to_rfc3339(),
         "2026-12-01T09:00:00-05:00"
     );
-    assert_eq!(m.request.start_time.timestamp(), 1_796_133_600);
+    assert_eq!(m.request.get_start_time().timestamp(), 1_796_133_600);
 }
 
 #[test]
@@ -850,7 +876,7 @@ fn dst_gaps_and_overlaps_are_typed_skips_not_guesses() {
     let after = appointment(base_appointment("2026-03-29", "02:00:00", "03:00:00"));
     let m = map_appointment(&after, &contact, None, &ctx).unwrap();
     assert_eq!(
-        m.request.start_time.to_rfc3339(),
+        m.request.get_start_time().to_rfc3339(),
         "2026-03-29T02:00:00+01:00"
     );
     let missing = appointment(json!({"appointmentId": "a2", "appointmentDate": "2026-01-01"}));
@@ -917,22 +943,25 @@ fn unmapped_staff_use_the_fallback_user_and_are_reported() {
     ));
     let m = map_appointment(&a, &contact, None, &f.ctx(chrono_tz::Europe::Dublin, true)).unwrap();
     assert_eq!(
-        m.request.assigned_user_id,
-        Some(UserId::new("u-front-desk"))
+        m.request.get_assigned_user_id(),
+        Some(&UserId::new("u-front-desk"))
     );
     assert!(m.used_fallback_user);
     assert_eq!(
         m.warnings,
         ["staff s2 has no GHL user; assigned to the fallback user"]
     );
-    assert_eq!(m.request.title.as_deref(), Some("Appointment"));
+    assert_eq!(
+        m.request.get_title().map(String::as_str),
+        Some("Appointment")
+    );
     assert_eq!(
         m.description,
         "Appointment with Sam\nphorest-appointment:apt1"
     );
 
     let m = map_appointment(&a, &contact, None, &f.ctx(chrono_tz::Europe::Dublin, false)).unwrap();
-    assert_eq!(m.request.assigned_user_id, None);
+    assert_eq!(m.request.get_assigned_user_id(), None);
     assert!(m.warnings[0].contains("left unassigned"));
 }
 
@@ -948,7 +977,7 @@ fn overnight_appointments_end_the_next_day() {
     )
     .unwrap();
     assert_eq!(
-        m.request.end_time.unwrap().to_rfc3339(),
+        m.request.get_end_time().unwrap().to_rfc3339(),
         "2026-07-02T00:30:00+01:00"
     );
 }
@@ -962,13 +991,13 @@ fn checkin_notes_use_the_branch_wall_clock_and_a_marker() {
     ));
     let note = map_checkin(&a, chrono_tz::America::Toronto, &names).unwrap();
     assert_eq!(
-        note.body,
+        note.get_body(),
         "[phorest-checkin:apt1]\nChecked in: Cut & Blow Dry\nTue 24 Nov 2026 at 10:30 (America/Toronto)\nWith: Jo Bloggs"
     );
-    assert!(note.body.starts_with(&checkin_marker("apt1")));
+    assert!(note.get_body().starts_with(&checkin_marker("apt1")));
     assert_eq!(
         serde_json::to_value(&note).unwrap(),
-        json!({"body": note.body})
+        json!({"body": note.get_body()})
     );
 
     let booked = appointment(base_appointment("2026-11-24", "10:30:00", "11:00:00"));
@@ -1031,13 +1060,13 @@ fn group_bookings_summarise_services_and_feed_notes_and_descriptions() {
         "Booking bk1: 10:00–10:45 Cut & Blow Dry (Jo); 11:00–12:00 Colour (Sam)"
     );
     assert_eq!(
-        bk1.note().body,
+        bk1.note().get_body().to_owned(),
         "[phorest-booking:bk1]\nGroup booking on Wed 1 Jul 2026: 2 services\n- 10:00–10:45 Cut & Blow Dry (Jo)\n- 11:00–12:00 Colour (Sam)"
     );
-    assert!(bk1.note().body.starts_with(&booking_marker("bk1")));
+    assert!(bk1.note().get_body().starts_with(&booking_marker("bk1")));
     // A booking that stopped being a group keeps an up-to-date note.
     assert_eq!(
-        bookings[1].note().body,
+        bookings[1].note().get_body().to_owned(),
         "[phorest-booking:bk2]\nGroup booking on Wed 1 Jul 2026: 1 service (the others were cancelled)\n- 10:00–10:45 Cut & Blow Dry (Jo)"
     );
     let gone = sync_core::mappers::BookingSummary {
@@ -1045,7 +1074,7 @@ fn group_bookings_summarise_services_and_feed_notes_and_descriptions() {
         items: Vec::new(),
     };
     assert_eq!(
-        gone.note().body,
+        gone.note().get_body().to_owned(),
         "[phorest-booking:bk3]\nGroup booking: cancelled in Phorest"
     );
 
@@ -1092,10 +1121,10 @@ mod robustness {
             }));
             match map_client(&c, &f.ctx(None)) {
                 Ok(m) => {
-                    if let Some(e) = &m.request.email {
+                    if let Some(e) = m.request.get_email() {
                         prop_assert_eq!(sync_core::normalize::normalize_email(e), Ok(e.clone()));
                     }
-                    if let Some(p) = &m.request.phone {
+                    if let Some(p) = m.request.get_phone() {
                         prop_assert!(p.starts_with('+'));
                     }
                     prop_assert!(m.has_identifier() || name_only);
@@ -1120,8 +1149,8 @@ mod robustness {
             for tz in [chrono_tz::Europe::Dublin, chrono_tz::America::Toronto, chrono_tz::Australia::Lord_Howe] {
                 match map_appointment(&a, &ContactId::new("c"), None, &f.ctx(tz, true)) {
                     Ok(mapped) => {
-                        let end_time = mapped.request.end_time.unwrap();
-                        prop_assert!(end_time >= mapped.request.start_time);
+                        let end_time = mapped.request.get_end_time().unwrap();
+                        prop_assert!(*end_time >= mapped.request.get_start_time());
                         prop_assert!(mapped.description.ends_with("phorest-appointment:apt1"));
                     }
                     Err(SkipReason::InvalidData { detail }) => prop_assert!(detail.contains("DST") || detail.contains("ambiguous")),

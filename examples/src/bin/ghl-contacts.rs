@@ -173,9 +173,9 @@ fn print_contact(contact: &Contact) {
 }
 
 async fn stream_contacts(client: &GhlClient, query: Option<String>) -> Result<(), Error> {
-    let search = SearchContacts {
-        query,
-        ..SearchContacts::default()
+    let search = match query {
+        Some(text) => SearchContacts::new().query(text),
+        None => SearchContacts::new(),
     };
     let mut contacts = std::pin::pin!(client.contacts().search(search));
     let mut n = 0usize;
@@ -197,20 +197,18 @@ async fn run(client: &GhlClient, command: Command) -> Result<(), Error> {
             first_name,
             last_name,
         } => {
-            let request = UpsertContact {
-                email,
-                phone,
-                first_name,
-                last_name,
-                ..UpsertContact::default()
-            };
+            let request = UpsertContact::new()
+                .set_email(email)
+                .set_phone(phone)
+                .set_first_name(first_name)
+                .set_last_name(last_name);
             let outcome = client.contacts().upsert(&request).await?;
             println!(
                 "{} contact {}",
-                if outcome.created {
-                    "created"
-                } else {
-                    "updated"
+                match outcome.created {
+                    Some(true) => "created",
+                    Some(false) => "updated",
+                    None => "upserted",
                 },
                 outcome.contact.id
             );

@@ -151,7 +151,7 @@ async fn burst() -> Result<()> {
     let started = Instant::now();
     let calls = (0..300).map(|_| {
         let client = client.clone();
-        async move { client.users().list().await }
+        async move { client.calendars().list().await }
     });
     let results = futures::future::join_all(calls).await;
     let secs = started.elapsed().as_secs_f64();

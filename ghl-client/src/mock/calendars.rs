@@ -177,6 +177,8 @@ fn build(state: &State, ctx: &Ctx, base: Option<&Entity>) -> Result<Map<String, 
         }
         data.insert("assignedUserId".into(), json!(user));
     }
+    let users: Vec<Value> = data.get("assignedUserId").into_iter().cloned().collect();
+    data.insert("users".into(), Value::Array(users));
     for key in COPIED {
         if let Some(v) = body.get(*key) {
             data.insert((*key).into(), v.clone());
@@ -208,12 +210,14 @@ fn build(state: &State, ctx: &Ctx, base: Option<&Entity>) -> Result<Map<String, 
     Ok(data)
 }
 
-/// `POST /calendars/events/appointments` (flat appointment in the response).
+/// `POST /calendars/events/appointments` → 200 with the flat appointment (the spec declares
+/// 200 only).
 pub(crate) fn create(state: &mut State, ctx: &Ctx) -> Outcome {
     let mut data = build(state, ctx, None)?;
     let id = state.ids.next_id();
     let now = state.stamp().1;
     data.insert("id".into(), json!(id));
+    data.insert("groupId".into(), json!(""));
     data.insert("status".into(), json!("booked"));
     data.insert("isRecurring".into(), json!(false));
     data.insert("dateAdded".into(), json!(now));
@@ -221,7 +225,7 @@ pub(crate) fn create(state: &mut State, ctx: &Ctx) -> Outcome {
     let appointment = entity(&id, &ctx.location_id, None, Value::Object(data));
     let out = appointment.to_json();
     state.appointments.push(appointment);
-    Ok(Reply::created(out))
+    Ok(Reply::ok(out))
 }
 
 fn find_index(state: &State, ctx: &Ctx, id: &str) -> Result<usize, Reply> {
@@ -253,11 +257,13 @@ pub(crate) fn get_appointment(state: &mut State, ctx: &Ctx, id: &str) -> Outcome
     Ok(Reply::ok(json!({"event": event})))
 }
 
-/// `DELETE /calendars/events/{id}`.
+/// `DELETE /calendars/events/{id}` with its required (empty object) JSON body → 201
+/// `{succeeded}`, as the spec declares.
 pub(crate) fn delete(state: &mut State, ctx: &Ctx, id: &str) -> Outcome {
+    ctx.body()?;
     let index = find_index(state, ctx, id)?;
     state.appointments.remove(index);
-    Ok(Reply::ok(json!({"succeeded": true})))
+    Ok(Reply::created(json!({"succeeded": true})))
 }
 
 /// `GET /calendars/events?locationId&calendarId|userId|groupId&startTime&endTime` (epoch ms):

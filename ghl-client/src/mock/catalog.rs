@@ -139,7 +139,8 @@ pub(crate) fn get(state: &mut State, ctx: &Ctx, id: &str) -> Outcome {
     ))
 }
 
-/// `PUT /products/{id}`.
+/// `PUT /products/{id}` (full product body, `locationId` in the body; the route declares no
+/// query parameter, so `?locationId=` is refused with 422 by the router).
 pub(crate) fn update(state: &mut State, ctx: &Ctx, id: &str) -> Outcome {
     let index = product_index(state, ctx, id)?;
     let base = state
@@ -212,7 +213,15 @@ fn price_data(ctx: &Ctx, mut data: Map<String, Value>) -> Result<Map<String, Val
     Ok(data)
 }
 
-/// `POST /products/{id}/price` → the flat price with `_id` and `product`.
+/// A price as GHL's price answers declare it: the stored price without `sku`, which only the
+/// request bodies carry.
+fn price_answer(price: &Entity) -> Value {
+    let mut out = price.data.clone();
+    out.remove("sku");
+    Value::Object(out)
+}
+
+/// `POST /products/{id}/price` → the flat price with `_id` and `product` (no `sku`).
 pub(crate) fn create_price(state: &mut State, ctx: &Ctx, product_id: &str) -> Outcome {
     ctx.body()?;
     ctx.body_location()?;
@@ -228,13 +237,13 @@ pub(crate) fn create_price(state: &mut State, ctx: &Ctx, product_id: &str) -> Ou
     data.insert("createdAt".into(), json!(now));
     data.insert("updatedAt".into(), json!(now));
     let price = entity(&id, &ctx.location_id, Some(product_id), Value::Object(data));
-    let out = price.to_json();
+    let out = price_answer(&price);
     state.prices.push(price);
     Ok(Reply::created(out))
 }
 
 /// `PUT /products/{id}/price/{priceId}` (full price body, `locationId` in the body) → the
-/// updated flat price. The price must belong to that product in the caller's location (404
+/// updated flat price (no `sku`). The price must belong to that product in the caller's location (404
 /// `Price not found` otherwise); its id, product and `createdAt` are kept.
 pub(crate) fn update_price(
     state: &mut State,
@@ -269,7 +278,7 @@ pub(crate) fn update_price(
         .get_mut(index)
         .ok_or_else(|| reply::not_found("Price"))?;
     price.data = data;
-    Ok(Reply::ok(price.to_json()))
+    Ok(Reply::ok(price_answer(price)))
 }
 
 /// `GET /products/{id}/price?locationId=` → `{prices, total}`.
@@ -280,7 +289,7 @@ pub(crate) fn prices(state: &mut State, ctx: &Ctx, product_id: &str) -> Outcome 
         .prices
         .iter()
         .filter(|p| p.parent.as_deref() == Some(product_id))
-        .map(Entity::to_json)
+        .map(price_answer)
         .collect();
     let total = prices.len();
     Ok(Reply::ok(json!({"prices": prices, "total": total})))

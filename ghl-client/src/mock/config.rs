@@ -5,6 +5,28 @@ use std::time::Duration;
 
 use super::ids::derive_id;
 
+/// The order in which a location's duplicate rule looks for an existing contact (GHL's "Allow
+/// Duplicate Contact" setting configures it per location).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DuplicateMatchOrder {
+    /// Email first, then phone (the sandbox's default).
+    #[default]
+    EmailThenPhone,
+    /// Phone first, then email.
+    PhoneThenEmail,
+}
+
+impl DuplicateMatchOrder {
+    /// The two matching fields in order (`"email"`, `"phone"`).
+    pub fn fields(self) -> [&'static str; 2] {
+        match self {
+            DuplicateMatchOrder::EmailThenPhone => ["email", "phone"],
+            DuplicateMatchOrder::PhoneThenEmail => ["phone", "email"],
+        }
+    }
+}
+
 /// One GoHighLevel location (sub-account) served by the sandbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxLocation {
@@ -16,17 +38,39 @@ pub struct SandboxLocation {
     pub timezone: String,
     /// ISO 3166 alpha-2 country returned by `GET /locations/{id}`.
     pub country: String,
+    /// The location setting "Allow Duplicate Contact" (default `false`): when `true`,
+    /// `POST /contacts/` with an existing email or phone creates a second contact; when `false`
+    /// it answers the duplicate 400 with `meta.contactId` and `meta.matchingField`.
+    pub allow_duplicate_contacts: bool,
+    /// The order in which the duplicate rule (creates, upserts, duplicate lookup) matches an
+    /// existing contact (default email, then phone).
+    pub duplicate_match_order: DuplicateMatchOrder,
 }
 
 impl SandboxLocation {
-    /// A location with the given id, named "Sandbox Salon", in `America/Toronto`, country `CA`.
+    /// A location with the given id, named "Sandbox Salon", in `America/Toronto`, country `CA`,
+    /// duplicates disallowed, matching email then phone.
     pub fn new(id: impl Into<String>) -> Self {
         Self {
             id: id.into(),
             name: "Sandbox Salon".to_owned(),
             timezone: "America/Toronto".to_owned(),
             country: "CA".to_owned(),
+            allow_duplicate_contacts: false,
+            duplicate_match_order: DuplicateMatchOrder::EmailThenPhone,
         }
+    }
+
+    /// Sets "Allow Duplicate Contact".
+    pub fn allow_duplicate_contacts(mut self, allow: bool) -> Self {
+        self.allow_duplicate_contacts = allow;
+        self
+    }
+
+    /// Sets the duplicate rule's matching order.
+    pub fn duplicate_match_order(mut self, order: DuplicateMatchOrder) -> Self {
+        self.duplicate_match_order = order;
+        self
     }
 
     /// Sets the time zone.
@@ -137,16 +181,16 @@ impl SeedCalendar {
 
 /// Configuration of a [`GhlSandbox`](super::GhlSandbox).
 ///
-/// `Default` gives one location, duplicates disallowed, GHL's documented limits (100 requests
+/// `Default` gives one location (duplicates disallowed, email matched before phone), GHL's
+/// documented limits (100 requests
 /// per 10 s, 200,000 a day) and day-long OAuth access tokens. Shorten the rate-limit interval
 /// for fast tests and demos with [`SandboxConfig::rate_limit`]; the headers then advertise the
 /// scaled interval.
 #[derive(Clone)]
 pub struct SandboxConfig {
-    /// Locations served; the first one is the default for tokens, users and calendars.
+    /// Locations served (with their duplicate-contact settings); the first one is the default
+    /// for tokens, users and calendars.
     pub locations: Vec<SandboxLocation>,
-    /// The location setting "Allow Duplicate Contact" (default `false`).
-    pub allow_duplicate_contacts: bool,
     /// Burst limit: requests per interval per location (default 100).
     pub rate_limit_max: u32,
     /// Burst interval (default 10 s).
@@ -177,7 +221,6 @@ impl fmt::Debug for SandboxConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SandboxConfig")
             .field("locations", &self.locations)
-            .field("allow_duplicate_contacts", &self.allow_duplicate_contacts)
             .field("rate_limit_max", &self.rate_limit_max)
             .field("rate_limit_interval", &self.rate_limit_interval)
             .field("daily_limit", &self.daily_limit)
@@ -197,7 +240,6 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             locations: vec![SandboxLocation::new(derive_id("location:default"))],
-            allow_duplicate_contacts: false,
             rate_limit_max: 100,
             rate_limit_interval: Duration::from_secs(10),
             daily_limit: 200_000,
@@ -214,7 +256,7 @@ impl Default for SandboxConfig {
 }
 
 impl SandboxConfig {
-    /// Replaces the default location's id (keeps any further locations).
+    /// Replaces the default location's id (keeps its settings and any further locations).
     pub fn location_id(mut self, id: impl Into<String>) -> Self {
         let id = id.into();
         match self.locations.first_mut() {
@@ -239,9 +281,19 @@ impl SandboxConfig {
         self
     }
 
-    /// Sets the location's "Allow Duplicate Contact" setting.
+    /// Sets "Allow Duplicate Contact" on every location configured so far.
     pub fn allow_duplicate_contacts(mut self, allow: bool) -> Self {
-        self.allow_duplicate_contacts = allow;
+        for location in &mut self.locations {
+            location.allow_duplicate_contacts = allow;
+        }
+        self
+    }
+
+    /// Sets the duplicate rule's matching order on every location configured so far.
+    pub fn duplicate_match_order(mut self, order: DuplicateMatchOrder) -> Self {
+        for location in &mut self.locations {
+            location.duplicate_match_order = order;
+        }
         self
     }
 

@@ -6,8 +6,8 @@ use super::reply::{self, Outcome, Reply};
 use super::router::Ctx;
 use super::state::{Contact, State, entity};
 
-/// Properties accepted by create and upsert (anything else: 422 "property X should not exist").
-const CONTACT_FIELDS: &[&str] = &[
+/// Properties of `CreateContactDto` (anything else: 422 "property X should not exist").
+const CREATE_FIELDS: &[&str] = &[
     "locationId",
     "firstName",
     "lastName",
@@ -32,6 +32,49 @@ const CONTACT_FIELDS: &[&str] = &[
     "gender",
     "dateOfBirth",
 ];
+/// Properties of `UpsertContactDto`: the create's plus `createNewIfDuplicateAllowed`.
+const UPSERT_ONLY: &[&str] = &["createNewIfDuplicateAllowed"];
+/// Properties of `UpdateContactDto`: no `locationId`, `gender` or `companyName`.
+const UPDATE_FIELDS: &[&str] = &[
+    "firstName",
+    "lastName",
+    "name",
+    "email",
+    "phone",
+    "address1",
+    "city",
+    "state",
+    "postalCode",
+    "website",
+    "timezone",
+    "dnd",
+    "dndSettings",
+    "inboundDndSettings",
+    "tags",
+    "customFields",
+    "source",
+    "country",
+    "assignedTo",
+    "dateOfBirth",
+];
+
+/// Which contact DTO a body is checked against.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dto {
+    Create,
+    Upsert,
+    Update,
+}
+
+impl Dto {
+    fn declares(self, key: &str) -> bool {
+        match self {
+            Dto::Create => CREATE_FIELDS.contains(&key),
+            Dto::Upsert => CREATE_FIELDS.contains(&key) || UPSERT_ONLY.contains(&key),
+            Dto::Update => UPDATE_FIELDS.contains(&key),
+        }
+    }
+}
 const DND_CHANNELS: &[&str] = &["Call", "Email", "SMS", "WhatsApp", "GMB", "FB"];
 const DND_STATUSES: &[&str] = &["active", "inactive", "permanent"];
 const SEARCH_FIELDS: &[&str] = &[
@@ -114,7 +157,9 @@ fn check_dnd(key: &str, value: &Value, errors: &mut Vec<String>) {
     }
 }
 
-/// Resolves `customFields` entries (`id` or `key`, `field_value` or `value`) to `{id, value}`.
+/// Checks `customFields` entries (`{id, key?, field_value}`; every branch of GHL's schema
+/// requires `id`) and returns them as stored, `{id, value}`. Numbers are stored as their text,
+/// as GHL's answers type `value` as a string.
 fn custom_values(
     state: &State,
     location: &str,
@@ -127,18 +172,14 @@ fn custom_values(
     };
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let reference = item
-            .get("id")
-            .or_else(|| item.get("key"))
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let field = state.custom_fields.iter().find(|f| {
-            f.location_id == location
-                && (f.id == reference
-                    || f.str_field("fieldKey").is_some_and(|k| {
-                        k == reference || k.strip_prefix("contact.") == Some(reference)
-                    }))
-        });
+        let Some(reference) = item.get("id").and_then(Value::as_str) else {
+            errors.push(format!("customFields.{i}.id must be a string"));
+            continue;
+        };
+        let field = state
+            .custom_fields
+            .iter()
+            .find(|f| f.location_id == location && f.id == reference);
         let Some(field) = field else {
             errors.push(format!(
                 "customFields.{i}: custom field '{reference}' does not exist in this location"
@@ -161,7 +202,11 @@ fn custom_values(
             ));
             continue;
         }
-        out.push(json!({"id": field.id, "value": field_value}));
+        let stored = match field_value {
+            Value::Number(n) => Value::String(n.to_string()),
+            other => other,
+        };
+        out.push(json!({"id": field.id, "value": stored}));
     }
     out
 }
@@ -172,24 +217,25 @@ fn validate(
     state: &State,
     ctx: &Ctx,
     body: &Map<String, Value>,
-    update: bool,
+    dto: Dto,
 ) -> Result<Map<String, Value>, Reply> {
-    let mut errors = unknown_properties(body, CONTACT_FIELDS);
-    if update {
-        // UpdateContactDto has neither (GHL's published schema; the seed system also drops them).
-        for key in ["locationId", "gender"] {
-            if body.contains_key(key) {
-                errors.push(format!("property {key} should not exist"));
-            }
-        }
-    }
+    let mut errors: Vec<String> = body
+        .keys()
+        .filter(|k| !dto.declares(k))
+        .map(|k| format!("property {k} should not exist"))
+        .collect();
     let mut out = Map::new();
     for (key, value) in body {
         let key_str = key.as_str();
-        if key_str == "locationId" || !CONTACT_FIELDS.contains(&key_str) {
+        if key_str == "locationId" || !dto.declares(key_str) {
             continue;
         }
         let stored = match (key_str, value) {
+            ("createNewIfDuplicateAllowed", Value::Bool(_)) => continue,
+            ("createNewIfDuplicateAllowed", _) => {
+                errors.push("createNewIfDuplicateAllowed must be a boolean value".to_owned());
+                continue;
+            }
             (_, Value::Null) => Value::Null,
             ("email", Value::String(s)) if is_email(s.trim()) => json!(s.trim()),
             ("email", _) => {
@@ -268,29 +314,37 @@ fn duplicate_error(state: &mut State, existing: &Contact, field: &str) -> Reply 
     )
 }
 
-/// Enforces the duplicate rule (email first, then phone) unless duplicates are allowed.
+/// The first contact the location's duplicate rule matches, in its configured order, with the
+/// field that matched.
+fn first_match(
+    state: &State,
+    location: &str,
+    fields: &Map<String, Value>,
+    except: Option<&str>,
+) -> Option<(Contact, &'static str)> {
+    let (_, order) = state.duplicate_rule(location);
+    order.fields().into_iter().find_map(|field| {
+        let value = fields.get(field).and_then(Value::as_str)?;
+        let found = match field {
+            "email" => state.contacts.by_email(location, value, except),
+            _ => state.contacts.by_phone(location, value, except),
+        };
+        found.map(|c| (c.clone(), field))
+    })
+}
+
+/// Enforces the duplicate rule (in the location's order) unless the location allows
+/// duplicates.
 fn check_duplicates(
     state: &mut State,
     location: &str,
     fields: &Map<String, Value>,
     except: Option<&str>,
 ) -> Result<(), Reply> {
-    if state.config.allow_duplicate_contacts {
+    if state.duplicate_rule(location).0 {
         return Ok(());
     }
-    let by_email = fields
-        .get("email")
-        .and_then(Value::as_str)
-        .and_then(|e| state.contacts.by_email(location, e, except))
-        .map(|c| (c.clone(), "email"));
-    let by_phone = || {
-        fields
-            .get("phone")
-            .and_then(Value::as_str)
-            .and_then(|p| state.contacts.by_phone(location, p, except))
-            .map(|c| (c.clone(), "phone"))
-    };
-    match by_email.or_else(by_phone) {
+    match first_match(state, location, fields, except) {
         Some((existing, field)) => Err(duplicate_error(state, &existing, field)),
         None => Ok(()),
     }
@@ -339,10 +393,12 @@ fn apply_update(state: &mut State, mut contact: Contact, fields: Map<String, Val
     contact
 }
 
-/// A contact of the caller's location: 404 when unknown, 403 when in another location.
+/// A contact of the caller's location: 400 "Contact with id … not found" when unknown (GHL
+/// declares no 404 for contacts; this is the answer third-party integrations quote), 403 when
+/// in another location.
 pub(crate) fn find(state: &State, ctx: &Ctx, id: &str) -> Result<Contact, Reply> {
     match state.contacts.get(id) {
-        None => Err(reply::not_found("Contact")),
+        None => Err(reply::error(400, format!("Contact with id {id} not found"))),
         Some(c) if c.location_id != ctx.location_id => Err(reply::forbidden_location()),
         Some(c) => Ok(c.clone()),
     }
@@ -356,41 +412,52 @@ fn new_contact(state: &mut State, ctx: &Ctx, fields: Map<String, Value>) -> Resu
 
 /// `POST /contacts/`.
 pub(crate) fn create(state: &mut State, ctx: &Ctx) -> Outcome {
-    let fields = validate(state, ctx, ctx.body()?, false)?;
+    let fields = validate(state, ctx, ctx.body()?, Dto::Create)?;
     ctx.body_location()?;
     let contact = new_contact(state, ctx, fields)?;
     Ok(Reply::created(json!({"contact": contact.to_json()})))
 }
 
-/// `POST /contacts/upsert`: matches email first, then phone. When the email and the phone
-/// match two different contacts (duplicates disallowed), the email match wins and the phone is
-/// not written, as GoHighLevel/highlevel-api-docs#37 reports.
+/// `POST /contacts/upsert`: matches in the location's order (email then phone by default).
+/// When the two fields match two different contacts, the contact matching the first field is
+/// updated and the second field is not written, as GHL's upsert documentation describes. With
+/// `createNewIfDuplicateAllowed: true` in a location that allows duplicates, it always creates.
 pub(crate) fn upsert(state: &mut State, ctx: &Ctx) -> Outcome {
-    let mut fields = validate(state, ctx, ctx.body()?, false)?;
+    let body = ctx.body()?;
+    let mut fields = validate(state, ctx, body, Dto::Upsert)?;
     ctx.body_location()?;
     require_identity(&fields)?;
-    let loc = ctx.location_id.as_str();
-    let by_email = fields
-        .get("email")
-        .and_then(Value::as_str)
-        .and_then(|e| state.contacts.by_email(loc, e, None))
-        .cloned();
-    let by_phone = fields
-        .get("phone")
-        .and_then(Value::as_str)
-        .and_then(|p| state.contacts.by_phone(loc, p, None))
-        .cloned();
+    let loc = ctx.location_id.clone();
+    let (allow, order) = state.duplicate_rule(&loc);
+    let always_create = allow
+        && body
+            .get("createNewIfDuplicateAllowed")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
     let trace = state.ids.next_id();
-    let (created, contact) = match (by_email, by_phone) {
-        (Some(existing), other) => {
-            if other.is_some_and(|o| o.id != existing.id) && !state.config.allow_duplicate_contacts
-            {
-                fields.remove("phone");
+    let matched = if always_create {
+        None
+    } else {
+        first_match(state, &loc, &fields, None)
+    };
+    let (created, contact) = match matched {
+        Some((existing, field)) => {
+            let [_, second] = order.fields();
+            let other = fields
+                .get(second)
+                .and_then(Value::as_str)
+                .and_then(|v| match second {
+                    "email" => state.contacts.by_email(&loc, v, None),
+                    _ => state.contacts.by_phone(&loc, v, None),
+                })
+                .map(|c| c.id.clone());
+            if field != second && other.is_some_and(|o| o != existing.id) {
+                fields.remove(second);
             }
             (false, apply_update(state, existing, fields))
         }
-        (None, Some(existing)) => (false, apply_update(state, existing, fields)),
-        (None, None) => (true, new_contact(state, ctx, fields)?),
+        None if always_create => (true, insert_contact(state, &loc, fields)),
+        None => (true, new_contact(state, ctx, fields)?),
     };
     Ok(Reply::ok(
         json!({"new": created, "contact": contact.to_json(), "traceId": trace}),
@@ -406,7 +473,7 @@ pub(crate) fn get(state: &mut State, ctx: &Ctx, id: &str) -> Outcome {
 
 /// `PUT /contacts/{id}`: partial update; `tags` replaces the whole set.
 pub(crate) fn update(state: &mut State, ctx: &Ctx, id: &str) -> Outcome {
-    let fields = validate(state, ctx, ctx.body()?, true)?;
+    let fields = validate(state, ctx, ctx.body()?, Dto::Update)?;
     let contact = find(state, ctx, id)?;
     check_duplicates(state, &ctx.location_id, &fields, Some(id))?;
     let contact = apply_update(state, contact, fields);
@@ -486,12 +553,12 @@ pub(crate) fn note_create(state: &mut State, ctx: &Ctx, contact_id: &str) -> Out
     find(state, ctx, contact_id)?;
     let id = state.ids.next_id();
     let added = state.stamp().1;
-    let note = entity(
-        &id,
-        &ctx.location_id,
-        Some(contact_id),
-        json!({"id": id, "body": text, "userId": user, "contactId": contact_id, "dateAdded": added}),
-    );
+    let mut data = json!({"id": id, "body": text, "contactId": contact_id, "dateAdded": added});
+    // `userId` is a string in GHL's note schema: absent rather than null when not given.
+    if let Some(user) = user {
+        data["userId"] = json!(user);
+    }
+    let note = entity(&id, &ctx.location_id, Some(contact_id), data);
     let out = note.to_json();
     state.notes.push(note);
     Ok(Reply::created(json!({"note": out})))
@@ -552,7 +619,7 @@ pub(crate) fn note_delete(
 }
 
 /// `GET /contacts/search/duplicate?locationId&email&number`: the contact the duplicate rule
-/// would match (email first, then phone), or `{"contact": null}`.
+/// would match (in the location's order), or `{"contact": null}`.
 pub(crate) fn duplicate(state: &mut State, ctx: &Ctx) -> Outcome {
     ctx.query_location()?;
     let email = ctx.query("email").filter(|e| !e.is_empty());
@@ -560,11 +627,119 @@ pub(crate) fn duplicate(state: &mut State, ctx: &Ctx) -> Outcome {
     if email.is_none() && number.is_none() {
         return Err(reply::invalid("email or number is required"));
     }
-    let loc = ctx.location_id.as_str();
-    let found = email
-        .and_then(|e| state.contacts.by_email(loc, e, None))
-        .or_else(|| number.and_then(|n| state.contacts.by_phone(loc, n.trim(), None)));
-    Ok(Reply::ok(json!({"contact": found.map(Contact::to_json)})))
+    let mut fields = Map::new();
+    if let Some(email) = email {
+        fields.insert("email".into(), json!(email));
+    }
+    if let Some(number) = number {
+        fields.insert("phone".into(), json!(number.trim()));
+    }
+    let found = first_match(state, &ctx.location_id, &fields, None);
+    Ok(Reply::ok(
+        json!({"contact": found.map(|(c, _)| c.to_json())}),
+    ))
+}
+
+/// `POST /contacts/bulk/tags/update/{add|remove}` with `{contacts, tags, locationId,
+/// removeAllTags?}`: per-contact results; a contact that is unknown or of another location is
+/// an error item, not a failed request. Answers 201.
+pub(crate) fn bulk_tags(state: &mut State, ctx: &Ctx, kind: &str) -> Outcome {
+    let add = match kind {
+        "add" => true,
+        "remove" => false,
+        _ => {
+            return Err(reply::invalid(
+                "type must be one of the following values: add, remove",
+            ));
+        }
+    };
+    let body = ctx.body()?;
+    let mut errors = unknown_properties(body, &["contacts", "tags", "locationId", "removeAllTags"]);
+    let contacts = body.get("contacts").and_then(string_tags);
+    if contacts.as_ref().is_none_or(|c| c.is_empty()) {
+        errors.push("contacts should not be empty".to_owned());
+    }
+    let remove_all = match body.get("removeAllTags") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            errors.push("removeAllTags must be a boolean value".to_owned());
+            false
+        }
+    };
+    if remove_all && add {
+        errors.push("removeAllTags can only be used with the remove type".to_owned());
+    }
+    let tags = body.get("tags").and_then(string_tags);
+    match &tags {
+        None => errors.push("each value in tags must be a string".to_owned()),
+        Some(t) if t.is_empty() && !remove_all => {
+            errors.push("tags should not be empty".to_owned())
+        }
+        Some(_) => {}
+    }
+    if !errors.is_empty() {
+        return Err(reply::validation(errors));
+    }
+    ctx.body_location()?;
+    let given = normalise_tags(tags.unwrap_or_default());
+    let mut responses = Vec::new();
+    let mut error_count = 0u64;
+    for contact_id in contacts.unwrap_or_default() {
+        let contact = match state.contacts.get(contact_id) {
+            Some(c) if c.location_id == ctx.location_id => c.clone(),
+            found => {
+                error_count += 1;
+                let message = if found.is_some() {
+                    "contact does not belong to location"
+                } else {
+                    "contact not found"
+                };
+                responses
+                    .push(json!({"contactId": contact_id, "message": message, "type": "error"}));
+                continue;
+            }
+        };
+        let old: Vec<String> = contact
+            .fields
+            .get("tags")
+            .and_then(string_tags)
+            .unwrap_or_default()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let next: Vec<String> = if add {
+            normalise_tags(
+                old.iter()
+                    .map(String::as_str)
+                    .chain(given.iter().map(String::as_str)),
+            )
+        } else if remove_all {
+            Vec::new()
+        } else {
+            old.iter().filter(|t| !given.contains(t)).cloned().collect()
+        };
+        let added: Vec<&String> = next.iter().filter(|t| !old.contains(t)).collect();
+        let removed: Vec<&String> = old.iter().filter(|t| !next.contains(t)).collect();
+        responses.push(json!({
+            "contactId": contact_id,
+            "message": "Tags updated",
+            "type": "success",
+            "oldTags": old,
+            "tagsAdded": added,
+            "tagsRemoved": removed,
+        }));
+        if next != old {
+            let mut fields = Map::new();
+            fields.insert("tags".into(), json!(next));
+            apply_update(state, contact, fields);
+        }
+    }
+    Ok(Reply::created(json!({
+        "succeded": true,
+        "errorCount": error_count,
+        "responses": responses,
+    })))
 }
 
 fn text_of(value: &Value) -> String {

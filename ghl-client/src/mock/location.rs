@@ -6,6 +6,7 @@ use super::reply::{self, Outcome, Reply};
 use super::router::Ctx;
 use super::state::{Entity, State, entity};
 
+/// The data types of GHL's custom fields API (`custom-fields.json`).
 const DATA_TYPES: &[&str] = &[
     "TEXT",
     "LARGE_TEXT",
@@ -15,17 +16,68 @@ const DATA_TYPES: &[&str] = &[
     "CHECKBOX",
     "SINGLE_OPTIONS",
     "MULTIPLE_OPTIONS",
-    "FLOAT",
-    "TIME",
     "DATE",
     "TEXTBOX_LIST",
     "FILE_UPLOAD",
-    "SIGNATURE",
     "RADIO",
     "EMAIL",
 ];
 
-/// `GET /users/?locationId=`.
+/// The company (agency) every sandbox location belongs to.
+pub(crate) fn company_id() -> String {
+    super::ids::derive_id("company")
+}
+
+/// `GET /users/search?companyId&locationId&query&skip&limit&ids…` → `{users, count}`:
+/// `companyId` is required and must be the location's company; `skip` and `limit` (default
+/// 25) page the matches, `count` is the number of matches.
+pub(crate) fn search_users(state: &mut State, ctx: &Ctx) -> Outcome {
+    let mut errors = Vec::new();
+    match ctx.query("companyId").filter(|c| !c.is_empty()) {
+        None => errors.push("companyId should not be empty".to_owned()),
+        Some(c) if c != company_id() => return Err(reply::forbidden_location()),
+        Some(_) => {}
+    }
+    let mut number = |key: &str, default: usize| -> usize {
+        match ctx.query(key) {
+            None => default,
+            Some(v) => v.parse::<usize>().unwrap_or_else(|_| {
+                errors.push(format!("{key} must be a non-negative integer"));
+                default
+            }),
+        }
+    };
+    let skip = number("skip", 0);
+    let limit = number("limit", 25);
+    if !errors.is_empty() {
+        return Err(reply::validation(errors));
+    }
+    if let Some(location) = ctx.query("locationId") {
+        ctx.check_location(Some(location))?;
+    }
+    let query = ctx.query("query").map(str::to_lowercase);
+    let ids: Option<Vec<&str>> = ctx.query("ids").map(|ids| ids.split(',').collect());
+    let matching: Vec<Value> = state
+        .users
+        .iter()
+        .filter(|u| u.location_id == ctx.location_id)
+        .filter(|u| ids.as_ref().is_none_or(|ids| ids.contains(&u.id.as_str())))
+        .filter(|u| {
+            query.as_ref().is_none_or(|q| {
+                ["name", "email", "phone"].iter().any(|k| {
+                    u.str_field(k)
+                        .is_some_and(|v| v.to_lowercase().contains(q.as_str()))
+                })
+            })
+        })
+        .map(Entity::to_json)
+        .collect();
+    let count = matching.len();
+    let users: Vec<Value> = matching.into_iter().skip(skip).take(limit).collect();
+    Ok(Reply::ok(json!({"users": users, "count": count})))
+}
+
+/// `GET /users/?locationId=` (deprecated by GHL in favour of `/users/search`).
 pub(crate) fn users(state: &mut State, ctx: &Ctx) -> Outcome {
     ctx.query_location()?;
     let users: Vec<Value> = state
@@ -42,16 +94,14 @@ pub(crate) fn get(state: &mut State, ctx: &Ctx, id: &str) -> Outcome {
     if id != ctx.location_id {
         return Err(reply::forbidden_location());
     }
-    let allow = state.config.allow_duplicate_contacts;
     let spec = state
-        .locations
-        .iter()
-        .find(|l| l.spec.id == id)
-        .map(|l| l.spec.clone())
+        .location_spec(id)
+        .cloned()
         .ok_or_else(|| reply::not_found("Location"))?;
+    let allow = spec.allow_duplicate_contacts;
     Ok(Reply::ok(json!({"location": {
         "id": spec.id,
-        "companyId": super::ids::derive_id("company"),
+        "companyId": company_id(),
         "name": spec.name,
         "address": "",
         "city": "",
@@ -60,7 +110,12 @@ pub(crate) fn get(state: &mut State, ctx: &Ctx, id: &str) -> Outcome {
         "postalCode": "",
         "website": "",
         "timezone": spec.timezone,
-        "settings": {"allowDuplicateContact": allow, "allowDuplicateOpportunity": false},
+        "settings": {
+            "allowDuplicateContact": allow,
+            "allowDuplicateOpportunity": false,
+            "allowFacebookNameMerge": false,
+            "disableContactTimezone": false,
+        },
     }})))
 }
 

@@ -1,4 +1,5 @@
-//! A stateful GoHighLevel sandbox for tests and demos (feature `mock`).
+//! A stateful GoHighLevel sandbox for tests and demos (feature `mock`; outside the crate's
+//! semver promise).
 //!
 //! [`GhlSandbox`] serves one or more fake GHL locations on a local `wiremock` server. It stores
 //! contacts, notes, tags, appointments, products, prices, custom fields, users and calendars,
@@ -12,11 +13,21 @@
 //! - the `Version` header of each resource (`2021-07-28`, calendars `2021-04-15`), else 400;
 //! - the burst and daily limits per location, with `X-RateLimit-*` headers on every response
 //!   and 429 plus `Retry-After` (whole seconds) beyond them;
-//! - the duplicate-contact rule (400 with `meta.contactId` and `meta.matchingField`), 422
-//!   validation bodies (invalid email, phone not E.164, unknown properties, unknown custom
-//!   field ids, an assigned user outside the calendar's team), 404 for unknown ids.
+//! - the duplicate-contact rule (400 with `meta.contactId` and `meta.matchingField`) of each
+//!   location, following its settings ([`SandboxLocation::allow_duplicate_contacts`],
+//!   [`SandboxLocation::duplicate_match_order`]); 422 validation bodies (invalid email, phone
+//!   not E.164, properties the operation's DTO does not declare, query parameters the operation
+//!   does not declare, custom field values without an `id` or with an unknown one, an assigned
+//!   user outside the calendar's team); 404 for unknown ids, except contacts (below).
+//!
+//! Answers follow GHL's OpenAPI where it speaks: appointment creates answer 200, event deletes
+//! 201 (and require their empty JSON body), price answers carry no `sku`, note `userId`s are
+//! strings or absent, custom field values are stored and answered as strings, calendar team
+//! members use the spec's `meetingLocationType` values, events carry `groupId` and `users`.
 //!
 //! Choices where GHL's behaviour is not documented (each is tested):
+//! - an unknown contact id answers **400** `Contact with id … not found` (the spec declares no
+//!   404 for contacts; this is the answer third-party integrations quote);
 //! - a contact create/upsert with none of email, phone, firstName, lastName or name answers
 //!   400: GHL's DTO makes every field optional and the reference does not say what it does
 //!   with an empty contact; the seed report saw 400s for staff without identifiers, and an
@@ -24,16 +35,22 @@
 //! - tags are stored trimmed and lower-cased, as GHL's UI shows them (unconfirmed for the
 //!   API); `tags` on PUT and on an upsert that updates replaces the whole set; custom field
 //!   values merge by field id;
-//! - `PUT /contacts/{id}` refuses `locationId` and `gender` (absent from GHL's published
-//!   `UpdateContactDto`); create answers 201, upsert 200 with `new` telling which happened;
-//! - upsert matches email first, then phone; when they match two different contacts the email
-//!   match wins and the phone is not written;
+//! - `PUT /contacts/{id}` refuses `locationId`, `gender` and `companyName` (absent from GHL's
+//!   published `UpdateContactDto`); create answers 201, upsert 200 with `new` telling which
+//!   happened;
+//! - upsert matches in the location's order (email then phone by default); when the two match
+//!   two different contacts the first field's match wins and the second field is not written;
+//!   `createNewIfDuplicateAllowed: true` in a location allowing duplicates always creates;
+//! - `POST /contacts/bulk/tags/update/{add|remove}` answers 201 with one result per contact;
+//!   unknown contacts and contacts of other locations are error items, not a failed request;
+//! - `GET /users/search` needs the location's `companyId` and pages with `skip`/`limit`;
 //! - `POST /contacts/search` accepts `pageLimit` 1..=500 and refuses `page` beyond the first
 //!   10,000 records (use `searchAfter`, `[dateAddedMillis, id]`, returned on each contact);
 //! - appointments are checked for overlapping slots (same calendar and assignee) unless
 //!   `ignoreFreeSlotValidation` is true;
 //! - `/oauth/token` errors carry both RFC 6749 (`error`, `error_description`) and GHL
-//!   (`statusCode`, `message`) fields; a used or unknown refresh token answers 400 `invalid_grant`.
+//!   (`statusCode`, `message`) fields; a used or unknown refresh token answers 400
+//!   `invalid_grant`; `redirect_uri` is optional on the code exchange, as the spec declares.
 //!
 //! Faults ([`Faults`]) inject 5xx responses, slow responses, 429 storms, token expiry and
 //! writes that are applied but answer 500. Every request is recorded ([`RecordedRequest`]).
@@ -53,11 +70,11 @@
 //!         .with_user(stylist),
 //! )
 //! .await;
-//! let token = sandbox.issue_private_token(["users.readonly", "contacts.write"]);
+//! let token = sandbox.issue_private_token(["calendars.readonly", "contacts.write"]);
 //! let client = sandbox.client_builder(&token).build()?;
-//! let users = client.users().list().await?;
-//! assert_eq!(users.len(), 1);
-//! assert_eq!(sandbox.count("GET", "/users"), 1);
+//! let calendars = client.calendars().list().await?;
+//! assert_eq!(calendars.len(), 1);
+//! assert_eq!(sandbox.count("GET", "/calendars"), 1);
 //! # Ok(())
 //! # }
 //! ```
@@ -83,7 +100,7 @@ use serde_json::Value;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
-pub use config::{SandboxConfig, SandboxLocation, SeedCalendar, SeedUser};
+pub use config::{DuplicateMatchOrder, SandboxConfig, SandboxLocation, SeedCalendar, SeedUser};
 pub use faults::Faults;
 pub use proxy::ResetProxy;
 pub use state::RecordedRequest;
@@ -431,6 +448,17 @@ impl GhlSandbox {
     /// Prices of a product.
     pub fn prices(&self, product_id: &str) -> Vec<Value> {
         self.snapshot(|s| &s.prices, Some(product_id))
+    }
+
+    /// Deletes a price of a product directly (as if someone removed it in GHL); `false` when
+    /// there was no such price.
+    pub fn delete_price(&self, product_id: &str, price_id: &str) -> bool {
+        let mut state = lock(&self.state);
+        let before = state.prices.len();
+        state
+            .prices
+            .retain(|p| !(p.id == price_id && p.parent.as_deref() == Some(product_id)));
+        state.prices.len() != before
     }
 
     /// All custom fields.

@@ -47,12 +47,8 @@ pub(crate) fn token(state: &mut State, request: &Request) -> Reply {
         );
     }
     let grant = match field("grant_type") {
-        Some("authorization_code") => {
-            if field("redirect_uri").is_none() {
-                return oauth_error(400, "invalid_request", "redirect_uri is required");
-            }
-            field("code").and_then(|c| state.auth_codes.remove(c))
-        }
+        // `redirect_uri` is optional in GHL's `GetAccessCodebodyDto`.
+        Some("authorization_code") => field("code").and_then(|c| state.auth_codes.remove(c)),
         Some("refresh_token") => {
             field("refresh_token").and_then(|t| state.refresh_tokens.remove(t))
         }

@@ -18,13 +18,13 @@
 //! # async fn demo() -> std::io::Result<()> {
 //! let sandbox = GhlSandbox::start(SandboxConfig::default()).await;
 //! let proxy = ResetProxy::start(&sandbox.base_url(), 0.05, 7).await?;
-//! let token = sandbox.issue_private_token(["users.readonly"]);
+//! let token = sandbox.issue_private_token(["calendars.readonly"]);
 //! let client = sandbox
 //!     .client_builder(&token)
 //!     .base_url(proxy.base_url())
 //!     .build()
 //!     .expect("a valid URL");
-//! let _ = client.users().list().await;
+//! let _ = client.calendars().list().await;
 //! println!("resets so far: {}", proxy.resets());
 //! # Ok(())
 //! # }
@@ -288,16 +288,16 @@ mod tests {
         let proxy = ResetProxy::start(&sandbox.base_url(), 0.0, 1)
             .await
             .unwrap();
-        let token = sandbox.issue_private_token(["users.readonly"]);
+        let token = sandbox.issue_private_token(["calendars.readonly"]);
         let client = sandbox
             .client_builder(&token)
             .base_url(proxy.base_url())
             .build()
             .unwrap();
         for _ in 0..3 {
-            client.users().list().await.unwrap();
+            client.calendars().list().await.unwrap();
         }
-        assert_eq!(sandbox.count("GET", "/users"), 3);
+        assert_eq!(sandbox.count("GET", "/calendars"), 3);
         assert_eq!(proxy.requests(), 3);
         assert_eq!(proxy.resets(), 0);
     }
@@ -316,10 +316,7 @@ mod tests {
             .build()
             .unwrap();
         for i in 0..20 {
-            let body = crate::contacts::CreateContact {
-                email: Some(format!("c{i}@example.com")),
-                ..Default::default()
-            };
+            let body = crate::contacts::CreateContact::new().email(format!("c{i}@example.com"));
             let err = client.contacts().create(&body).await.unwrap_err();
             assert!(err.may_have_been_applied(), "{err:?}");
         }
@@ -335,10 +332,7 @@ mod tests {
 
         // Turned off, the same proxy relays again.
         proxy.set_reset_rate(0.0, 0);
-        let body = crate::contacts::CreateContact {
-            email: Some("ok@example.com".to_owned()),
-            ..Default::default()
-        };
+        let body = crate::contacts::CreateContact::new().email("ok@example.com");
         client.contacts().create(&body).await.unwrap();
         assert_eq!(proxy.resets(), 20);
     }

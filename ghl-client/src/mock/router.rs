@@ -28,6 +28,7 @@ pub(crate) enum Route {
     ContactAppointments(String),
     TagsAdd(String),
     TagsRemove(String),
+    TagsBulk(String),
     NoteCreate(String),
     NoteList(String),
     NoteUpdate(String, String),
@@ -40,6 +41,7 @@ pub(crate) enum Route {
     EventDelete(String),
     EventList,
     UserList,
+    UserSearch,
     LocationGet(String),
     CustomFieldList(String),
     CustomFieldCreate(String),
@@ -63,6 +65,7 @@ impl Route {
             ("POST", ["contacts"]) => Self::ContactCreate,
             ("POST", ["contacts", "upsert"]) => Self::ContactUpsert,
             ("POST", ["contacts", "search"]) => Self::ContactSearch,
+            ("POST", ["contacts", "bulk", "tags", "update", t]) => Self::TagsBulk(id(t)),
             ("GET", ["contacts", "search", "duplicate"]) => Self::ContactDuplicate,
             ("GET", ["contacts", c]) => Self::ContactGet(id(c)),
             ("PUT", ["contacts", c]) => Self::ContactUpdate(id(c)),
@@ -82,6 +85,7 @@ impl Route {
             ("DELETE", ["calendars", "events", e]) => Self::EventDelete(id(e)),
             ("GET", ["calendars", c]) => Self::CalendarGet(id(c)),
             ("GET", ["users"]) => Self::UserList,
+            ("GET", ["users", "search"]) => Self::UserSearch,
             ("GET", ["locations", l]) => Self::LocationGet(id(l)),
             ("GET", ["locations", l, "customFields"]) => Self::CustomFieldList(id(l)),
             ("POST", ["locations", l, "customFields"]) => Self::CustomFieldCreate(id(l)),
@@ -102,7 +106,9 @@ impl Route {
         use Route::*;
         match self {
             ContactCreate | ContactUpsert | ContactUpdate(_) | ContactDelete(_) | TagsAdd(_)
-            | TagsRemove(_) | NoteCreate(_) | NoteUpdate(..) | NoteDelete(..) => "contacts.write",
+            | TagsRemove(_) | TagsBulk(_) | NoteCreate(_) | NoteUpdate(..) | NoteDelete(..) => {
+                "contacts.write"
+            }
             ContactSearch
             | ContactDuplicate
             | ContactGet(_)
@@ -111,7 +117,7 @@ impl Route {
             CalendarList | CalendarGet(_) => "calendars.readonly",
             AppointmentCreate | AppointmentUpdate(_) | EventDelete(_) => "calendars/events.write",
             AppointmentGet(_) | EventList => "calendars/events.readonly",
-            UserList => "users.readonly",
+            UserList | UserSearch => "users.readonly",
             LocationGet(_) => "locations.readonly",
             CustomFieldList(_) => "locations/customFields.readonly",
             CustomFieldCreate(_) => "locations/customFields.write",
@@ -133,6 +139,56 @@ impl Route {
         }
     }
 
+    /// The query parameters the route declares in GHL's OpenAPI; any other one is refused with
+    /// 422 "property X should not exist", as GHL is reported to do.
+    pub(crate) fn query_params(&self) -> &'static [&'static str] {
+        use Route::*;
+        match self {
+            ContactDuplicate => &["locationId", "number", "email"],
+            CalendarList => &["locationId", "groupId", "showDrafted"],
+            EventList => &[
+                "locationId",
+                "userId",
+                "calendarId",
+                "groupId",
+                "startTime",
+                "endTime",
+            ],
+            UserList => &["locationId"],
+            UserSearch => &[
+                "companyId",
+                "query",
+                "skip",
+                "limit",
+                "locationId",
+                "type",
+                "role",
+                "ids",
+                "sort",
+                "sortDirection",
+                "enabled2waySync",
+            ],
+            CustomFieldList(_) => &["model"],
+            ProductList => &[
+                "limit",
+                "offset",
+                "locationId",
+                "search",
+                "collectionIds",
+                "collectionSlug",
+                "expand",
+                "productIds",
+                "storeId",
+                "includedInStore",
+                "availableInStore",
+                "sortOrder",
+            ],
+            ProductGet(_) | ProductDelete(_) => &["locationId", "sendWishlistStatus"],
+            PriceList(_) => &["limit", "offset", "locationId", "ids"],
+            _ => &[],
+        }
+    }
+
     /// Whether the route changes state.
     pub(crate) fn is_write(&self) -> bool {
         use Route::*;
@@ -148,6 +204,7 @@ impl Route {
                 | AppointmentGet(_)
                 | EventList
                 | UserList
+                | UserSearch
                 | LocationGet(_)
                 | CustomFieldList(_)
                 | ProductList
@@ -362,6 +419,17 @@ impl State {
         if !token.scopes.contains(route.scope()) {
             return (reply::missing_scope(), Some(location));
         }
+        let declared = route.query_params();
+        let mut undeclared: Vec<String> = Vec::new();
+        for (key, _) in request.url.query_pairs() {
+            let message = format!("property {key} should not exist");
+            if !declared.contains(&key.as_ref()) && !undeclared.contains(&message) {
+                undeclared.push(message);
+            }
+        }
+        if !undeclared.is_empty() {
+            return (reply::validation(undeclared), Some(location));
+        }
         if self.faults.server_error_rate > 0.0
             && (route.is_write() || !self.faults.writes_only)
             && self.draw() < self.faults.server_error_rate
@@ -399,6 +467,7 @@ impl State {
             ContactAppointments(id) => calendars::of_contact(self, ctx, id),
             TagsAdd(id) => contacts::tags(self, ctx, id, true),
             TagsRemove(id) => contacts::tags(self, ctx, id, false),
+            TagsBulk(kind) => contacts::bulk_tags(self, ctx, kind),
             NoteCreate(id) => contacts::note_create(self, ctx, id),
             NoteList(id) => contacts::note_list(self, ctx, id),
             NoteUpdate(id, note) => contacts::note_update(self, ctx, id, note),
@@ -411,6 +480,7 @@ impl State {
             EventDelete(id) => calendars::delete(self, ctx, id),
             EventList => calendars::events(self, ctx),
             UserList => location::users(self, ctx),
+            UserSearch => location::search_users(self, ctx),
             LocationGet(id) => location::get(self, ctx, id),
             CustomFieldList(loc) => location::custom_fields(self, ctx, loc),
             CustomFieldCreate(loc) => location::create_custom_field(self, ctx, loc),

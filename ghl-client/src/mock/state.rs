@@ -443,7 +443,7 @@ impl State {
                 .enumerate()
                 .map(|(i, user)| {
                     json!({"userId": user, "priority": 0.5, "isPrimary": i == 0,
-                           "meetingLocationType": "default", "meetingLocation": ""})
+                           "meetingLocationType": "custom", "meetingLocation": ""})
                 })
                 .collect();
             let data = json!({
@@ -477,6 +477,21 @@ impl State {
         self.locations
             .first()
             .map(|l| l.spec.id.as_str())
+            .unwrap_or_default()
+    }
+
+    /// A location's configuration (settings included).
+    pub(crate) fn location_spec(&self, id: &str) -> Option<&SandboxLocation> {
+        self.locations
+            .iter()
+            .find(|l| l.spec.id == id)
+            .map(|l| &l.spec)
+    }
+
+    /// Whether a location allows duplicate contacts, and the order its duplicate rule matches.
+    pub(crate) fn duplicate_rule(&self, id: &str) -> (bool, super::config::DuplicateMatchOrder) {
+        self.location_spec(id)
+            .map(|l| (l.allow_duplicate_contacts, l.duplicate_match_order))
             .unwrap_or_default()
     }
 

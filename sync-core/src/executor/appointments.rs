@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Duration, Utc};
 use futures::StreamExt;
-use ghl_client::calendars::{CreateAppointment, EventOwner, ListEvents, UpdateAppointment};
+use ghl_client::calendars::{EventOwner, ListEvents, UpdateAppointment};
 use ghl_client::contacts::CreateNote;
 use ghl_client::{AppointmentId, CalendarId, ContactId, NoteId, UserId};
 use phorest_client::{Appointment, AppointmentQuery, MonthWindow};
@@ -325,7 +325,7 @@ async fn sync_appointment(
             return Ok(());
         }
     };
-    mapped.request.description = Some(mapped.description.clone());
+    mapped.request = mapped.request.description(mapped.description.clone());
     for w in &mapped.warnings {
         ctx.warn(entity, k, w.clone());
     }
@@ -369,11 +369,12 @@ async fn sync_appointment(
             .as_ref()
             .is_some_and(|m| m.state == MappingState::Pending)
     {
-        let query = ListEvents {
-            owner: EventOwner::Calendar(request.calendar_id.clone()),
-            start: request.start_time.with_timezone(&Utc) - Duration::hours(1),
-            end: request.start_time.with_timezone(&Utc) + Duration::hours(1),
-        };
+        let start = request.get_start_time().with_timezone(&Utc);
+        let query = ListEvents::new(
+            EventOwner::Calendar(request.get_calendar_id().clone()),
+            start - Duration::hours(1),
+            start + Duration::hours(1),
+        );
         match calendars.list_events(&query).await {
             Ok(events) => {
                 target = events
@@ -395,7 +396,10 @@ async fn sync_appointment(
 
     let result = match &target {
         Some(id) => calendars
-            .update_appointment(&AppointmentId::from(id.as_str()), &to_update(request))
+            .update_appointment(
+                &AppointmentId::from(id.as_str()),
+                &UpdateAppointment::from(request),
+            )
             .await
             .map(|_| (id.clone(), false)),
         None => {
@@ -455,21 +459,6 @@ async fn sync_appointment(
             )
             .await
         }
-    }
-}
-
-fn to_update(r: &CreateAppointment) -> UpdateAppointment {
-    UpdateAppointment {
-        calendar_id: Some(r.calendar_id.clone()),
-        start_time: Some(r.start_time),
-        end_time: r.end_time,
-        title: r.title.clone(),
-        appointment_status: r.appointment_status.clone(),
-        assigned_user_id: r.assigned_user_id.clone(),
-        address: r.address.clone(),
-        ignore_free_slot_validation: r.ignore_free_slot_validation,
-        to_notify: r.to_notify,
-        description: r.description.clone(),
     }
 }
 
@@ -633,7 +622,7 @@ async fn ledger_note(
     existing: Option<Mapping>,
     kind: NoteKind,
 ) -> Result<(), Abort> {
-    let hash = content_hash(&note.body);
+    let hash = content_hash(note.get_body());
     let synced = existing
         .as_ref()
         .filter(|m| m.state == MappingState::Synced && m.ghl_id.is_some());
@@ -667,7 +656,7 @@ async fn ledger_note(
                     .find(|n| n.body.as_deref().is_some_and(|b| b.contains(marker)))
                     .map(|n| {
                         let current = kind == NoteKind::WriteOnce
-                            || n.body.as_deref() == Some(note.body.as_str());
+                            || n.body.as_deref() == Some(note.get_body());
                         (n.id.clone(), current)
                     });
             }

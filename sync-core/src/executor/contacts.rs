@@ -9,7 +9,9 @@
 //!   second is failed with a reason naming the first (fix the shared identifier in Phorest).
 //! - The mapping (GHL id, hash, owned tags) is stored right after the writes succeed.
 
-use ghl_client::contacts::{SearchContacts, UpdateContact, UpsertContact};
+use ghl_client::contacts::{
+    CreateContact, SearchContacts, SearchFilter, UpdateContact, UpsertContact,
+};
 use ghl_client::{ContactId, Error as GhlError};
 
 use super::{Abort, RecordError, RunCtx};
@@ -88,7 +90,11 @@ pub(crate) async fn sync_contact(
         }
         writes += 1;
         match contacts.upsert(w.body).await {
-            Ok(outcome) => Ok((outcome.contact.id.to_string(), outcome.created, Vec::new())),
+            Ok(outcome) => Ok((
+                outcome.contact.id.to_string(),
+                outcome.created == Some(true),
+                Vec::new(),
+            )),
             Err(GhlError::DuplicateContact {
                 existing_contact_id: Some(existing_id),
                 ..
@@ -300,13 +306,9 @@ pub(crate) async fn create_name_only(
         .as_ref()
         .is_some_and(|m| m.state == MappingState::Pending)
     {
-        let query = SearchContacts {
-            page_limit: 2,
-            filters: vec![
-                serde_json::json!({"field": "tags", "operator": "contains", "value": id_tag}),
-            ],
-            ..SearchContacts::default()
-        };
+        let query = SearchContacts::new()
+            .page_limit(2)
+            .filter(SearchFilter::contains("tags", id_tag.clone()));
         match contacts.search_page(&query).await {
             Ok(page) => {
                 if let Some(found) = page.items.first() {
@@ -353,8 +355,7 @@ pub(crate) async fn create_name_only(
     intent.state = MappingState::Pending;
     intent.updated_at = chrono::Utc::now();
     ctx.save_mapping(&intent).await?;
-    let mut body = mapped.request.clone();
-    body.tags = Some(mapped.tags.clone());
+    let body = CreateContact::from(&mapped.request).tags(mapped.tags.iter().cloned());
     match contacts.create(&body).await {
         Ok(contact) => {
             ctx.count_writes(entity, 1);

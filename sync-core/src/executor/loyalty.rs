@@ -125,10 +125,7 @@ async fn process(
                     return Ok(());
                 }
             };
-            let update = UpdateContact {
-                custom_fields: vec![mapped.custom_field.clone()],
-                ..UpdateContact::default()
-            };
+            let update = UpdateContact::new().custom_field(mapped.custom_field.clone());
             sync_contact_side(
                 ctx,
                 entity,

@@ -62,6 +62,8 @@ pub fn required_scopes(entity: EntityKind) -> &'static [Scope] {
             Scope::CustomFieldsReadonly,
             Scope::CustomFieldsWrite,
         ],
+        // locations.readonly is optional: with it the preflight checks the location and uses
+        // `GET /users/search`; without it the deprecated `GET /users/`.
         E::StaffUser => &[Scope::UsersReadonly],
         E::Appointment => &[
             Scope::CalendarsReadonly,
@@ -208,10 +210,7 @@ impl SyncPlan {
         let result = if self.ghl.require_scopes(&[Scope::LocationsReadonly]).is_ok() {
             self.ghl.locations().get(&location).await.map(|_| ())
         } else if self.ghl.require_scopes(&[Scope::ContactsReadonly]).is_ok() {
-            let query = ghl_client::contacts::SearchContacts {
-                page_limit: 1,
-                ..ghl_client::contacts::SearchContacts::default()
-            };
+            let query = ghl_client::contacts::SearchContacts::new().page_limit(1);
             self.ghl.contacts().search_page(&query).await.map(|_| ())
         } else {
             return Ok(());
@@ -290,7 +289,7 @@ impl SyncPlan {
         facts: &mut Facts,
         stages: &mut [StageCheck],
     ) -> Result<(), RunFailure> {
-        let users = match self.ghl.users().list().await {
+        let users = match self.location_users().await {
             Ok(users) => users,
             Err(err) => {
                 block(
@@ -352,6 +351,41 @@ impl SyncPlan {
         Ok(())
     }
 
+    /// The location's GHL users, through `GET /users/search` with the company id that
+    /// `GET /locations/{id}` names (GHL deprecated `GET /users/`).
+    /// The location's users: `GET /users/search` (needs the location's company, read with
+    /// `locations.readonly`); without that scope, the deprecated `GET /users/`, which still
+    /// answers, so an install without `locations.readonly` keeps its appointment stage.
+    async fn location_users(&self) -> Result<Vec<ghl_client::users::User>, String> {
+        if self
+            .ghl
+            .require_scopes(&[ghl_client::Scope::LocationsReadonly])
+            .is_err()
+        {
+            #[allow(deprecated)]
+            let listed = self.ghl.users().list().await.map_err(|e| e.to_string())?;
+            return Ok(listed.into_iter().collect());
+        }
+        let location = self
+            .ghl
+            .locations()
+            .get_current()
+            .await
+            .map_err(|e| e.to_string())?;
+        let company = location
+            .company_id
+            .ok_or_else(|| "GHL does not name the location's company".to_owned())?;
+        let query = ghl_client::users::SearchUsers::new(company)
+            .location_id(location.id)
+            .limit(100);
+        self.ghl
+            .users()
+            .search(query)
+            .try_collect()
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     async fn resolve_loyalty_field(&self, facts: &mut Facts, stages: &mut [StageCheck]) {
         let name = self.config.loyalty_field_name.clone();
         let key = crate::tags::slug(&name).replace('-', "_");
@@ -385,7 +419,7 @@ impl SyncPlan {
         }
         let request = ghl_client::custom_fields::CreateCustomField::new(
             name.clone(),
-            ghl_client::custom_fields::DataType::Numerical,
+            ghl_client::custom_fields::CustomFieldDataType::Numerical,
         );
         match self.ghl.custom_fields().create(&request).await {
             Ok(field) => facts.loyalty_field_id = Some(field.id.to_string()),

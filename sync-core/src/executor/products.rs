@@ -4,29 +4,37 @@
 //! after the create finds the product again by its exact name before creating another. A changed
 //! product is updated in place, and so is its price.
 //!
-//! **Change detection per part.** The stored content hash is `{product hash}|{price hash}`, so a
-//! rerun writes only the part that changed: a renamed product (the price carries the product's
-//! name) updates both, a changed Phorest price updates only the price. A mapping written before
-//! this format (one hash of product and price together) still counts as unchanged when that hash
-//! matches, and is rewritten in the new format without any GHL request, so an upgrade causes no
-//! mass rewrite; when it does not match, both parts are written.
+//! **Change detection per part.** The stored content hash is `{product hash}|{price hash}`
+//! (followed by `|{price id}` once the sync knows the id of the price it wrote), so a rerun
+//! writes only the part that changed: a renamed product (the price carries the product's name)
+//! updates both, a changed Phorest price updates only the price. What GHL answers is never
+//! compared with what the sync sends: the comparison is with what the sync last wrote (the
+//! hashes), so fields GHL does not echo (a price's `sku` is in no price answer of its OpenAPI)
+//! cannot make an unchanged product look changed. A mapping written before this format (one hash
+//! of product and price together) still counts as unchanged when that hash matches, and is
+//! rewritten in the new format without any GHL request, so an upgrade causes no mass rewrite;
+//! when it does not match, both parts are written.
 //!
 //! **Finding the price.** The mapping store keeps one GHL id per record (the product's), so the
-//! price written on create is found again with `GET /products/{id}/price` when the price part
-//! changed: the one-time price with the product's SKU, else with the product's name, else the
-//! only one-time price. It is updated in place (`PUT …/price/{priceId}`, skipped when GHL already
-//! holds exactly that price, e.g. after a crash between the write and the mapping); if the product
-//! has no one-time price (it had no usable price before, or an earlier price create failed) one is
-//! created. Several one-time prices that cannot be told apart are left alone with a warning.
-//! A price that disappeared from Phorest (no price, or an invalid one) is left as it is in GHL,
-//! with a warning: the sync never deletes what a salon may still be selling.
+//! id of the price the sync wrote is kept in the content hash's third part. A changed price is
+//! written to that id (`PUT …/price/{priceId}`) without reading anything first. Without a stored
+//! id (a mapping from before it was kept, or one cleared by a failure), or when GHL no longer
+//! has that price, it is found with `GET /products/{id}/price`: the one-time price with the
+//! product's SKU (only if GHL happens to echo SKUs), else with the product's name, else the only
+//! one-time price; it is updated in place (skipped when GHL provably holds exactly that price);
+//! if the product has no one-time price (it had no usable price before, or an earlier price
+//! create failed) one is created. Several one-time prices that cannot be told apart are left
+//! alone with a warning. A price that disappeared from Phorest (no price, or an invalid one) is
+//! left as it is in GHL, with a warning: the sync never deletes what a salon may still be
+//! selling.
 //!
-//! Requests per changed product: product only 1 (`PUT` product); price only 2 (list prices, `PUT`
-//! price); both 3. A new product costs 2 writes (product and price create).
+//! Requests per changed product: product only 1 (`PUT` product); price only 1 (`PUT` price, 2
+//! with the list when no price id is stored); both 2 (3). A new product costs 2 writes (product
+//! and price create). An unchanged product costs nothing.
 
 use chrono::Utc;
-use ghl_client::ProductId;
 use ghl_client::products::{CreatePrice, ListProducts, Price, PriceType};
+use ghl_client::{PriceId, ProductId};
 use phorest_client::{Product, ProductQuery};
 
 use super::cursor::StageCursor;
@@ -99,16 +107,49 @@ fn part_hashes(mapped: &MappedProduct) -> (String, String) {
     (content_hash(&mapped.product), content_hash(&mapped.price))
 }
 
-fn stored_hash(product: &str, price: &str) -> String {
-    format!("{product}|{price}")
+/// `{product}|{price}`, plus `|{price id}` when the id of the price the sync wrote is known.
+fn stored_hash(product: &str, price: &str, price_id: Option<&PriceId>) -> String {
+    match price_id {
+        Some(id) => format!("{product}|{price}|{id}"),
+        None => format!("{product}|{price}"),
+    }
+}
+
+/// The parts of a stored hash in the split format (`None` for the pre-split format).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct StoredHash<'a> {
+    product: &'a str,
+    price: &'a str,
+    /// The price the sync wrote last, when kept.
+    price_id: Option<&'a str>,
+}
+
+fn parse_stored(stored: &str) -> Option<StoredHash<'_>> {
+    let mut parts = stored.splitn(3, '|');
+    let product = parts.next()?;
+    let price = parts.next()?;
+    Some(StoredHash {
+        product,
+        price,
+        price_id: parts.next().filter(|id| !id.is_empty()),
+    })
+}
+
+/// The id of the price the sync wrote last, from a mapping's stored hash.
+fn stored_price_id(mapping: Option<&Mapping>) -> Option<PriceId> {
+    mapping
+        .and_then(|m| m.content_hash.as_deref())
+        .and_then(parse_stored)
+        .and_then(|s| s.price_id)
+        .map(PriceId::from)
 }
 
 /// Whether the stored hash says the product had a price when it was last written.
 fn had_price(mapping: Option<&Mapping>) -> bool {
     mapping
         .and_then(|m| m.content_hash.as_deref())
-        .and_then(|h| h.split_once('|'))
-        .is_some_and(|(_, price)| price != content_hash(&None::<CreatePrice>))
+        .and_then(parse_stored)
+        .is_some_and(|s| s.price != content_hash(&None::<CreatePrice>))
 }
 
 /// What must be written for a product that has a GHL id.
@@ -133,11 +174,11 @@ fn changes(stored: Option<&str>, mapped: &MappedProduct) -> Option<Changes> {
     let Some(stored) = stored else {
         return Some(Changes::BOTH);
     };
-    match stored.split_once('|') {
-        Some((p, q)) => {
+    match parse_stored(stored) {
+        Some(parts) => {
             let c = Changes {
-                product: p != product,
-                price: q != price,
+                product: parts.product != product,
+                price: parts.price != price,
             };
             (c.product || c.price).then_some(c)
         }
@@ -158,21 +199,22 @@ async fn sync_product(
         ctx.warn(entity, id, w.clone());
     }
     let (product_hash, price_hash) = part_hashes(&mapped);
-    let hash = stored_hash(&product_hash, &price_hash);
     let synced = existing
         .as_ref()
         .filter(|m| m.state == MappingState::Synced && m.ghl_id.is_some());
+    // The price the sync wrote last (kept across a run where Phorest had no usable price).
+    let known_price = stored_price_id(existing.as_ref());
     let changes = match synced {
         Some(m) => changes(m.content_hash.as_deref(), &mapped),
         None => Some(Changes::BOTH),
     };
     let Some(changes) = changes else {
         if let Some(m) = synced
-            && m.content_hash.as_deref() != Some(hash.as_str())
+            && m.content_hash.as_deref().and_then(parse_stored).is_none()
         {
             // A matching hash in the pre-split format: store the new format, no GHL request.
             let mut m = m.clone();
-            m.content_hash = Some(hash);
+            m.content_hash = Some(stored_hash(&product_hash, &price_hash, None));
             ctx.save_mapping(&m).await?;
         }
         ctx.record(entity, id, label, Outcome::Unchanged);
@@ -208,17 +250,14 @@ async fn sync_product(
             .as_ref()
             .is_some_and(|m| m.state == MappingState::Pending)
     {
-        let query = ListProducts {
-            limit: Some(20),
-            search: Some(mapped.product.name.clone()),
-            ..ListProducts::default()
-        };
+        let name = mapped.product.get_name();
+        let query = ListProducts::new().limit(20).search(name);
         match products.list(&query).await {
             Ok(list) => {
                 for candidate in list
                     .products
                     .iter()
-                    .filter(|p| p.name.as_deref() == Some(mapped.product.name.as_str()))
+                    .filter(|p| p.name.as_deref() == Some(name))
                 {
                     let owners = ctx
                         .plan
@@ -252,6 +291,7 @@ async fn sync_product(
         Some(pid) => {
             let product_id = ProductId::from(pid.as_str());
             let mut r = Ok(());
+            let mut price_id = known_price.clone();
             if changes.product {
                 writes += 1;
                 r = products
@@ -262,7 +302,16 @@ async fn sync_product(
             if r.is_ok() && changes.price {
                 match &mapped.price {
                     Some(price) => {
-                        r = push_price(ctx, id, &product_id, price, &mut writes).await;
+                        r = push_price(
+                            ctx,
+                            id,
+                            &product_id,
+                            price,
+                            known_price.as_ref(),
+                            &mut writes,
+                        )
+                        .await
+                        .map(|written| price_id = written);
                     }
                     None if had_price(synced) => {
                         ctx.warn(
@@ -275,7 +324,7 @@ async fn sync_product(
                     None => {}
                 }
             }
-            r.map(|()| (pid.clone(), false))
+            r.map(|()| (pid.clone(), false, price_id))
         }
         None => {
             let mut intent = existing.clone().unwrap_or_else(|| Mapping::new(entity, id));
@@ -297,9 +346,9 @@ async fn sync_product(
                             products
                                 .create_price(&ProductId::from(pid.as_str()), price)
                                 .await
-                                .map(|_| (pid, true))
+                                .map(|created| (pid, true, Some(created.id)))
                         }
-                        None => Ok((pid, true)),
+                        None => Ok((pid, true, None)),
                     }
                 }
                 Err(err) => Err(err),
@@ -308,10 +357,10 @@ async fn sync_product(
     };
     ctx.count_writes(entity, writes);
     match result {
-        Ok((pid, created)) => {
+        Ok((pid, created, price_id)) => {
             let mut m = existing.unwrap_or_else(|| Mapping::new(entity, id));
             m.mark_synced(pid);
-            m.content_hash = Some(hash);
+            m.content_hash = Some(stored_hash(&product_hash, &price_hash, price_id.as_ref()));
             ctx.save_mapping(&m).await?;
             ctx.record(
                 entity,
@@ -361,30 +410,48 @@ async fn sync_product(
     }
 }
 
-/// Writes `price` as the product's one-time price: finds the price the sync wrote before (see the
-/// module docs) and updates it, or creates one when the product has none. Adds the writes made to
-/// `writes`.
+/// Writes `price` as the product's one-time price and answers the id it now has: to the price
+/// the sync wrote last (`known`) when there is one, else to the price found in the product's list
+/// (see the module docs), or a new one when the product has none. Adds the writes made to
+/// `writes`. `None` when no price could be told apart (a warning is recorded).
 async fn push_price(
     ctx: &RunCtx<'_>,
     id: &str,
     product: &ProductId,
     price: &CreatePrice,
+    known: Option<&PriceId>,
     writes: &mut u64,
-) -> Result<(), ghl_client::Error> {
+) -> Result<Option<PriceId>, ghl_client::Error> {
     let products = ctx.plan.ghl.products();
+    if let Some(price_id) = known {
+        *writes += 1;
+        match products.update_price(product, price_id, price).await {
+            Ok(_) => return Ok(Some(price_id.clone())),
+            Err(ghl_client::Error::NotFound { .. }) => {
+                tracing::info!(
+                    phorest_id = id,
+                    "the price the sync wrote is gone from GHL; looking for the product's price"
+                );
+            }
+            Err(err) => return Err(err),
+        }
+    }
     let prices = products.list_prices(product).await?;
     match pick_price(&prices, price) {
-        PricePick::Found(current) if same_price(current, price) => Ok(()),
+        PricePick::Found(current) if same_price(current, price) => Ok(Some(current.id.clone())),
         PricePick::Found(current) => {
             *writes += 1;
             products
                 .update_price(product, &current.id, price)
                 .await
-                .map(|_| ())
+                .map(|_| Some(current.id.clone()))
         }
         PricePick::None => {
             *writes += 1;
-            products.create_price(product, price).await.map(|_| ())
+            products
+                .create_price(product, price)
+                .await
+                .map(|created| Some(created.id))
         }
         PricePick::Ambiguous(n) => {
             ctx.warn(
@@ -393,10 +460,11 @@ async fn push_price(
                 format!(
                     "the GHL product has {n} one-time prices and none matches the product's SKU \
                      or name; set its price in GHL ({} {})",
-                    price.amount, price.currency
+                    price.get_amount(),
+                    price.get_currency()
                 ),
             );
-            Ok(())
+            Ok(None)
         }
     }
 }
@@ -418,14 +486,14 @@ fn pick_price<'a>(prices: &'a [Price], wanted: &CreatePrice) -> PricePick<'a> {
                 .is_none_or(|t| *t == PriceType::OneTime)
         })
         .collect();
+    // GHL's price answers do not declare `sku`: it helps only when GHL happens to echo it.
     let by_sku = wanted
-        .sku
-        .as_deref()
+        .get_sku()
         .and_then(|sku| one_time.iter().find(|p| p.sku.as_deref() == Some(sku)));
     let by_name = || {
         one_time
             .iter()
-            .find(|p| p.name.as_deref() == Some(wanted.name.as_str()))
+            .find(|p| p.name.as_deref() == Some(wanted.get_name()))
     };
     match (by_sku.or_else(by_name), one_time.as_slice()) {
         (Some(p), _) => PricePick::Found(p),
@@ -435,18 +503,20 @@ fn pick_price<'a>(prices: &'a [Price], wanted: &CreatePrice) -> PricePick<'a> {
     }
 }
 
-/// Whether GHL already holds exactly this price (then no write is needed).
+/// Whether GHL provably holds exactly this price (then no write is needed). A SKU the answer
+/// does not show (GHL's price answers do not declare it) cannot be checked, so a wanted SKU
+/// makes the price count as different unless the answer echoes the same one.
 fn same_price(current: &Price, wanted: &CreatePrice) -> bool {
-    current.name.as_deref() == Some(wanted.name.as_str())
-        && current.price_type.as_ref() == Some(&wanted.price_type)
+    current.name.as_deref() == Some(wanted.get_name())
+        && current.price_type.as_ref() == Some(wanted.get_price_type())
         && current
             .currency
             .as_deref()
-            .is_some_and(|c| c.eq_ignore_ascii_case(&wanted.currency))
+            .is_some_and(|c| c.eq_ignore_ascii_case(wanted.get_currency()))
         && current
             .amount
-            .is_some_and(|a| (a - wanted.amount).abs() < 0.005)
-        && current.sku == wanted.sku
+            .is_some_and(|a| (a - wanted.get_amount()).abs() < 0.005)
+        && (wanted.get_sku().is_none() || current.sku.as_deref() == wanted.get_sku())
 }
 
 #[cfg(test)]
@@ -473,8 +543,18 @@ mod tests {
     fn changes_are_told_apart_per_part() {
         let before = mapped("Argan oil", Some(24.5));
         let (p, q) = part_hashes(&before);
-        let stored = stored_hash(&p, &q);
+        let stored = stored_hash(&p, &q, None);
         assert_eq!(changes(Some(&stored), &before), None);
+        // The price id kept in a third part changes nothing about the comparison.
+        let with_id = stored_hash(&p, &q, Some(&PriceId::from("pr-1")));
+        assert_eq!(changes(Some(&with_id), &before), None);
+        assert_eq!(
+            changes(Some(&with_id), &mapped("Argan oil", Some(26.0))),
+            Some(Changes {
+                product: false,
+                price: true
+            })
+        );
         assert_eq!(
             changes(Some(&stored), &mapped("Argan oil", Some(26.0))),
             Some(Changes {
@@ -483,7 +563,7 @@ mod tests {
             })
         );
         let mut described = before.clone();
-        described.product.description = Some("Brand".into());
+        described.product = described.product.description("Brand");
         assert_eq!(
             changes(Some(&stored), &described),
             Some(Changes {
@@ -520,8 +600,7 @@ mod tests {
 
     #[test]
     fn the_owned_price_is_found_by_sku_then_name_then_as_the_only_one_time_price() {
-        let mut wanted = CreatePrice::one_time("Argan oil", "EUR", 26.0);
-        wanted.sku = Some("ARG-50".into());
+        let wanted = CreatePrice::one_time("Argan oil", "EUR", 26.0).sku("ARG-50");
         let prices = vec![
             price(
                 "a",
@@ -539,7 +618,7 @@ mod tests {
         assert!(
             matches!(pick_price(&prices, &wanted), PricePick::Found(p) if p.id.as_str() == "c")
         );
-        wanted.sku = None;
+        let wanted = wanted.set_sku(None);
         let prices = vec![
             price(
                 "b",
@@ -584,5 +663,35 @@ mod tests {
             serde_json::json!({"type": "one_time", "name": "Argan oil", "currency": "EUR", "amount": 24.5}),
         );
         assert!(!same_price(&cheaper, &wanted));
+        // GHL's answers do not declare `sku`: a wanted SKU cannot be verified against an answer
+        // without one, so the price counts as different (written once, then its id is kept).
+        let with_sku = wanted.clone().sku("ARG-50");
+        assert!(!same_price(&same, &with_sku));
+        let echoed = price(
+            "a",
+            serde_json::json!({"type": "one_time", "name": "Argan oil", "currency": "EUR", "amount": 26, "sku": "ARG-50"}),
+        );
+        assert!(same_price(&echoed, &with_sku));
+    }
+
+    #[test]
+    fn the_price_id_travels_in_the_stored_hash() {
+        let id = PriceId::from("pr-9");
+        let stored = stored_hash("v1:a", "v1:b", Some(&id));
+        assert_eq!(stored, "v1:a|v1:b|pr-9");
+        assert_eq!(
+            parse_stored(&stored),
+            Some(StoredHash {
+                product: "v1:a",
+                price: "v1:b",
+                price_id: Some("pr-9")
+            })
+        );
+        assert_eq!(parse_stored("v1:a|v1:b").unwrap().price_id, None);
+        assert_eq!(parse_stored("v1:legacy"), None);
+        let mut m = Mapping::new(EntityKind::Product, "p");
+        m.content_hash = Some(stored);
+        assert_eq!(stored_price_id(Some(&m)), Some(id));
+        assert!(had_price(Some(&m)));
     }
 }

@@ -166,19 +166,19 @@ pub fn map_appointment(
     }
     lines.push(appointment_marker(appointment.appointment_id.as_str()));
 
-    let mut request = CreateAppointment::new(
+    let request = CreateAppointment::new(
         ctx.calendar_id.clone(),
         contact_id.clone(),
         start.with_timezone(&tz).fixed_offset(),
         end.with_timezone(&tz).fixed_offset(),
-    );
-    request.location_id = ctx.location_id.cloned();
-    request.title = Some(title);
-    request.appointment_status = Some(appointment_status(appointment));
-    request.assigned_user_id = assigned;
-    request.ignore_free_slot_validation = Some(true);
-    request.ignore_date_range = Some(true);
-    request.to_notify = Some(false);
+    )
+    .set_location_id(ctx.location_id.cloned())
+    .title(title)
+    .appointment_status(appointment_status(appointment))
+    .set_assigned_user_id(assigned)
+    .ignore_free_slot_validation(true)
+    .ignore_date_range(true)
+    .to_notify(false);
 
     Ok(MappedAppointment {
         request,

@@ -105,10 +105,7 @@ impl BookingSummary {
                 .iter()
                 .map(|i| format!("- {}", Self::item_text(i))),
         );
-        CreateNote {
-            body: lines.join("\n"),
-            user_id: None,
-        }
+        CreateNote::new(lines.join("\n"))
     }
 }
 

@@ -61,8 +61,5 @@ pub fn map_checkin(
     {
         body.push(format!("With: {name}"));
     }
-    Ok(CreateNote {
-        body: body.join("\n"),
-        user_id: None,
-    })
+    Ok(CreateNote::new(body.join("\n")))
 }

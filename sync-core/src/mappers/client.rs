@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 
 use chrono::Datelike;
-use ghl_client::contacts::{DndChannel, DndSettings, UpdateContact, UpsertContact};
+use ghl_client::contacts::{DndChannel, DndSettings, DndStatus, UpdateContact, UpsertContact};
 use phorest_client::{Client, Gender};
 
 use super::identity::{Claim, IdentifierKind, SharedIdentityIndex, SharedIdentityPolicy};
@@ -52,35 +52,17 @@ impl MappedContact {
     /// name-only contact ([`MapperOptions::allow_name_only`]) cannot be
     /// upserted: create it once (`POST /contacts/`) and update it by id.
     pub fn has_identifier(&self) -> bool {
-        self.request.email.is_some() || self.request.phone.is_some()
+        self.request.get_email().is_some() || self.request.get_phone().is_some()
     }
 
     /// The `PUT /contacts/{id}` body for an already-mapped contact: the same
-    /// fields without `locationId`, `gender` (GHL's update DTO refuses it)
-    /// and `source`, and never `tags`. Fields the mapper left out (e.g. an
-    /// email that became invalid) are not sent, so they are not cleared in GHL.
+    /// contact fields, of which ghl-client sends only those GHL's update DTO
+    /// declares (no `gender`, no `companyName`), never `locationId` or
+    /// `tags`; `source` is left out too (it describes where the contact came
+    /// from, set on create). Fields the mapper left out (e.g. an email that
+    /// became invalid) are not sent, so they are not cleared in GHL.
     pub fn update_body(&self) -> UpdateContact {
-        let r = &self.request;
-        UpdateContact {
-            first_name: r.first_name.clone(),
-            last_name: r.last_name.clone(),
-            name: r.name.clone(),
-            email: r.email.clone(),
-            phone: r.phone.clone(),
-            address1: r.address1.clone(),
-            city: r.city.clone(),
-            state: r.state.clone(),
-            postal_code: r.postal_code.clone(),
-            country: r.country.clone(),
-            date_of_birth: r.date_of_birth,
-            custom_fields: r.custom_fields.clone(),
-            dnd: r.dnd,
-            dnd_settings: r.dnd_settings.clone(),
-            company_name: r.company_name.clone(),
-            assigned_to: r.assigned_to.clone(),
-            timezone: r.timezone.clone(),
-            ..UpdateContact::default()
-        }
+        UpdateContact::from(&self.request).set_source(None)
     }
 }
 
@@ -200,22 +182,20 @@ pub fn map_client(client: &Client, ctx: &ClientContext<'_>) -> Result<MappedCont
         return Err(points.skip_reason());
     }
 
-    let mut request = UpsertContact {
-        first_name,
-        last_name,
-        name,
-        email: points.email.clone(),
-        phone: points.phone.clone(),
-        date_of_birth: client.birth_date.filter(|d| d.year() >= 1900),
-        gender: client.gender.as_ref().and_then(ghl_gender),
-        source: Some(opts.source.clone()),
-        dnd_settings: dnd_settings(
+    let mut request = UpsertContact::new()
+        .set_first_name(first_name)
+        .set_last_name(last_name)
+        .set_name(name)
+        .set_email(points.email.clone())
+        .set_phone(points.phone.clone())
+        .set_date_of_birth(client.birth_date.filter(|d| d.year() >= 1900))
+        .set_gender(client.gender.as_ref().and_then(ghl_gender))
+        .source(opts.source.clone())
+        .set_dnd_settings(dnd_settings(
             opts.consent_dnd,
             client.sms_marketing_consent,
             client.email_marketing_consent,
-        ),
-        ..UpsertContact::default()
-    };
+        ));
     if let Some(address) = &client.address {
         let lines: Vec<String> = [
             clean(address.street_address1.as_deref()),
@@ -224,13 +204,16 @@ pub fn map_client(client: &Client, ctx: &ClientContext<'_>) -> Result<MappedCont
         .into_iter()
         .flatten()
         .collect();
-        request.address1 = (!lines.is_empty()).then(|| lines.join(", "));
-        request.city = clean(address.city.as_deref());
-        request.state = clean(address.state.as_deref());
-        request.postal_code = clean(address.postal_code.as_deref());
-        request.country = clean(address.country.as_deref())
-            .filter(|c| c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()))
-            .map(|c| c.to_ascii_uppercase());
+        request = request
+            .set_address1((!lines.is_empty()).then(|| lines.join(", ")))
+            .set_city(clean(address.city.as_deref()))
+            .set_state(clean(address.state.as_deref()))
+            .set_postal_code(clean(address.postal_code.as_deref()))
+            .set_country(
+                clean(address.country.as_deref())
+                    .filter(|c| c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()))
+                    .map(|c| c.to_ascii_uppercase()),
+            );
     }
 
     let policy = &opts.tags;
@@ -335,18 +318,13 @@ fn dnd_settings(policy: ConsentDnd, sms_consent: bool, email_consent: bool) -> O
     let channel = |consent: bool| -> Option<DndChannel> {
         let status = match (policy, consent) {
             (ConsentDnd::Ignore, _) | (ConsentDnd::OptOutWhenFalse, true) => return None,
-            (ConsentDnd::OptOutWhenFalse | ConsentDnd::Mirror, false) => "active",
-            (ConsentDnd::Mirror, true) => "inactive",
+            (ConsentDnd::OptOutWhenFalse | ConsentDnd::Mirror, false) => DndStatus::Active,
+            (ConsentDnd::Mirror, true) => DndStatus::Inactive,
         };
-        Some(DndChannel {
-            status: status.to_owned(),
-            message: None,
-        })
+        Some(DndChannel::new(status))
     };
-    let settings = DndSettings {
-        sms: channel(sms_consent),
-        email: channel(email_consent),
-        ..DndSettings::default()
-    };
+    let mut settings = DndSettings::new();
+    settings.sms = channel(sms_consent);
+    settings.email = channel(email_consent);
     (settings.sms.is_some() || settings.email.is_some()).then_some(settings)
 }

@@ -28,8 +28,8 @@
 //!     identities: None,
 //! };
 //! let mapped = map_client(&client, &ctx).expect("a valid phone is enough");
-//! assert_eq!(mapped.request.phone.as_deref(), Some("+353871234567"));
-//! assert_eq!(mapped.request.email, None); // left out, with a warning
+//! assert_eq!(mapped.request.get_phone().map(String::as_str), Some("+353871234567"));
+//! assert_eq!(mapped.request.get_email(), None); // left out, with a warning
 //! assert_eq!(mapped.warnings.len(), 1);
 //! assert_eq!(mapped.tags, ["phorest-client-id:c1", "phorest:category:vip"]);
 //!

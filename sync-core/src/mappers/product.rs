@@ -45,9 +45,9 @@ pub fn map_product(
     .into_iter()
     .flatten()
     .collect();
-    let mut request = CreateProduct::new(name.clone(), ProductType::Physical);
-    request.description = (!description_parts.is_empty()).then(|| description_parts.join(" · "));
-    request.available_in_store = Some(true);
+    let request = CreateProduct::new(name.clone(), ProductType::Physical)
+        .set_description((!description_parts.is_empty()).then(|| description_parts.join(" · ")))
+        .available_in_store(true);
 
     let mut warnings = Vec::new();
     let currency = currency
@@ -55,9 +55,10 @@ pub fn map_product(
         .filter(|c| c.len() == 3 && c.chars().all(|ch| ch.is_ascii_alphabetic()));
     let price = match (product.price, currency) {
         (Some(amount), Some(currency)) if amount.is_finite() && amount >= 0.0 => {
-            let mut price = CreatePrice::one_time(name, currency, (amount * 100.0).round() / 100.0);
-            price.sku =
-                clean(product.code.as_deref()).or_else(|| clean(product.barcode.as_deref()));
+            let price = CreatePrice::one_time(name, currency, (amount * 100.0).round() / 100.0)
+                .set_sku(
+                    clean(product.code.as_deref()).or_else(|| clean(product.barcode.as_deref())),
+                );
             Some(price)
         }
         (Some(_), Some(_)) => {

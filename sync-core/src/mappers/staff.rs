@@ -43,15 +43,13 @@ pub fn map_staff(
     if points.is_empty() && (!options.allow_name_only || name.is_none()) {
         return Err(points.skip_reason());
     }
-    let request = UpsertContact {
-        first_name: clean(staff.first_name.as_deref()),
-        last_name: clean(staff.last_name.as_deref()),
-        name,
-        email: points.email.clone(),
-        phone: points.phone.clone(),
-        source: Some(options.source.clone()),
-        ..UpsertContact::default()
-    };
+    let request = UpsertContact::new()
+        .set_first_name(clean(staff.first_name.as_deref()))
+        .set_last_name(clean(staff.last_name.as_deref()))
+        .set_name(name)
+        .set_email(points.email.clone())
+        .set_phone(points.phone.clone())
+        .source(options.source.clone());
     let mut tags = options.tags.staff_tags(staff.staff_id.as_str());
     tags.sort();
     Ok(MappedContact {
