@@ -214,7 +214,7 @@ async fn products_with_skus_cost_no_writes_when_unchanged_although_ghl_echoes_no
         config.full_refresh = full_refresh;
         sb.ghl.reset_counters();
         let report = run(&sb, &store, config).await;
-        assert_eq!(sb.ghl.requests().len(), 0, "{}", report.to_table());
+        assert_eq!(ghl_calls(&sb).len(), 0, "{}", report.to_table());
         assert_eq!(sb.ghl.write_count(), 0);
         let written = report
             .entity(EntityKind::Product)
