@@ -88,10 +88,8 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
             plan.config.full_refresh,
         )
         .await?;
-        let mut query = AppointmentQuery::for_sync(from, to);
-        if !outstanding {
-            query.updated_from = cursor.since();
-        }
+        let since = if outstanding { None } else { cursor.since() };
+        let query = AppointmentQuery::for_sync(from, to).updated_from(since);
         let windows = query.windows();
         let start = cursor
             .resume_position::<Position>()
@@ -111,14 +109,11 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
             // summary (appointment descriptions, booking notes) needs all of them, and Phorest
             // has no booking read. Read such a window whole: unchanged appointments hash equal
             // and cost no GHL write.
-            if query.updated_from.is_some()
+            if since.is_some()
                 && (do_appointments || do_bookings)
                 && items.iter().any(|a| a.booking_id.is_some())
             {
-                let full = AppointmentQuery {
-                    updated_from: None,
-                    ..query.clone()
-                };
+                let full = query.clone().updated_from(None);
                 items = read_window(ctx, branch, &full, *window).await?;
             }
             process_window(
