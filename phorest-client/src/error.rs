@@ -337,7 +337,6 @@ impl Error {
             Self::BadRequest { .. } => Some(400),
             Self::RateLimited { .. } => Some(429),
             Self::Server { status, .. } | Self::Api { status, .. } => Some(*status),
-            Self::Decode { .. } => Some(200),
             _ => None,
         }
     }
