@@ -153,6 +153,11 @@ async fn read_window(
         .window_pages(query, window, 0);
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| read_abort("appointments", &e))?;
+        // Undecodable records stop the run as a failed page did (never skipped silently).
+        if let Some(bad) = page.rejected.first() {
+            let err = phorest_client::Error::Rejected(Box::new(bad.clone()));
+            return Err(read_abort("appointments", &err));
+        }
         items.extend(page.items);
     }
     Ok(items)
