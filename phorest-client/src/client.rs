@@ -1,20 +1,20 @@
-//! [`PhorestClient`], its builder, pacing and retries.
+//! [`PhorestClient`], its builder, and the send path: pacing, retries, decoding.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
+use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use tokio::sync::Mutex;
-use tokio::time::Instant;
 use tracing::Instrument;
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::{BuildError, Error, Operation, Result, TransportError, excerpt};
 use crate::ids::BusinessId;
+use crate::pacing::{Pacer, Pacing};
 use crate::query::Query;
+use crate::retry::RetryPolicy;
 
 /// Production base URL (before `/{businessId}`) for EU businesses.
 pub const EU_BASE_URL: &str =
@@ -24,10 +24,11 @@ pub const US_BASE_URL: &str = "https://platform-us.phorest.com/third-party-api-s
 
 /// Where the business lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Region {
     /// Ireland, UK and the rest of Europe ([`EU_BASE_URL`]).
     Eu,
-    /// US and Australia ([`US_BASE_URL`]).
+    /// US, Canada and Australia ([`US_BASE_URL`]).
     Us,
     /// Any other base URL: everything before `/{businessId}`, e.g.
     /// `https://api-gateway-dev.phorest.com/third-party-api-server/api/business` or a sandbox.
@@ -36,92 +37,13 @@ pub enum Region {
 }
 
 impl Region {
-    fn base_url(&self) -> Result<Url> {
+    fn base_url(&self) -> Result<Url, BuildError> {
         match self {
-            Self::Eu => Url::parse(EU_BASE_URL).map_err(|e| Error::Build(e.to_string())),
-            Self::Us => Url::parse(US_BASE_URL).map_err(|e| Error::Build(e.to_string())),
+            Self::Eu => Url::parse(EU_BASE_URL),
+            Self::Us => Url::parse(US_BASE_URL),
             Self::Custom(url) => Ok(url.clone()),
         }
-    }
-}
-
-/// Client-side pacing: the maximum request rate of one client (shared by its clones).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Pacing {
-    min_interval: Duration,
-}
-
-impl Pacing {
-    /// At most `requests` per second (values below 1 are treated as 1).
-    pub fn per_second(requests: u32) -> Self {
-        Self {
-            min_interval: Duration::from_secs(1) / requests.max(1),
-        }
-    }
-    /// No client-side pacing (sandboxes and tests).
-    pub fn unlimited() -> Self {
-        Self {
-            min_interval: Duration::ZERO,
-        }
-    }
-    /// The minimum spacing between request starts.
-    pub fn min_interval(&self) -> Duration {
-        self.min_interval
-    }
-}
-
-impl Default for Pacing {
-    /// 10 requests per second, well under Phorest's documented limit.
-    fn default() -> Self {
-        Self::per_second(10)
-    }
-}
-
-/// Bounded retries with exponential backoff and full jitter, for 429, 500/502/503/504,
-/// timeouts and connection errors. Every read is idempotent, so reads always retry.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt (0 disables retrying).
-    pub max_retries: u32,
-    /// Backoff before the first retry; doubles on each retry.
-    pub initial_backoff: Duration,
-    /// Upper bound of one backoff, and of an honoured `Retry-After`.
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_retries: 4,
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(30),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retries.
-    pub fn none() -> Self {
-        Self {
-            max_retries: 0,
-            ..Self::default()
-        }
-    }
-
-    /// The wait before retry number `retry` (0-based): a random value in
-    /// `[base/2, base]` with `base = initial * 2^retry`, capped, or the server's `Retry-After`
-    /// (capped) when it sent one.
-    pub(crate) fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
-        if let Some(wait) = retry_after {
-            return wait.min(self.max_backoff);
-        }
-        let base = self
-            .initial_backoff
-            .saturating_mul(2u32.saturating_pow(retry.min(16)))
-            .min(self.max_backoff);
-        let half = base / 2;
-        let jitter_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
-        half + Duration::from_millis(rand::rng().random_range(0..=jitter_ms))
+        .map_err(|e| BuildError::InvalidBaseUrl(e.to_string()))
     }
 }
 
@@ -190,7 +112,7 @@ impl PhorestClientBuilder {
         self.http = Some(client);
         self
     }
-    /// Client-side pacing (default [`Pacing::default`], 10 requests/s).
+    /// Client-side pacing (default [`Pacing::default`]: 90 requests/s, adapting to 429s).
     pub fn pacing(mut self, pacing: Pacing) -> Self {
         self.pacing = Some(pacing);
         self
@@ -207,21 +129,22 @@ impl PhorestClientBuilder {
     }
 
     /// Validates the configuration and builds the client.
-    pub fn build(self) -> Result<PhorestClient> {
+    ///
+    /// Installs rustls' ring crypto provider as the process default when none is installed
+    /// and no [`http_client`](Self::http_client) was given.
+    pub fn build(self) -> Result<PhorestClient, BuildError> {
         let base = self.region.unwrap_or(Region::Eu).base_url()?;
         check_base_url(&base)?;
         let business_id = self
             .business_id
             .filter(|b| !b.as_str().trim().is_empty())
-            .ok_or_else(|| Error::Build("a business id is required".into()))?;
+            .ok_or(BuildError::MissingBusinessId)?;
         let email = self
             .email
             .map(|e| e.trim().to_owned())
             .filter(|e| !e.is_empty())
-            .ok_or_else(|| Error::Build("API credentials (email, password) are required".into()))?;
-        let password = self
-            .password
-            .ok_or_else(|| Error::Build("API credentials (email, password) are required".into()))?;
+            .ok_or(BuildError::MissingCredentials)?;
+        let password = self.password.ok_or(BuildError::MissingCredentials)?;
         let username = if email.starts_with("global/") {
             email
         } else {
@@ -237,45 +160,53 @@ impl PhorestClientBuilder {
                         concat!("phorest-client/", env!("CARGO_PKG_VERSION")).to_owned()
                     }))
                     .build()
-                    .map_err(|e| Error::Build(format!("HTTP client: {}", e.without_url())))?
+                    .map_err(|e| BuildError::Http(TransportError::from_reqwest(None, e)))?
             }
         };
+        let basic = SecretString::from(
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{username}:{}", password.expose_secret())),
+        );
+        let pacing = self.pacing.unwrap_or_default();
         Ok(PhorestClient {
             inner: Arc::new(Inner {
                 base,
                 business_id,
                 username,
                 password,
+                basic,
                 http,
                 timeout: self.timeout.unwrap_or(Duration::from_secs(30)),
-                pacing: self.pacing.unwrap_or_default(),
-                next_slot: Mutex::new(None),
+                pacer: Pacer::new(pacing),
                 retry: self.retry.unwrap_or_default(),
             }),
         })
     }
 }
 
-fn check_base_url(base: &Url) -> Result<()> {
+fn check_base_url(base: &Url) -> Result<(), BuildError> {
     if base.cannot_be_a_base() {
-        return Err(Error::Build("the base URL cannot carry a path".into()));
+        return Err(BuildError::InvalidBaseUrl(
+            "the base URL cannot carry a path".into(),
+        ));
     }
     let loopback = match base.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
+        None => return Err(BuildError::InvalidBaseUrl("no host".into())),
     };
     match base.scheme() {
         "https" => Ok(()),
         "http" if loopback => Ok(()),
-        _ => Err(Error::Build(
-            "the base URL must use https (plain http only for loopback)".into(),
-        )),
+        "http" => Err(BuildError::InsecureBaseUrl),
+        other => Err(BuildError::InvalidBaseUrl(format!(
+            "unsupported scheme `{other}`"
+        ))),
     }
 }
 
-#[cfg(feature = "rustls")]
+/// Installs rustls' ring provider as the process default, once, unless the host installed one.
 fn install_crypto_provider() {
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     INSTALLED.call_once(|| {
@@ -284,18 +215,16 @@ fn install_crypto_provider() {
     });
 }
 
-#[cfg(not(feature = "rustls"))]
-fn install_crypto_provider() {}
-
 struct Inner {
     base: Url,
     business_id: BusinessId,
     username: String,
     password: SecretString,
+    /// base64(`username:password`), the Basic credential (scrubbed from excerpts).
+    basic: SecretString,
     http: reqwest::Client,
     timeout: Duration,
-    pacing: Pacing,
-    next_slot: Mutex<Option<Instant>>,
+    pacer: Pacer,
     retry: RetryPolicy,
 }
 
@@ -313,28 +242,53 @@ impl fmt::Debug for PhorestClient {
             .field("base", &self.inner.base.as_str())
             .field("business_id", &self.inner.business_id)
             .field("password", &"[redacted]")
+            .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
     }
 }
 
-/// A GET or POST request to a path under the business: `segments` are appended (each
-/// percent-encoded) after `/{businessId}`; `template` names the route in logs.
+/// A request to a path under the business: `segments` are appended (each percent-encoded)
+/// after `/{businessId}`; `operation` names it in logs and errors.
 pub(crate) struct Call<'a> {
-    pub(crate) method: reqwest::Method,
-    pub(crate) template: &'static str,
+    pub(crate) operation: Operation,
     pub(crate) segments: &'a [&'a str],
     pub(crate) query: &'a Query,
     pub(crate) body: Option<&'a serde_json::Value>,
-    /// Whether the request may be replayed after an ambiguous failure (all reads are). A
-    /// non-idempotent call is only retried when it was not applied (429, connection failure).
-    pub(crate) idempotent: bool,
+}
+
+impl Call<'_> {
+    /// Whether the request may be replayed after an ambiguous failure (reads are). A write is
+    /// only retried when it certainly was not applied (429, connection failure).
+    fn idempotent(&self) -> bool {
+        self.operation.is_read()
+    }
+
+    fn method(&self) -> reqwest::Method {
+        match self.operation.method() {
+            "POST" => reqwest::Method::POST,
+            _ => reqwest::Method::GET,
+        }
+    }
+}
+
+/// A successful answer: the raw body, and its JSON when the call expects JSON.
+pub(crate) struct Answer {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) json: serde_json::Value,
+}
+
+/// Whether the call's success body must be JSON (checked inside the retry loop).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Json,
+    Bytes,
 }
 
 impl PhorestClient {
     /// Starts a builder.
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), phorest_client::Error> {
+    /// # fn run() -> Result<(), phorest_client::BuildError> {
     /// use phorest_client::{PhorestClient, Region};
     /// use secrecy::SecretString;
     ///
@@ -359,114 +313,164 @@ impl PhorestClient {
         &self.inner.base
     }
 
+    /// The retry policy in force.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.inner.retry
+    }
+
+    /// The pacing's current rate in requests per second: the configured one, or less while
+    /// recovering from 429s. `None` when pacing is unlimited.
+    pub fn current_rate(&self) -> Option<f64> {
+        self.inner.pacer.current_rate()
+    }
+
     fn url(&self, segments: &[&str]) -> Result<Url> {
         let mut url = self.inner.base.clone();
         url.path_segments_mut()
-            .map_err(|()| Error::Build("the base URL cannot carry a path".into()))?
+            .map_err(|()| {
+                Error::Build(BuildError::InvalidBaseUrl(
+                    "the base URL cannot carry a path".into(),
+                ))
+            })?
             .pop_if_empty()
             .push(self.inner.business_id.as_str())
             .extend(segments);
         Ok(url)
     }
 
-    /// Waits for the next pacing slot.
-    async fn pace(&self) {
-        let interval = self.inner.pacing.min_interval;
-        if interval.is_zero() {
-            return;
-        }
-        let slot = {
-            let mut next = self.inner.next_slot.lock().await;
-            let now = Instant::now();
-            let slot = next.map_or(now, |n| n.max(now));
-            *next = Some(slot + interval);
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
+    /// The secrets scrubbed from every body excerpt: the password and the Basic credential.
+    fn secrets(&self) -> [&str; 2] {
+        [
+            self.inner.password.expose_secret(),
+            self.inner.basic.expose_secret(),
+        ]
     }
 
-    /// Sends a request with pacing and retries and returns the successful body bytes.
-    pub(crate) async fn send(&self, call: Call<'_>) -> Result<Vec<u8>> {
+    /// A scrubbed, truncated excerpt of a body.
+    pub(crate) fn excerpt(&self, body: &[u8]) -> String {
+        excerpt(body, &self.secrets())
+    }
+
+    /// Sends a request whose success body is JSON, with pacing and retries. A success body
+    /// that is not JSON (HTML, cut short, empty) is retried like a 5xx for reads, then
+    /// reported as [`Error::Decode`] with an empty path.
+    pub(crate) async fn send_json(&self, call: Call<'_>) -> Result<Answer> {
         let url = self.url(call.segments)?;
-        let span = tracing::debug_span!(
-            "phorest.request",
-            method = %call.method,
-            path = call.template,
-            status = tracing::field::Empty,
-            attempts = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-        );
-        self.send_with_retries(url, &call, true)
-            .instrument(span)
-            .await
+        self.execute(url, &call, true, Expect::Json).await
     }
 
     /// Downloads an absolute URL (a presigned export URL). The Basic auth header is only sent
     /// when the URL is on the API's own origin.
-    pub(crate) async fn download(&self, url: Url) -> Result<Vec<u8>> {
+    pub(crate) async fn download(&self, operation: Operation, url: Url) -> Result<Vec<u8>> {
         let same_origin = url.origin() == self.inner.base.origin();
         let query = Query::default();
         let call = Call {
-            method: reqwest::Method::GET,
-            template: "{csvExportDownload}",
+            operation,
             segments: &[],
             query: &query,
             body: None,
-            idempotent: true,
         };
+        Ok(self
+            .execute(url, &call, same_origin, Expect::Bytes)
+            .await?
+            .bytes)
+    }
+
+    /// The send path: one `phorest.request` span (operation, status, attempts, latency).
+    async fn execute(
+        &self,
+        url: Url,
+        call: &Call<'_>,
+        auth: bool,
+        expect: Expect,
+    ) -> Result<Answer> {
         let span = tracing::debug_span!(
             "phorest.request",
-            method = "GET",
-            path = call.template,
+            method = call.operation.method(),
+            path = call.operation.path_template(),
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        self.send_with_retries(url, &call, same_origin)
+        self.send_with_retries(url, call, auth, expect)
             .instrument(span)
             .await
     }
 
-    async fn send_with_retries(&self, url: Url, call: &Call<'_>, auth: bool) -> Result<Vec<u8>> {
-        let started = std::time::Instant::now();
+    async fn send_with_retries(
+        &self,
+        url: Url,
+        call: &Call<'_>,
+        auth: bool,
+        expect: Expect,
+    ) -> Result<Answer> {
+        let started = tokio::time::Instant::now();
         let policy = self.inner.retry;
-        let mut attempt: u32 = 0;
+        let mut failures: u32 = 0;
         loop {
-            attempt += 1;
-            self.pace().await;
-            let outcome = self.attempt(url.clone(), call, auth).await;
+            self.inner.pacer.wait().await;
+            let outcome = match self.attempt(url.clone(), call, auth).await {
+                Ok(bytes) if expect == Expect::Json => match parse_json(&bytes) {
+                    Ok(json) => Ok(Answer { bytes, json }),
+                    Err(message) => Err(Error::Decode {
+                        operation: call.operation,
+                        path: String::new(),
+                        message,
+                        body_excerpt: self.excerpt(&bytes),
+                    }),
+                },
+                Ok(bytes) => Ok(Answer {
+                    bytes,
+                    json: serde_json::Value::Null,
+                }),
+                Err(err) => Err(err),
+            };
             let span = tracing::Span::current();
-            span.record("attempts", attempt);
+            span.record("attempts", failures + 1);
             span.record(
                 "latency_ms",
                 u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             );
-            match outcome {
-                Ok(body) => return Ok(body),
-                Err(err)
-                    if err.is_retryable()
-                        && (call.idempotent || err.was_not_sent())
-                        && attempt <= policy.max_retries =>
-                {
-                    let wait = policy.delay(attempt - 1, err.retry_after());
-                    tracing::warn!(
-                        status = err.status(),
-                        attempt,
-                        wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                        "retrying Phorest request"
-                    );
-                    tokio::time::sleep(wait).await;
-                }
-                Err(err) => return Err(err),
+            let err = match outcome {
+                Ok(answer) => return Ok(answer),
+                Err(err) => err,
+            };
+            failures += 1;
+            let retry_after = err.retry_after();
+            if matches!(err, Error::RateLimited { .. }) {
+                // Every 429 slows the client down; a Retry-After pauses all its clones.
+                self.inner
+                    .pacer
+                    .rate_limited(retry_after.map(|w| w.min(policy.max_delay)));
+            }
+            let replayable = call.idempotent() || err.was_not_applied();
+            if !(err.is_retryable() && replayable && failures < policy.max_attempts) {
+                return Err(err);
+            }
+            if retry_after.is_some_and(|w| w > policy.max_delay) {
+                return Err(err);
+            }
+            let backoff = retry_after.is_none().then(|| policy.backoff_for(failures));
+            tracing::warn!(
+                status = err.status(),
+                attempt = failures,
+                wait_ms = backoff
+                    .or(retry_after)
+                    .map_or(0, |w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX)),
+                "retrying Phorest request"
+            );
+            if let Some(wait) = backoff {
+                tokio::time::sleep(wait).await;
             }
         }
     }
 
     async fn attempt(&self, url: Url, call: &Call<'_>, auth: bool) -> Result<Vec<u8>> {
+        let transport = |e| Error::Transport(TransportError::from_reqwest(Some(call.operation), e));
         let mut req = self
             .inner
             .http
-            .request(call.method.clone(), url)
+            .request(call.method(), url)
             .timeout(self.inner.timeout)
             .header(reqwest::header::ACCEPT, "application/json")
             .query(call.query.pairs());
@@ -479,7 +483,7 @@ impl PhorestClient {
         if let Some(body) = call.body {
             req = req.json(body);
         }
-        let resp = req.send().await.map_err(Error::from_reqwest)?;
+        let resp = req.send().await.map_err(transport)?;
         let status = resp.status().as_u16();
         tracing::Span::current().record("status", status);
         let retry_after = resp
@@ -487,41 +491,65 @@ impl PhorestClient {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let body = resp.bytes().await.map_err(Error::from_reqwest)?.to_vec();
+        let body = resp.bytes().await.map_err(transport)?.to_vec();
         if (200..300).contains(&status) {
             Ok(body)
         } else {
-            Err(Error::from_response(status, &body, retry_after))
+            Err(Error::from_response(
+                call.operation,
+                status,
+                &body,
+                retry_after,
+                &self.secrets(),
+            ))
         }
     }
 
     /// GETs a path and decodes one JSON object.
     pub(crate) async fn get_json<T: DeserializeOwned>(
         &self,
-        template: &'static str,
+        operation: Operation,
         segments: &[&str],
         query: &Query,
     ) -> Result<T> {
-        let body = self
-            .send(Call {
-                method: reqwest::Method::GET,
-                template,
+        let answer = self
+            .send_json(Call {
+                operation,
                 segments,
                 query,
                 body: None,
-                idempotent: true,
             })
             .await?;
-        decode_json(&body)
+        self.decode(operation, answer)
+    }
+
+    /// Decodes an answer's JSON into `T`, naming the failing JSON path.
+    pub(crate) fn decode<T: DeserializeOwned>(
+        &self,
+        operation: Operation,
+        answer: Answer,
+    ) -> Result<T> {
+        serde_path_to_error::deserialize(answer.json).map_err(|e| Error::Decode {
+            operation,
+            path: e.path().to_string(),
+            message: e.into_inner().to_string(),
+            body_excerpt: self.excerpt(&answer.bytes),
+        })
     }
 }
 
-/// Decodes a JSON body, naming the failing path on error.
-pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        Error::decode(path, e.into_inner(), body)
+/// Parses a success body as JSON; the error names what the body was instead.
+fn parse_json(body: &[u8]) -> Result<serde_json::Value, String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err("empty body".to_owned());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        match e.classify() {
+            serde_json::error::Category::Eof => format!("JSON cut short ({e})"),
+            _ if first == Some(b'<') => "not JSON (an HTML page)".to_owned(),
+            _ => format!("not JSON ({e})"),
+        }
     })
 }
 
@@ -551,58 +579,46 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_and_is_capped() {
-        let p = RetryPolicy {
-            max_retries: 5,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_millis(350),
-        };
-        for retry in 0..8 {
-            let d = p.delay(retry, None);
-            let base = Duration::from_millis(100 * 2u64.pow(retry)).min(p.max_backoff);
-            assert!(d >= base / 2 && d <= base, "retry {retry}: {d:?}");
+    fn non_json_bodies_are_named() {
+        let cases: [(&[u8], &str); 5] = [
+            (b"", "empty body"),
+            (b"  \n", "empty body"),
+            (
+                b"<html><h1>502 Bad Gateway</h1></html>",
+                "not JSON (an HTML page)",
+            ),
+            (
+                br#"{"_embedded":{"clients":[{"clientId":"a"#,
+                "JSON cut short",
+            ),
+            (b"Service Unavailable", "not JSON ("),
+        ];
+        for (body, expected) in cases {
+            let message = parse_json(body).unwrap_err();
+            assert!(message.starts_with(expected), "{message}");
+            assert!(!message.contains("EOF while") || message.starts_with("JSON cut short"));
         }
-        assert_eq!(
-            p.delay(0, Some(Duration::from_secs(9))),
-            Duration::from_millis(350)
-        );
-    }
-
-    /// Paused tokio time and no sockets: the pacer alone.
-    #[tokio::test(start_paused = true)]
-    async fn pacing_spaces_request_starts() {
-        let client = PhorestClient::builder()
-            .region(Region::Custom(Url::parse("http://127.0.0.1:9/").unwrap()))
-            .business_id("b")
-            .credentials("e@x.io", SecretString::from("pw"))
-            .pacing(Pacing::per_second(10))
-            .build()
-            .unwrap();
-        let start = Instant::now();
-        for _ in 0..5 {
-            client.pace().await;
-        }
-        assert_eq!(start.elapsed(), Duration::from_millis(400));
-        // Clones share the pacer.
-        let clone = client.clone();
-        clone.pace().await;
-        assert_eq!(start.elapsed(), Duration::from_millis(500));
-        tokio::time::advance(Duration::from_secs(5)).await;
-        let idle = Instant::now();
-        client.pace().await;
-        assert_eq!(idle.elapsed(), Duration::ZERO, "no debt after idling");
-        assert_eq!(Pacing::default(), Pacing::per_second(10));
-        assert_eq!(Pacing::unlimited().min_interval(), Duration::ZERO);
+        assert!(parse_json(b"{}").is_ok());
     }
 
     #[test]
     fn base_url_rules() {
-        let ok = |u: &str| check_base_url(&Url::parse(u).unwrap()).is_ok();
-        assert!(ok("https://api.example.com/x"));
-        assert!(ok("http://127.0.0.1:8080/x"));
-        assert!(ok("http://localhost:8080"));
-        assert!(ok("http://[::1]:9000"));
-        assert!(!ok("http://api.example.com/x"));
-        assert!(!ok("ftp://127.0.0.1/"));
+        let check = |u: &str| check_base_url(&Url::parse(u).unwrap());
+        assert!(check("https://api.example.com/x").is_ok());
+        assert!(check("http://127.0.0.1:8080/x").is_ok());
+        assert!(check("http://localhost:8080").is_ok());
+        assert!(check("http://[::1]:9000").is_ok());
+        assert!(matches!(
+            check("http://api.example.com/x"),
+            Err(BuildError::InsecureBaseUrl)
+        ));
+        assert!(matches!(
+            check("ftp://127.0.0.1/"),
+            Err(BuildError::InvalidBaseUrl(_))
+        ));
+        assert!(matches!(
+            check("mailto:a@b.c"),
+            Err(BuildError::InvalidBaseUrl(_))
+        ));
     }
 }

@@ -1,17 +1,196 @@
-//! The crate's error type.
+//! The crate's error types: [`Error`] for calls, [`BuildError`] for the builder and the opaque
+//! [`TransportError`].
+//!
+//! The names and meanings follow ghl-client's: `status()`, `is_retryable()`,
+//! `may_have_been_applied()` and `retry_after()` answer the same questions in both crates.
 
+use std::fmt;
 use std::time::Duration;
 
-/// How many characters of a response body an error keeps.
-const EXCERPT_CHARS: usize = 200;
+use crate::page::RejectedRecord;
+
+/// Longest body excerpt kept in an error, in characters (secrets are scrubbed first).
+pub const BODY_EXCERPT_LIMIT: usize = 512;
 
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// One API operation: its HTTP method and route template (never ids or query values), e.g.
+/// `GET /{businessId}/client`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Operation {
+    method: &'static str,
+    template: &'static str,
+}
+
+impl Operation {
+    pub(crate) const fn new(method: &'static str, template: &'static str) -> Self {
+        Self { method, template }
+    }
+
+    /// A `GET` of `template`.
+    pub(crate) const fn get(template: &'static str) -> Self {
+        Self::new("GET", template)
+    }
+
+    /// The HTTP method (`GET`, `POST`).
+    pub fn method(&self) -> &'static str {
+        self.method
+    }
+
+    /// The route template, e.g. `/{businessId}/branch/{branchId}/staff`.
+    pub fn path_template(&self) -> &'static str {
+        self.template
+    }
+
+    /// Whether the operation only reads (replaying it cannot change data).
+    pub fn is_read(&self) -> bool {
+        self.method == "GET"
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.template)
+    }
+}
+
+/// Why [`PhorestClientBuilder::build`](crate::PhorestClientBuilder::build) refused its
+/// configuration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No business id was given (or it is blank).
+    #[error("no business id configured: call .business_id(..)")]
+    MissingBusinessId,
+    /// No API credentials were given (or the email is blank).
+    #[error("no API credentials configured: call .credentials(email, password)")]
+    MissingCredentials,
+    /// The base URL cannot be used (it cannot carry a path, or has no host).
+    #[error("invalid base URL: {0}")]
+    InvalidBaseUrl(String),
+    /// Plain http was asked for a host that is not loopback.
+    #[error("base URL must use https (plain http is only allowed for loopback hosts)")]
+    InsecureBaseUrl,
+    /// The built-in HTTP client could not be built.
+    #[error("cannot build the HTTP client")]
+    Http(#[source] TransportError),
+}
+
+/// What kind of transport failure a [`TransportError`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TransportKind {
+    Timeout,
+    Connect,
+    Other,
+}
+
+/// A request that could not be sent or whose answer could not be read: connection refused or
+/// reset, TLS failure, timeout, a body cut off mid-transfer.
+///
+/// Opaque on purpose (the HTTP stack is not part of the public API): ask
+/// [`is_timeout`](Self::is_timeout) and [`is_connect`](Self::is_connect), and walk
+/// [`source`](std::error::Error::source) for the underlying cause. Request URLs are stripped
+/// from the cause (their query may carry emails or phone numbers).
+pub struct TransportError {
+    kind: TransportKind,
+    /// The operation that failed (none while building the client).
+    operation: Option<Operation>,
+    /// Whether the request may have reached the server.
+    sent: bool,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl TransportError {
+    pub(crate) fn from_reqwest(operation: Option<Operation>, err: reqwest::Error) -> Self {
+        let kind = if err.is_timeout() {
+            TransportKind::Timeout
+        } else if err.is_connect() {
+            TransportKind::Connect
+        } else {
+            TransportKind::Other
+        };
+        Self {
+            kind,
+            operation,
+            sent: kind != TransportKind::Connect,
+            source: Some(Box::new(err.without_url())),
+        }
+    }
+
+    /// Whether the request or the answer timed out (the request may have been applied).
+    pub fn is_timeout(&self) -> bool {
+        self.kind == TransportKind::Timeout
+    }
+
+    /// Whether the connection could not be made (the request certainly did not reach the
+    /// server).
+    pub fn is_connect(&self) -> bool {
+        self.kind == TransportKind::Connect
+    }
+
+    /// The operation that failed, when the failure came from a request.
+    pub fn operation(&self) -> Option<Operation> {
+        self.operation
+    }
+
+    /// Whether the request was a write that may have reached the server.
+    fn may_have_been_applied(&self) -> bool {
+        self.sent && self.operation.is_some_and(|op| !op.is_read())
+    }
+}
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportError")
+            .field("kind", &self.kind)
+            .field("operation", &self.operation)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("transport error talking to Phorest")?;
+        if let Some(operation) = self.operation {
+            write!(f, " on {operation}")?;
+        }
+        f.write_str(": ")?;
+        f.write_str(match self.kind {
+            TransportKind::Timeout => "the request timed out",
+            TransportKind::Connect => "could not connect",
+            TransportKind::Other => "the request or its answer failed in transit",
+        })
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
 /// Everything that can go wrong calling Phorest.
 ///
 /// Error messages never contain the API password, the `Authorization` header or request URLs
-/// (which could carry client emails or phones in their query string).
+/// (which could carry client emails or phones in their query string); body excerpts are
+/// truncated to [`BODY_EXCERPT_LIMIT`] characters and scrubbed of the credentials.
+///
+/// ```no_run
+/// # async fn demo(phorest: phorest_client::PhorestClient) {
+/// use phorest_client::{Error, ClientId};
+///
+/// match phorest.clients().get(&ClientId::from("abc")).await {
+///     Ok(client) => println!("{:?}", client.first_name),
+///     Err(Error::NotFound { .. }) => println!("no such client"),
+///     Err(e) if e.is_retryable() => println!("try again later: {e}"),
+///     Err(e) => println!("failed: {e}"),
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -46,20 +225,23 @@ pub enum Error {
         /// Phorest's error code.
         code: Option<String>,
     },
-    /// 429 after the retry budget was used up.
+    /// 429 after the retry budget was used up, or asking for a longer wait than the retry
+    /// policy's `max_delay`.
     #[error("Phorest rate limit exceeded (429)")]
     RateLimited {
         /// The server's `Retry-After`, if sent.
         retry_after: Option<Duration>,
     },
-    /// 5xx after the retry budget was used up (or a non-retryable 5xx).
-    #[error("Phorest server error ({status}){}", fmt_msg(message))]
+    /// 5xx after the retry budget was used up (or a 5xx that is not retried).
+    #[error("Phorest server error ({status}) on {operation}{}", fmt_msg(message))]
     Server {
+        /// The operation that failed.
+        operation: Operation,
         /// HTTP status.
         status: u16,
         /// Phorest's message, if any.
         message: Option<String>,
-        /// The start of the response body (may be HTML from a gateway).
+        /// The start of the response body (may be HTML from a gateway), scrubbed.
         body_excerpt: String,
     },
     /// Any other unexpected HTTP status (e.g. 409, 412).
@@ -75,26 +257,35 @@ pub enum Error {
         message: Option<String>,
         /// Phorest's error code, if any.
         code: Option<String>,
-        /// The start of the response body.
+        /// The start of the response body, scrubbed.
         body_excerpt: String,
     },
-    /// Connection or protocol failure.
-    #[error("transport error talking to Phorest")]
-    Transport(#[source] reqwest::Error),
-    /// The request timed out (after retries).
-    #[error("request to Phorest timed out")]
-    Timeout,
-    /// A response body could not be decoded into the expected type.
-    #[error("could not decode Phorest response at `{path}`: {message}")]
+    /// The request could not be sent or its answer not read (after retries); timeouts
+    /// included ([`TransportError::is_timeout`]).
+    #[error(transparent)]
+    Transport(TransportError),
+    /// A successful answer did not decode into what the operation returns: not JSON (an HTML
+    /// page, a body cut short, an empty body; retried first when the operation is a read) or
+    /// JSON of another shape.
+    #[error("cannot decode the answer of {operation} at `{path}`: {message}")]
     Decode {
-        /// JSON path of the failing value (`_embedded.clients[3].createdAt`).
+        /// The operation whose answer failed.
+        operation: Operation,
+        /// JSON path of the failing value (`page.totalPages`), empty when the body is not
+        /// JSON at all.
         path: String,
-        /// What went wrong.
+        /// What went wrong (`empty body`, `not JSON (an HTML page)`, `JSON cut short`, or
+        /// the decoder's message).
         message: String,
-        /// The start of the body.
-        excerpt: String,
+        /// The start of the body, scrubbed. Not part of `Display` (it may hold personal
+        /// data).
+        body_excerpt: String,
     },
-    /// The server repeated or skipped a page while paging (would loop or lose data).
+    /// One record of a list could not be decoded; the records around it were delivered.
+    /// Yielded by item streams, which go on after it (see [`crate::ItemStream`]).
+    #[error("{0}")]
+    Rejected(Box<RejectedRecord>),
+    /// The server answered with another page than the one asked for (would loop or lose data).
     #[error("Phorest returned page {returned} when page {requested} was requested")]
     UnexpectedPage {
         /// The page asked for.
@@ -120,9 +311,9 @@ pub enum Error {
         /// How many polls were made.
         polls: u32,
     },
-    /// Invalid configuration or input detected before any request was sent.
-    #[error("invalid Phorest client configuration: {0}")]
-    Build(String),
+    /// Client construction failed.
+    #[error(transparent)]
+    Build(#[from] BuildError),
 }
 
 fn fmt_msg(message: &Option<String>) -> String {
@@ -137,7 +328,7 @@ fn fmt_code(code: &Option<String>) -> String {
 }
 
 impl Error {
-    /// The HTTP status behind the error, if it came from a response.
+    /// The HTTP status behind the error, if it came from an answer.
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Unauthorized { .. } => Some(401),
@@ -171,26 +362,31 @@ impl Error {
         }
     }
 
-    /// Whether trying again later may succeed (429, 5xx gateway errors, timeouts, transport).
+    /// Whether trying the same request again later could succeed: 429, 500/502/503/504,
+    /// transport failures (timeouts included), and an answer that was not JSON at all (an
+    /// HTML page or a body cut short).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::RateLimited { .. } | Self::Timeout | Self::Transport(_) => true,
+            Self::RateLimited { .. } | Self::Transport(_) => true,
             Self::Server { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+            Self::Decode { path, .. } => path.is_empty(),
             _ => false,
         }
     }
 
-    /// Whether the request certainly did not reach the server's handler (429, or a failed
-    /// connection), so even a non-idempotent request may be replayed.
-    pub(crate) fn was_not_sent(&self) -> bool {
+    /// Whether the request may have changed data on the server although it failed: a write
+    /// (the CSV export job's `POST`) that got a 5xx, timed out, broke after sending, or whose
+    /// success answer did not decode. Such a request is never replayed automatically; a caller
+    /// must check (e.g. list the jobs) before starting it again. Always `false` for reads.
+    pub fn may_have_been_applied(&self) -> bool {
         match self {
-            Self::RateLimited { .. } => true,
-            Self::Transport(e) => e.is_connect(),
+            Self::Server { operation, .. } | Self::Decode { operation, .. } => !operation.is_read(),
+            Self::Transport(source) => source.may_have_been_applied(),
             _ => false,
         }
     }
 
-    /// The server's requested wait, for [`Error::RateLimited`].
+    /// How long the server asked to wait, for a 429.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::RateLimited { retry_after } => *retry_after,
@@ -198,10 +394,43 @@ impl Error {
         }
     }
 
-    /// Maps an error response (status + body) to the matching variant. Non-JSON bodies still map
-    /// by status.
-    pub(crate) fn from_response(status: u16, body: &[u8], retry_after: Option<Duration>) -> Self {
+    /// The record behind an [`Error::Rejected`] item.
+    pub fn rejected_record(&self) -> Option<&RejectedRecord> {
+        match self {
+            Self::Rejected(record) => Some(record),
+            _ => None,
+        }
+    }
+
+    /// The transport failure behind an [`Error::Transport`].
+    pub fn transport(&self) -> Option<&TransportError> {
+        match self {
+            Self::Transport(source) => Some(source),
+            _ => None,
+        }
+    }
+
+    /// Whether the request certainly did not reach the server's handler (429, or a failed
+    /// connection), so even a write may be replayed.
+    pub(crate) fn was_not_applied(&self) -> bool {
+        match self {
+            Self::RateLimited { .. } => true,
+            Self::Transport(source) => source.is_connect(),
+            _ => false,
+        }
+    }
+
+    /// Maps an error answer (status + body) to its variant. Non-JSON bodies still map by
+    /// status.
+    pub(crate) fn from_response(
+        operation: Operation,
+        status: u16,
+        body: &[u8],
+        retry_after: Option<Duration>,
+        secrets: &[&str],
+    ) -> Self {
         let (message, code) = parse_error_body(body);
+        let message = message.map(|m| excerpt(m.as_bytes(), secrets));
         match status {
             400 => Self::BadRequest { message, code },
             401 => Self::Unauthorized { message },
@@ -209,43 +438,33 @@ impl Error {
             404 => Self::NotFound { message },
             429 => Self::RateLimited { retry_after },
             500..=599 => Self::Server {
+                operation,
                 status,
                 message,
-                body_excerpt: excerpt(body),
+                body_excerpt: excerpt(body, secrets),
             },
             _ => Self::Api {
                 status,
                 message,
                 code,
-                body_excerpt: excerpt(body),
+                body_excerpt: excerpt(body, secrets),
             },
-        }
-    }
-
-    /// A decode error with its JSON path and a body excerpt.
-    pub(crate) fn decode(path: impl Into<String>, message: impl ToString, body: &[u8]) -> Self {
-        Self::Decode {
-            path: path.into(),
-            message: message.to_string(),
-            excerpt: excerpt(body),
-        }
-    }
-
-    /// Maps a reqwest error, stripping the URL (its query may carry PII).
-    pub(crate) fn from_reqwest(err: reqwest::Error) -> Self {
-        if err.is_timeout() {
-            Self::Timeout
-        } else {
-            Self::Transport(err.without_url())
         }
     }
 }
 
-/// The first [`EXCERPT_CHARS`] characters of a body, lossily decoded.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut out: String = text.chars().take(EXCERPT_CHARS).collect();
-    if text.chars().nth(EXCERPT_CHARS).is_some() {
+/// Lossily decodes `body`, replaces every `secret` (of 4 characters or more) with
+/// `[REDACTED]`, then truncates to [`BODY_EXCERPT_LIMIT`] characters.
+pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
+    // Scrub the whole body first, so a secret cut by the truncation cannot survive partially.
+    let mut text = String::from_utf8_lossy(body);
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        if text.contains(secret) {
+            text = std::borrow::Cow::Owned(text.replace(secret, "[REDACTED]"));
+        }
+    }
+    let mut out: String = text.chars().take(BODY_EXCERPT_LIMIT).collect();
+    if text.chars().nth(BODY_EXCERPT_LIMIT).is_some() {
         out.push('…');
     }
     out
@@ -288,6 +507,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn public_types_are_send_and_sync() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<Error>();
+        check::<BuildError>();
+        check::<TransportError>();
+        check::<crate::PhorestClient>();
+    }
+
+    #[test]
     fn error_body_parsing_is_lenient() {
         let (m, c) = parse_error_body(
             br#"{"message":"Staff cannot do it","errorCode":"STAFF_UNQUALIFIED"}"#,
@@ -303,10 +531,44 @@ mod tests {
     }
 
     #[test]
-    fn excerpt_is_truncated_on_char_boundaries() {
-        let body = "é".repeat(500);
-        let e = excerpt(body.as_bytes());
-        assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
-        assert!(e.ends_with('…'));
+    fn excerpt_scrubs_every_secret_then_truncates_on_char_boundaries() {
+        let body = format!("a SECRET-1 b SECRET-2 {}", "é".repeat(600));
+        let text = excerpt(body.as_bytes(), &["SECRET-1", "SECRET-2", "xy"]);
+        assert!(text.starts_with("a [REDACTED] b [REDACTED] "), "{text}");
+        assert_eq!(text.chars().count(), BODY_EXCERPT_LIMIT + 1);
+        assert!(text.ends_with('…'));
+        // A secret straddling the cut is scrubbed before truncation.
+        let body = format!("{}SECRET-1", "x".repeat(BODY_EXCERPT_LIMIT - 3));
+        assert!(!excerpt(body.as_bytes(), &["SECRET-1"]).contains("SEC"));
+    }
+
+    #[test]
+    fn applied_only_for_writes_that_reached_the_server() {
+        let get = Operation::new("GET", "/{businessId}/client");
+        let post = Operation::new("POST", "/{businessId}/branch/{branchId}/csvexportjob");
+        let server = |operation| Error::from_response(operation, 503, b"", None, &[]);
+        assert!(!server(get).may_have_been_applied());
+        assert!(server(post).may_have_been_applied());
+        assert!(server(post).is_retryable());
+        let rate = Error::from_response(post, 429, b"", Some(Duration::from_secs(2)), &[]);
+        assert!(!rate.may_have_been_applied() && rate.was_not_applied());
+        assert_eq!(rate.retry_after(), Some(Duration::from_secs(2)));
+        let decode = |operation, path: &str| Error::Decode {
+            operation,
+            path: path.to_owned(),
+            message: "m".into(),
+            body_excerpt: String::new(),
+        };
+        assert!(decode(post, "jobId").may_have_been_applied());
+        assert!(!decode(get, "").may_have_been_applied());
+        assert!(decode(get, "").is_retryable(), "not JSON at all: transient");
+        assert!(
+            !decode(get, "page.totalPages").is_retryable(),
+            "wrong shape"
+        );
+        assert_eq!(
+            post.to_string(),
+            "POST /{businessId}/branch/{branchId}/csvexportjob"
+        );
     }
 }

@@ -7,25 +7,27 @@ mod de;
 mod error;
 mod ids;
 mod macros;
+mod pacing;
 mod page;
-pub mod query;
-pub mod resources;
+mod query;
+mod resources;
+mod retry;
 mod time;
+mod windows_zones;
 
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
 
-pub use client::{
-    EU_BASE_URL, Pacing, PhorestClient, PhorestClientBuilder, Region, RetryPolicy, US_BASE_URL,
-};
+pub use client::{EU_BASE_URL, PhorestClient, PhorestClientBuilder, Region, US_BASE_URL};
 pub use de::DateOrInstant;
-pub use error::{Error, Result};
+pub use error::{BODY_EXCERPT_LIMIT, BuildError, Error, Operation, Result, TransportError};
 pub use ids::{
     AppointmentId, BookingId, BranchId, BusinessId, CategoryId, ClientId, JobId, ProductId,
     ReviewId, ServiceId, StaffId, TransactionId, UserId, VoucherId,
 };
-pub use page::{ItemStream, Page, PageStream};
+pub use pacing::{DEFAULT_REQUESTS_PER_SECOND, Pacing};
+pub use page::{ItemStream, Page, PageStream, RejectedRecord, collect_items};
 pub use resources::appointments::{
     ActivationState, Appointment, AppointmentQuery, AppointmentState, AppointmentsHandler,
     InternetServiceCategory, group_by_booking,
@@ -49,7 +51,10 @@ pub use resources::services::{
 };
 pub use resources::staff::{Staff, StaffHandler, StaffQuery};
 pub use resources::vouchers::{Voucher, VoucherQuery, VouchersHandler};
-pub use time::{LocalTimeError, MonthWindow, UnknownTimeZone, local_to_utc, month_windows};
+pub use retry::RetryPolicy;
+pub use time::{
+    LocalTimeError, MonthWindow, TimeZoneError, local_to_utc, month_windows, parse_time_zone,
+};
 
 /// Re-exported so callers can name the zone type of [`Branch::time_zone`].
 pub use chrono_tz::Tz;

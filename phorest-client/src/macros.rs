@@ -1,7 +1,7 @@
 //! Small declarative macros shared by the models: id newtypes and open enums.
 
-/// Declares `String` newtype ids: serde transparent, `as_str()`, `Display`, `From<String>`,
-/// `From<&str>`.
+/// Declares `String` newtype ids: serde transparent, `as_str()`, `Display`, `FromStr`
+/// (infallible), `From<String>`, `From<&str>`, `Hash + Ord`.
 macro_rules! string_id {
     ($( $(#[$meta:meta])* $name:ident ),+ $(,)?) => {$(
         $(#[$meta])*
@@ -36,6 +36,13 @@ macro_rules! string_id {
             }
         }
 
+        impl std::str::FromStr for $name {
+            type Err = std::convert::Infallible;
+            fn from_str(id: &str) -> Result<Self, Self::Err> {
+                Ok(Self(id.to_owned()))
+            }
+        }
+
         impl From<&str> for $name {
             fn from(id: &str) -> Self {
                 Self(id.to_owned())
@@ -56,17 +63,20 @@ macro_rules! string_id {
     )+};
 }
 
-/// Declares an open string enum: known variants plus `Unknown(String)` for values this version
-/// of the crate does not know (Phorest adds values without notice).
+/// Declares an open string enum: known variants (each with optional wire aliases) plus
+/// `Unknown(String)` for values this version of the crate does not know (Phorest adds values
+/// without notice). `#[non_exhaustive]`, `as_str()`, `Display`, `FromStr` (infallible),
+/// `From<&str>`/`From<String>`, serde as the raw string: the same behaviour as ghl-client's.
 macro_rules! open_enum {
     (
         $(#[$meta:meta])*
         $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident => $text:literal ),+ $(,)?
+            $( $(#[$vmeta:meta])* $variant:ident => $text:literal $(| $alias:literal)* ),+ $(,)?
         }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )+
             /// A value this version of the crate does not know, kept verbatim.
@@ -86,9 +96,22 @@ macro_rules! open_enum {
         impl From<&str> for $name {
             fn from(text: &str) -> Self {
                 match text {
-                    $( $text => Self::$variant, )+
+                    $( $text $(| $alias)* => Self::$variant, )+
                     other => Self::Unknown(other.to_owned()),
                 }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(text: String) -> Self {
+                Self::from(text.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::convert::Infallible;
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from(text))
             }
         }
 

@@ -1,7 +1,7 @@
-//! Query strings with Phorest's exact parameter names.
+//! Query strings with Phorest's exact parameter names (crate-private).
 //!
 //! Phorest mixes camelCase and snake_case and silently ignores a wrong name, so every name the
-//! crate sends is a constant in [`params`]; names the reference marks UNCONFIRMED say so.
+//! crate sends is a constant in `params`; names the reference marks UNCONFIRMED say so.
 
 use std::fmt::Display;
 
@@ -10,15 +10,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::de::format_instant;
 
 /// Query parameter names, one constant each.
-pub mod params {
+pub(crate) mod params {
     /// Page number (0-based).
     pub const PAGE: &str = "page";
     /// Page size.
     pub const SIZE: &str = "size";
 
-    /// Clients and staff: updated on/after (camelCase).
+    /// Clients, staff and products: updated on/after (camelCase). Products always get both
+    /// bounds (production code: "the API insists on both").
     pub const UPDATED_AFTER: &str = "updatedAfter";
-    /// Clients and staff: updated before (camelCase).
+    /// Clients, staff and products: updated before (camelCase).
     pub const UPDATED_BEFORE: &str = "updatedBefore";
     /// Staff: include archived staff.
     pub const STAFF_FETCH_ARCHIVED: &str = "fetch_archived";
@@ -73,11 +74,6 @@ pub mod params {
     /// Services: category filter. UNCONFIRMED name (API Evangelist spec).
     pub const SERVICE_CATEGORY_ID: &str = "category_id";
 
-    /// Products: updated on/after. UNCONFIRMED (production code; the API Evangelist spec says
-    /// `updated_from`). Always sent together with [`PRODUCT_UPDATED_BEFORE`].
-    pub const PRODUCT_UPDATED_AFTER: &str = "updatedAfter";
-    /// Products: updated before. UNCONFIRMED (production code; spec says `updated_to`).
-    pub const PRODUCT_UPDATED_BEFORE: &str = "updatedBefore";
     /// Products: product type. UNCONFIRMED name (production code).
     pub const PRODUCT_TYPE: &str = "productType";
     /// Products: name or barcode search. UNCONFIRMED name (API Evangelist spec).
@@ -107,9 +103,6 @@ pub mod params {
 pub(crate) struct Query(Vec<(&'static str, String)>);
 
 impl Query {
-    pub(crate) fn from_pairs(pairs: Vec<(&'static str, String)>) -> Self {
-        Self(pairs)
-    }
     pub(crate) fn pairs(&self) -> &[(&'static str, String)] {
         &self.0
     }
@@ -147,3 +140,58 @@ impl From<Query> for Vec<(&'static str, String)> {
         q.0
     }
 }
+
+/// The `updatedAfter`/`updatedBefore` window shared by the client, staff and product queries
+/// (`from <= updatedAt < to`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct UpdatedWindow {
+    pub(crate) after: Option<DateTime<Utc>>,
+    pub(crate) before: Option<DateTime<Utc>>,
+}
+
+impl UpdatedWindow {
+    /// Sends the bounds that are set.
+    pub(crate) fn push(&self, q: &mut Query) {
+        q.instant(params::UPDATED_AFTER, self.after.as_ref())
+            .instant(params::UPDATED_BEFORE, self.before.as_ref());
+    }
+
+    /// Sends both bounds or neither: a missing one becomes the Unix epoch (after) or one day
+    /// after now (before). Products need this.
+    pub(crate) fn push_both(&self, q: &mut Query) {
+        if self.after.is_none() && self.before.is_none() {
+            return;
+        }
+        let after = self.after.unwrap_or(DateTime::UNIX_EPOCH);
+        let before = self
+            .before
+            .unwrap_or_else(|| Utc::now() + chrono::Duration::days(1));
+        q.instant(params::UPDATED_AFTER, Some(&after))
+            .instant(params::UPDATED_BEFORE, Some(&before));
+    }
+}
+
+/// The three `updatedAfter`/`updatedBefore` setters of a query holding an `updated:
+/// UpdatedWindow` field.
+macro_rules! updated_window_setters {
+    () => {
+        /// `updatedAfter`: records updated at or after this instant (`None` clears it).
+        pub fn updated_after(mut self, after: impl Into<Option<DateTime<Utc>>>) -> Self {
+            self.updated.after = after.into();
+            self
+        }
+
+        /// `updatedBefore`: records updated strictly before this instant (`None` clears it).
+        pub fn updated_before(mut self, before: impl Into<Option<DateTime<Utc>>>) -> Self {
+            self.updated.before = before.into();
+            self
+        }
+
+        /// Both bounds: records updated in `after..before`.
+        pub fn updated_between(self, after: DateTime<Utc>, before: DateTime<Utc>) -> Self {
+            self.updated_after(after).updated_before(before)
+        }
+    };
+}
+
+pub(crate) use updated_window_setters;

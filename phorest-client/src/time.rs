@@ -32,10 +32,44 @@ pub enum LocalTimeError {
     },
 }
 
-/// The IANA zone id could not be parsed.
+/// Why a branch's `timeZone` could not be turned into a zone.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown time zone `{0}`")]
-pub struct UnknownTimeZone(pub String);
+#[non_exhaustive]
+pub enum TimeZoneError {
+    /// `timeZone` is `null`, missing or blank.
+    #[error("the branch has no time zone")]
+    MissingTimeZone,
+    /// Neither an IANA zone id nor a known Windows zone name; the literal value is kept.
+    #[error("unknown time zone `{0}`")]
+    UnknownTimeZone(String),
+}
+
+/// Parses a time zone as Phorest may send it: an IANA id (`Europe/Dublin`), or a Windows zone
+/// name (`GMT Standard Time`, `Eastern Standard Time`, …), mapped to IANA by CLDR's
+/// `windowsZones` table (the zone of territory `001`, e.g. `Eastern Standard Time` →
+/// `America/New_York`). Surrounding whitespace is ignored.
+///
+/// ```
+/// use phorest_client::{TimeZoneError, parse_time_zone};
+///
+/// assert_eq!(parse_time_zone("Europe/Dublin"), Ok(chrono_tz::Europe::Dublin));
+/// assert_eq!(parse_time_zone("GMT Standard Time"), Ok(chrono_tz::Europe::London));
+/// assert_eq!(parse_time_zone(" "), Err(TimeZoneError::MissingTimeZone));
+/// assert_eq!(
+///     parse_time_zone("Mars/Olympus"),
+///     Err(TimeZoneError::UnknownTimeZone("Mars/Olympus".into()))
+/// );
+/// ```
+pub fn parse_time_zone(value: &str) -> Result<Tz, TimeZoneError> {
+    let raw = value.trim();
+    if raw.is_empty() {
+        return Err(TimeZoneError::MissingTimeZone);
+    }
+    raw.parse::<Tz>()
+        .ok()
+        .or_else(|| crate::windows_zones::iana_for_windows(raw).and_then(|iana| iana.parse().ok()))
+        .ok_or_else(|| TimeZoneError::UnknownTimeZone(raw.to_owned()))
+}
 
 /// Resolves a branch-local date and time of day to UTC, reporting DST gaps and overlaps
 /// instead of guessing.
@@ -75,11 +109,19 @@ pub fn local_to_utc(
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
+#[non_exhaustive]
 pub struct MonthWindow {
     /// First day (inclusive).
     pub from: NaiveDate,
     /// Last day (inclusive).
     pub to: NaiveDate,
+}
+
+impl MonthWindow {
+    /// The window `from..=to`.
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Self {
+        Self { from, to }
+    }
 }
 
 /// Splits `from..=to` into calendar-month windows (clipped to the range). Empty if `to < from`.
@@ -126,6 +168,59 @@ fn last_day_of_month(d: NaiveDate) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::windows_zones::WINDOWS_TO_IANA;
+
+    #[test]
+    fn every_windows_zone_maps_to_a_zone_chrono_tz_knows() {
+        assert_eq!(WINDOWS_TO_IANA.len(), 139);
+        for (windows, iana) in WINDOWS_TO_IANA {
+            let tz: Tz = iana
+                .parse()
+                .unwrap_or_else(|_| panic!("{windows} → {iana}"));
+            // `UTC` is an IANA id too, and wins.
+            if windows.parse::<Tz>().is_err() {
+                assert_eq!(parse_time_zone(windows), Ok(tz), "{windows}");
+            }
+        }
+        let sorted = WINDOWS_TO_IANA
+            .windows(2)
+            .all(|w| w[0].0.to_ascii_lowercase() < w[1].0.to_ascii_lowercase());
+        assert!(sorted, "the table must stay sorted for the binary search");
+    }
+
+    #[test]
+    fn time_zone_shapes() {
+        use chrono_tz::{America, Australia, Europe};
+        let cases: &[(&str, Result<Tz, TimeZoneError>)] = &[
+            ("Europe/Dublin", Ok(Europe::Dublin)),
+            (" America/Toronto ", Ok(America::Toronto)),
+            ("GMT Standard Time", Ok(Europe::London)),
+            ("gmt standard time", Ok(Europe::London)),
+            ("Eastern Standard Time", Ok(America::New_York)),
+            ("Pacific Standard Time", Ok(America::Los_Angeles)),
+            ("AUS Eastern Standard Time", Ok(Australia::Sydney)),
+            ("W. Europe Standard Time", Ok(Europe::Berlin)),
+            ("Romance Standard Time", Ok(Europe::Paris)),
+            ("UTC", Ok(chrono_tz::UTC)),
+            ("", Err(TimeZoneError::MissingTimeZone)),
+            ("   ", Err(TimeZoneError::MissingTimeZone)),
+            (
+                "GMT+1 Standard",
+                Err(TimeZoneError::UnknownTimeZone("GMT+1 Standard".into())),
+            ),
+            (
+                "EST5EDT?",
+                Err(TimeZoneError::UnknownTimeZone("EST5EDT?".into())),
+            ),
+            (
+                "Europe/Atlantis",
+                Err(TimeZoneError::UnknownTimeZone("Europe/Atlantis".into())),
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(&parse_time_zone(input), expected, "{input:?}");
+        }
+    }
 
     #[test]
     fn windows_cover_year_end_and_leap_day() {

@@ -109,19 +109,16 @@ async fn window_pages_resume_at_a_page_and_send_the_other_filters() {
         hal("appointments", json!([appt("a3", "2025-02-04")]), 3, 4, 310),
     )
     .await;
-    let mut query = AppointmentQuery::new(d(2025, 2, 1), d(2025, 2, 28));
-    query.staff_id = Some("s1".into());
-    query.client_id = Some("c1".into());
-    query.updated_to = Some(Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap());
-    query.fetch_online_category = true;
-    query.sort = Some("appointmentDate,desc".into());
+    let query = AppointmentQuery::new(d(2025, 2, 1), d(2025, 2, 28))
+        .staff_id("s1")
+        .client_id("c1")
+        .updated_to(Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap())
+        .fetch_online_category(true)
+        .sort("appointmentDate,desc");
     let windows = query.windows();
     assert_eq!(
         windows,
-        vec![MonthWindow {
-            from: d(2025, 2, 1),
-            to: d(2025, 2, 28)
-        }]
+        vec![MonthWindow::new(d(2025, 2, 1), d(2025, 2, 28))]
     );
     let pages: Vec<Page<Appointment>> = client(&server)
         .appointments(BRANCH)
@@ -292,18 +289,9 @@ fn month_windows_are_inclusive_calendar_months() {
     assert_eq!(
         w,
         vec![
-            MonthWindow {
-                from: d(2025, 1, 15),
-                to: d(2025, 1, 31)
-            },
-            MonthWindow {
-                from: d(2025, 2, 1),
-                to: d(2025, 2, 28)
-            },
-            MonthWindow {
-                from: d(2025, 3, 1),
-                to: d(2025, 3, 10)
-            },
+            MonthWindow::new(d(2025, 1, 15), d(2025, 1, 31)),
+            MonthWindow::new(d(2025, 2, 1), d(2025, 2, 28)),
+            MonthWindow::new(d(2025, 3, 1), d(2025, 3, 10)),
         ]
     );
     assert!(month_windows(d(2025, 3, 11), d(2025, 3, 10)).is_empty());

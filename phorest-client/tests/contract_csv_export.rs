@@ -24,11 +24,10 @@ fn fp(rel: &str) -> String {
 }
 
 fn fast_poll() -> PollPolicy {
-    PollPolicy {
-        initial: Duration::from_millis(5),
-        max: Duration::from_millis(10),
-        max_polls: 5,
-    }
+    PollPolicy::default()
+        .initial(Duration::from_millis(5))
+        .max(Duration::from_millis(10))
+        .max_polls(5)
 }
 
 async fn mount_start(server: &MockServer) {
@@ -224,22 +223,24 @@ async fn a_download_url_on_the_api_origin_keeps_auth_and_a_missing_url_is_an_err
         .mount(&api)
         .await;
     let exports = client(&api).csv_exports(BRANCH);
-    let job = CsvExportJob {
-        job_id: "job-1".into(),
-        temp_csv_external_url: Some(format!("{}/files/x.csv", api.uri())),
-        ..CsvExportJob::default()
-    };
+    let job: CsvExportJob = serde_json::from_value(serde_json::json!({
+        "jobId": "job-1",
+        "jobStatus": "DONE",
+        "tempCsvExternalUrl": format!("{}/files/x.csv", api.uri()),
+    }))
+    .unwrap();
     let bytes = exports.download(&job).await.unwrap();
     let rows = parse_transactions(&bytes);
     assert_eq!(rows[0].as_ref().unwrap().transaction_id, Some("tx9".into()));
-    let missing = CsvExportJob {
-        job_id: "job-2".into(),
-        ..CsvExportJob::default()
-    };
-    assert!(matches!(
-        exports.download(&missing).await,
-        Err(Error::Decode { .. })
-    ));
+    let missing: CsvExportJob =
+        serde_json::from_value(serde_json::json!({"jobId": "job-2", "jobStatus": "DONE"})).unwrap();
+    match exports.download(&missing).await {
+        Err(Error::Decode { path, message, .. }) => {
+            assert_eq!(path, "tempCsvExternalUrl");
+            assert_eq!(message, "missing download URL");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -279,11 +280,32 @@ async fn starting_a_job_is_not_replayed_after_an_ambiguous_failure() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(503));
+    assert!(err.may_have_been_applied(), "{err:?}");
     assert_eq!(
         requests(&api).await.len(),
         1,
         "a 503 may have created a job"
     );
+
+    // A 200 whose body is cut short may have created a job too: not replayed either.
+    let api = MockServer::start().await;
+    Mock::given(matchers::method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(r#"{"jobId":"jo"#, "application/json"),
+        )
+        .mount(&api)
+        .await;
+    let err = client(&api)
+        .csv_exports(BRANCH)
+        .start(TRANSACTIONS_CSV, d(1), d(31))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Decode { message, .. } if message.starts_with("JSON cut short")),
+        "{err:?}"
+    );
+    assert!(err.may_have_been_applied());
+    assert_eq!(requests(&api).await.len(), 1);
 
     let api = MockServer::start().await;
     Mock::given(matchers::method("POST"))

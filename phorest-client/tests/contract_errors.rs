@@ -141,17 +141,35 @@ async fn rate_limited_past_the_budget_reports_retry_after() {
     let server = MockServer::start().await;
     respond_always(
         &server,
+        ResponseTemplate::new(429).insert_header("Retry-After", "0"),
+    )
+    .await;
+    let err = client_with(&server, fast_retries(2))
+        .clients()
+        .walk_in()
+        .await
+        .unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::ZERO));
+    assert!(matches!(err, Error::RateLimited { .. }));
+    assert_eq!(requests(&server).await.len(), 2, "max_attempts in total");
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_max_delay_is_returned_at_once() {
+    let server = MockServer::start().await;
+    respond_always(
+        &server,
         ResponseTemplate::new(429).insert_header("Retry-After", "7"),
     )
     .await;
-    let err = client_with(&server, fast_retries(1))
+    let err = client_with(&server, fast_retries(5))
         .clients()
         .walk_in()
         .await
         .unwrap_err();
     assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
-    assert!(matches!(err, Error::RateLimited { .. }));
-    assert_eq!(requests(&server).await.len(), 2);
+    assert!(!err.may_have_been_applied());
+    assert_eq!(requests(&server).await.len(), 1, "not waited out");
 }
 
 #[tokio::test]
@@ -162,7 +180,7 @@ async fn service_unavailable_is_retried_a_bounded_number_of_times() {
         ResponseTemplate::new(503).set_body_string("upstream down"),
     )
     .await;
-    let err = client_with(&server, fast_retries(3))
+    let err = client_with(&server, fast_retries(4))
         .clients()
         .walk_in()
         .await
@@ -184,7 +202,7 @@ async fn html_bad_gateway_maps_by_status_and_is_retried() {
     let server = MockServer::start().await;
     let html = format!(
         "<html><body><h1>502 Bad Gateway</h1>{}</body></html>",
-        "x".repeat(400)
+        "x".repeat(600)
     );
     respond_once(
         &server,
@@ -210,13 +228,16 @@ async fn html_bad_gateway_maps_by_status_and_is_retried() {
             status: 502,
             message: None,
             body_excerpt,
+            operation,
+            ..
         } => {
             assert!(body_excerpt.starts_with("<html><body><h1>502 Bad Gateway"));
             assert_eq!(
                 body_excerpt.chars().count(),
-                201,
+                BODY_EXCERPT_LIMIT + 1,
                 "truncated with an ellipsis"
             );
+            assert_eq!(operation.to_string(), "GET /{businessId}/client/walk-in");
         }
         other => panic!("{other:?}"),
     }
@@ -234,26 +255,23 @@ async fn malformed_body_is_a_decode_error_with_path_and_excerpt() {
     .await;
     match client(&server).clients().walk_in().await.unwrap_err() {
         Error::Decode {
+            operation,
             path,
             message,
-            excerpt,
+            body_excerpt,
         } => {
+            assert_eq!(operation.to_string(), "GET /{businessId}/client/walk-in");
             assert_eq!(path, "createdAt");
             assert!(message.contains("invalid instant"), "{message}");
-            assert!(excerpt.starts_with("{\"clientId\":\"c1\""));
+            assert!(body_excerpt.starts_with("{\"clientId\":\"c1\""));
         }
         other => panic!("{other:?}"),
     }
-    let server = MockServer::start().await;
-    respond_always(
-        &server,
-        ResponseTemplate::new(200).set_body_string("<html>oops</html>"),
-    )
-    .await;
-    assert!(matches!(
-        client(&server).clients().walk_in().await.unwrap_err(),
-        Error::Decode { .. }
-    ));
+    assert_eq!(
+        requests(&server).await.len(),
+        1,
+        "a wrong shape is not retried"
+    );
 }
 
 #[tokio::test]
@@ -270,8 +288,18 @@ async fn slow_responses_time_out() {
         .build()
         .unwrap();
     let err = phorest.clients().walk_in().await.unwrap_err();
-    assert!(matches!(err, Error::Timeout), "{err:?}");
+    let transport = err.transport().expect("a transport error");
+    assert!(transport.is_timeout() && !transport.is_connect(), "{err:?}");
     assert!(err.is_retryable());
+    assert!(!err.may_have_been_applied(), "a read");
+    assert!(
+        err.to_string().contains("GET /{businessId}/client/walk-in"),
+        "{err}"
+    );
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the cause is kept"
+    );
 }
 
 #[tokio::test]
@@ -285,11 +313,15 @@ async fn connection_errors_are_transport_errors_after_retries() {
         .business_id(BUSINESS)
         .credentials(EMAIL, SecretString::from(PASSWORD))
         .pacing(Pacing::unlimited())
-        .retry_policy(fast_retries(1))
+        .retry_policy(fast_retries(2))
         .build()
         .unwrap();
     let err = phorest.clients().walk_in().await.unwrap_err();
-    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(
+        matches!(&err, Error::Transport(t) if t.is_connect()),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
 }
 
 #[tokio::test]
@@ -316,18 +348,33 @@ async fn global_prefix_is_not_doubled() {
 fn builder_validates_its_input() {
     let base = || PhorestClient::builder().credentials(EMAIL, SecretString::from(PASSWORD));
     assert!(
-        matches!(base().build(), Err(Error::Build(_))),
+        matches!(base().build(), Err(BuildError::MissingBusinessId)),
         "business id required"
     );
     assert!(matches!(
+        base().business_id("  ").build(),
+        Err(BuildError::MissingBusinessId)
+    ));
+    assert!(matches!(
         PhorestClient::builder().business_id("b").build(),
-        Err(Error::Build(_))
+        Err(BuildError::MissingCredentials)
     ));
     let plain_http = base()
         .business_id("b")
         .region(Region::Custom("http://api.example.com/x".parse().unwrap()))
         .build();
-    assert!(matches!(plain_http, Err(Error::Build(_))));
+    assert!(matches!(plain_http, Err(BuildError::InsecureBaseUrl)));
+    let not_a_base = base()
+        .business_id("b")
+        .region(Region::Custom("mailto:a@b.c".parse().unwrap()))
+        .build();
+    assert!(matches!(not_a_base, Err(BuildError::InvalidBaseUrl(_))));
+    // A build error converts into the call error type, for `?` in one function.
+    let converted: Error = base().build().unwrap_err().into();
+    assert!(matches!(
+        converted,
+        Error::Build(BuildError::MissingBusinessId)
+    ));
     let eu = base().business_id("b").build().unwrap();
     assert_eq!(eu.base_url().as_str(), EU_BASE_URL);
     let us = base().business_id("b").region(Region::Us).build().unwrap();

@@ -62,7 +62,7 @@ async fn the_password_never_appears_in_debug_errors_or_logs() {
         .business_id(BUSINESS)
         .credentials(EMAIL, SecretString::from(PASSWORD))
         .pacing(Pacing::unlimited())
-        .retry_policy(fast_retries(2));
+        .retry_policy(fast_retries(3));
     let builder_debug = format!("{builder:?}");
     let phorest = builder.build().unwrap();
     let err = phorest.clients().walk_in().await.unwrap_err();

@@ -16,19 +16,18 @@ use phorest_client::{
 };
 use secrecy::SecretString;
 
-fn fast_retries(max_retries: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_retries,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-    }
+fn fast_retries(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(max_attempts)
+        .base_delay(Duration::from_millis(5))
+        .max_delay(Duration::from_millis(20))
 }
 
 async fn setup(seed: u64) -> (PhorestSandbox, PhorestClient) {
     let sb = PhorestSandbox::start(SalonSpec::small(seed)).await;
     let client = sb
         .client_builder()
-        .retry_policy(fast_retries(3))
+        .retry_policy(fast_retries(4))
         .build()
         .unwrap();
     (sb, client)
@@ -117,9 +116,7 @@ async fn branches_clients_and_categories_decode() {
 
     let categories: Vec<_> = client
         .client_categories()
-        .list(&ClientCategoryQuery {
-            include_archived: true,
-        })
+        .list(&ClientCategoryQuery::all())
         .try_collect()
         .await
         .unwrap();
@@ -145,10 +142,7 @@ async fn incremental_client_and_staff_changes_are_seen() {
         .clone();
     sb.update_client(&changed, |c| c.email = Some("new@example.ie".into()));
     let added = sb.add_client(|c| c.first_name = "Nua".into());
-    let since = ClientQuery {
-        updated_after: Some(mark),
-        ..ClientQuery::default()
-    };
+    let since = ClientQuery::new().updated_after(mark);
     let seen: Vec<_> = client.clients().list(&since).try_collect().await.unwrap();
     assert_eq!(
         set(seen.iter().map(|c| c.client_id.as_str())),
@@ -166,10 +160,7 @@ async fn incremental_client_and_staff_changes_are_seen() {
     sb.update_staff(&staff_id, |s| s.last_name = "Ní Bhriain".into());
     let staff: Vec<_> = client
         .staff(sb.branch_id())
-        .list(&StaffQuery {
-            updated_after: Some(mark),
-            ..StaffQuery::default()
-        })
+        .list(&StaffQuery::new().updated_after(mark))
         .try_collect()
         .await
         .unwrap();
@@ -280,10 +271,7 @@ async fn catalogue_reviews_vouchers_and_sales_export() {
     assert!(sb.update_product(&touched.product_id, |p| p.quantity_in_stock = 2.5));
     let recent: Vec<_> = client
         .products(br)
-        .list(&ProductQuery::updated_between(
-            mark,
-            Utc::now() + chrono::Duration::seconds(5),
-        ))
+        .list(&ProductQuery::all().updated_between(mark, Utc::now() + chrono::Duration::seconds(5)))
         .try_collect()
         .await
         .unwrap();
@@ -299,10 +287,7 @@ async fn catalogue_reviews_vouchers_and_sales_export() {
     assert_eq!(reviews.len(), salon.reviews().len());
     let vouchers: Vec<_> = client
         .vouchers()
-        .list(&VoucherQuery {
-            include_used: true,
-            ..VoucherQuery::default()
-        })
+        .list(&VoucherQuery::new().include_used(true))
         .try_collect()
         .await
         .unwrap();
@@ -320,11 +305,10 @@ async fn catalogue_reviews_vouchers_and_sales_export() {
         .map(|l| l.purchased_date)
         .max()
         .unwrap();
-    let poll = PollPolicy {
-        initial: Duration::from_millis(5),
-        max: Duration::from_millis(10),
-        max_polls: 10,
-    };
+    let poll = PollPolicy::default()
+        .initial(Duration::from_millis(5))
+        .max(Duration::from_millis(10))
+        .max_polls(10);
     let rows = client
         .csv_exports(br)
         .transactions(from, to, poll)
@@ -437,7 +421,12 @@ async fn corrupt_pages_become_decode_errors_and_slow_ones_time_out() {
             .list(&ClientQuery::default())
             .try_collect::<Vec<_>>()
             .await;
-        assert!(matches!(result, Err(Error::Decode { .. })), "{result:?}");
+        // HTML or a body cut short (retried, then a decode error), a `page` block of the wrong
+        // shape (a decode error), or one record with a numeric id (that record rejected).
+        assert!(
+            matches!(result, Err(Error::Decode { .. } | Error::Rejected(_))),
+            "{result:?}"
+        );
     }
     sb.clear_faults();
 
@@ -458,5 +447,5 @@ async fn corrupt_pages_become_decode_errors_and_slow_ones_time_out() {
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Timeout), "{err:?}");
+    assert!(err.transport().is_some_and(|t| t.is_timeout()), "{err:?}");
 }

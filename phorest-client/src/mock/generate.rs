@@ -287,6 +287,8 @@ pub struct Salon {
     sales: Vec<SaleLine>,
     /// Counter for ids minted by mutations (keeps them unique and deterministic).
     minted: u64,
+    /// Hostile mode: a client edit that only changes the loyalty card keeps `updatedAt`.
+    loyalty_keeps_updated_at: bool,
 }
 
 impl Salon {
@@ -377,12 +379,17 @@ impl Salon {
 
     /// Applies `f` to the client with `id`, then bumps `version` and sets
     /// `updatedAt` to `now` (strictly later than before). `false` if unknown.
+    ///
+    /// With the hostile mode
+    /// [`loyalty_changes_keep_updated_at`](super::Hostile::loyalty_changes_keep_updated_at)
+    /// on, an edit that only changes the loyalty card leaves `updatedAt` as it was.
     pub fn update_client(
         &mut self,
         id: &str,
         now: DateTime<Utc>,
         f: impl FnOnce(&mut Client),
     ) -> bool {
+        let keep_for_loyalty = self.loyalty_keeps_updated_at;
         let Some(c) = self
             .client_index
             .get(id)
@@ -390,10 +397,26 @@ impl Salon {
         else {
             return false;
         };
+        let before = keep_for_loyalty.then(|| c.clone());
         f(c);
         c.version += 1;
-        c.updated_at = touched(c.updated_at, now);
+        let loyalty_only = before.is_some_and(|before| {
+            before.loyalty_card != c.loyalty_card
+                && Client {
+                    loyalty_card: c.loyalty_card.clone(),
+                    version: c.version,
+                    ..before
+                } == *c
+        });
+        if !loyalty_only {
+            c.updated_at = touched(c.updated_at, now);
+        }
         true
+    }
+
+    /// Turns the hostile mode "a loyalty change keeps `updatedAt`" on or off.
+    pub(crate) fn set_loyalty_changes_keep_updated_at(&mut self, on: bool) {
+        self.loyalty_keeps_updated_at = on;
     }
 
     /// Adds a client built by `f` from a blank client with a fresh id and
@@ -829,6 +852,7 @@ impl<'a> Generator<'a> {
             vouchers,
             sales,
             minted: 0,
+            loyalty_keeps_updated_at: false,
         }
     }
 

@@ -14,7 +14,13 @@
 //!   cancelled/deleted/archived appointments hidden unless `fetch_*=true`,
 //! - the CSV export job (`IN_PROGRESS` once or twice, then `DONE` with an
 //!   unauthenticated `tempCsvExternalUrl` on the same server),
-//! - mutations for incremental-sync tests, fault injection and a request log.
+//! - mutations for incremental-sync tests, fault injection ([`Faults`]: 5xx, 429, slow and
+//!   corrupt answers at a rate) and a request log,
+//! - hostile modes ([`Hostile`], toggled at run time with
+//!   [`PhorestSandbox::set_hostile`]): pagination anomalies per list, malformed or odd records,
+//!   HTML and cut-short 200s on chosen requests, odd branch time zones, ignored
+//!   `includeArchived`/`includeDeleted`, loyalty changes that keep `updatedAt`, and edits
+//!   between a run's reads ([`PhorestSandbox::on_page_served`]).
 //!
 //! The data comes from [`SalonSpec::generate`], deterministic for a seed.
 //! The sandbox keeps its own record types ([`model`]) rather than the SDK's,
@@ -67,6 +73,7 @@
 //! ```
 
 mod generate;
+mod hostile;
 pub mod model;
 mod server;
 
@@ -81,12 +88,13 @@ use secrecy::{ExposeSecret, SecretString};
 use wiremock::{Mock, MockServer};
 
 pub use generate::{AppointmentMix, ClientMix, Salon, SalonSpec};
+pub use hostile::{BodyFault, Hostile, HostileStats, ListKind, TimestampShape};
 pub use model::{
     Address, Appointment, Branch, Client, ClientCategory, CreditAccount, LoyaltyCard, Product,
     Review, SaleLine, Service, ServiceCategory, Staff, Voucher,
 };
 
-use server::{API_PREFIX, Handler, State, lock};
+use server::{API_PREFIX, Handler, PageHook, State, lock};
 
 /// Faults injected into the sandbox's answers. Deterministic for a `seed`
 /// and a given request order; change them at any time with
@@ -337,6 +345,68 @@ impl PhorestSandbox {
     /// Removes every fault.
     pub fn clear_faults(&self) {
         self.set_faults(Faults::default());
+    }
+
+    /// Replaces the active hostile modes (see [`Hostile`]); resets their counters, their RNG
+    /// and [`hostile_stats`](Self::hostile_stats). Takes effect from the next request.
+    pub fn set_hostile(&self, hostile: Hostile) {
+        lock(&self.state).set_hostile(hostile);
+    }
+
+    /// Turns every hostile mode off (page hooks not yet run stay registered).
+    pub fn clear_hostile(&self) {
+        self.set_hostile(Hostile::default());
+    }
+
+    /// The hostile modes in force.
+    pub fn hostile(&self) -> Hostile {
+        lock(&self.state).hostile.clone()
+    }
+
+    /// What the hostile modes did since they were last set.
+    pub fn hostile_stats(&self) -> HostileStats {
+        lock(&self.state).hostile_stats
+    }
+
+    /// Runs `edit` on the salon right after the `nth` (1-based) page of `list` is served,
+    /// counted from now: an edit between a run's reads (e.g. client X takes client Y's email,
+    /// a loyalty balance changes). Use the salon's own mutators
+    /// ([`Salon::update_client`] …) so versions and `updatedAt` move as they would in Phorest.
+    /// Runs once; hooks survive [`clear_hostile`](Self::clear_hostile).
+    ///
+    /// ```no_run
+    /// # async fn demo(sandbox: phorest_client::mock::PhorestSandbox) {
+    /// use chrono::Utc;
+    /// use phorest_client::mock::ListKind;
+    ///
+    /// let (x, y_email) = sandbox.with_salon(|s| {
+    ///     (s.clients()[1].client_id.clone(), s.clients()[150].email.clone())
+    /// });
+    /// sandbox.on_page_served(ListKind::Clients, 1, move |salon| {
+    ///     salon.update_client(&x, Utc::now(), |c| c.email = y_email);
+    /// });
+    /// # }
+    /// ```
+    pub fn on_page_served(
+        &self,
+        list: ListKind,
+        nth: usize,
+        edit: impl FnOnce(&mut Salon) + Send + 'static,
+    ) {
+        lock(&self.state).add_hook(PageHook {
+            list,
+            remaining: nth.max(1),
+            run: Box::new(edit),
+        });
+    }
+
+    /// Sets a client's loyalty points (creating the card if needed), like a sale would. With
+    /// [`Hostile::loyalty_changes_keep_updated_at`] on, `updatedAt` does not move.
+    pub fn set_loyalty_points(&self, client_id: &str, points: f64) -> bool {
+        self.update_client(client_id, |c| {
+            let card = c.loyalty_card.get_or_insert_with(LoyaltyCard::default);
+            card.points = points;
+        })
     }
 
     /// Every request answered since start or the last

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::generate::{Salon, millis};
+use super::hostile::{Hostile, HostileStats, ListAnomalies, ListKind, faulty_body};
 use super::model::{Appointment, SaleLine};
 use super::{Faults, RequestRecord};
 
@@ -40,6 +41,20 @@ pub(crate) struct State {
     pub(crate) log: Vec<RequestRecord>,
     jobs: HashMap<String, Job>,
     job_seq: u64,
+    pub(crate) hostile: Hostile,
+    hostile_rng: StdRng,
+    /// Matching requests seen per request-targeted body fault.
+    nth_seen: Vec<usize>,
+    pub(crate) hostile_stats: HostileStats,
+    hooks: Vec<PageHook>,
+}
+
+/// A closure run on the salon after the n-th page of a list is served.
+pub(crate) struct PageHook {
+    pub(crate) list: ListKind,
+    /// Pages of `list` still to be served before the hook runs.
+    pub(crate) remaining: usize,
+    pub(crate) run: Box<dyn FnOnce(&mut Salon) + Send>,
 }
 
 impl State {
@@ -54,7 +69,33 @@ impl State {
             log: Vec::new(),
             jobs: HashMap::new(),
             job_seq: 0,
+            hostile: Hostile::default(),
+            hostile_rng: StdRng::seed_from_u64(0),
+            nth_seen: Vec::new(),
+            hostile_stats: HostileStats::default(),
+            hooks: Vec::new(),
         }
+    }
+
+    pub(crate) fn set_hostile(&mut self, hostile: Hostile) {
+        self.hostile_rng = StdRng::seed_from_u64(hostile.seed);
+        self.nth_seen = vec![0; hostile.nth_faults.len()];
+        self.hostile_stats = HostileStats::default();
+        self.salon
+            .set_loyalty_changes_keep_updated_at(hostile.loyalty_changes_keep_updated_at);
+        self.hostile = hostile;
+        // Filters may answer differently now (ignored flags): drop the client filter cache.
+        self.generation += 1;
+    }
+
+    pub(crate) fn add_hook(&mut self, hook: PageHook) {
+        self.hooks.push(hook);
+    }
+
+    /// A flag of the request, or `false` when the hostile modes ignore it.
+    fn archived_deleted_flag(&self, q: &Query, name: &str) -> Result<bool, String> {
+        let value = q.flag(name)?;
+        Ok(value && !self.hostile.ignore_archived_deleted_flags)
     }
 
     pub(crate) fn set_faults(&mut self, faults: Faults) {
@@ -88,6 +129,10 @@ struct Reply {
     content_type: &'static str,
     /// A list page (eligible for corruption).
     list: bool,
+    /// The kind of records in the body (a list page or one record), for hostile rewrites.
+    kind: Option<ListKind>,
+    /// What hostile modes bent in this answer.
+    hits: HostileStats,
 }
 
 impl Reply {
@@ -97,6 +142,8 @@ impl Reply {
             body: serde_json::to_vec(value).unwrap_or_default(),
             content_type: "application/json",
             list: false,
+            kind: None,
+            hits: HostileStats::default(),
         }
     }
 }
@@ -215,12 +262,13 @@ impl Query {
     }
 }
 
-/// One page of the HAL envelope. `_embedded` is omitted on empty pages, as
-/// Phorest does.
-fn page_reply<T: Serialize>(
-    key: &str,
-    items: &[&T],
-    total: usize,
+/// One page of the HAL envelope, after the list's hostile anomalies. `_embedded` is omitted
+/// on empty pages, as Phorest does.
+fn paged_by<'a, T: Serialize + 'a>(
+    state: &State,
+    kind: ListKind,
+    len: usize,
+    get: impl Fn(usize) -> Option<&'a T>,
     page: usize,
     size: usize,
 ) -> Reply {
@@ -238,28 +286,44 @@ fn page_reply<T: Serialize>(
         embedded: Option<BTreeMap<&'a str, &'a [&'a T]>>,
         page: Meta,
     }
+    let plan = state.hostile.lists.get(&kind).map_or_else(
+        || ListAnomalies::default().plan(len, page, size),
+        |a| a.plan(len, page, size),
+    );
+    let items: Vec<&T> = plan.offsets.iter().filter_map(|&i| get(i)).collect();
     let envelope = Envelope {
-        embedded: (!items.is_empty()).then(|| BTreeMap::from([(key, items)])),
+        embedded: (!items.is_empty()).then(|| BTreeMap::from([(kind.key(), items.as_slice())])),
         page: Meta {
             size,
-            total_elements: total,
-            total_pages: total.div_ceil(size.max(1)),
+            total_elements: plan.total,
+            total_pages: plan.total_pages,
             number: page,
         },
     };
     Reply {
         list: true,
+        kind: Some(kind),
+        hits: plan.hits,
         ..Reply::json(200, &envelope)
     }
 }
 
 /// Pages a fully filtered list.
-fn paged<T: Serialize>(key: &str, items: &[&T], page: usize, size: usize) -> Reply {
-    let slice = items
-        .get(page.saturating_mul(size).min(items.len())..)
-        .unwrap_or_default();
-    let slice = slice.get(..size.min(slice.len())).unwrap_or_default();
-    page_reply(key, slice, items.len(), page, size)
+fn paged<T: Serialize>(
+    state: &State,
+    kind: ListKind,
+    items: &[&T],
+    page: usize,
+    size: usize,
+) -> Reply {
+    paged_by(
+        state,
+        kind,
+        items.len(),
+        |i| items.get(i).copied(),
+        page,
+        size,
+    )
 }
 
 /// `a <= t` and `t < b` for optional bounds.
@@ -329,6 +393,7 @@ impl Respond for Handler {
         } else {
             reply
         };
+        let reply = hostile(&mut state, &path, reply);
         let delay =
             (applies && chance(&mut state, |f| f.slow_rate)).then_some(state.faults.slow_delay);
 
@@ -351,6 +416,84 @@ impl Respond for Handler {
         }
         template
     }
+}
+
+/// Applies the hostile modes to a finished answer: record rewrites, body faults, page hooks.
+fn hostile(state: &mut State, path: &str, mut reply: Reply) -> Reply {
+    let mut hits = std::mem::take(&mut reply.hits);
+    if reply.status == 200
+        && let Some(kind) = reply.kind
+        && state.hostile.bends_records()
+        && let Ok(mut value) = serde_json::from_slice::<Value>(&reply.body)
+    {
+        let mut bent = 0;
+        if reply.list {
+            let records = value
+                .get_mut("_embedded")
+                .and_then(Value::as_object_mut)
+                .and_then(|m| m.values_mut().next())
+                .and_then(Value::as_array_mut);
+            for record in records.into_iter().flatten() {
+                bent += u32::from(state.hostile.bend(kind, record));
+            }
+        } else {
+            bent += u32::from(state.hostile.bend(kind, &mut value));
+        }
+        if bent > 0 {
+            hits.records_bent += bent;
+            reply.body = serde_json::to_vec(&value).unwrap_or_default();
+        }
+    }
+    if reply.status == 200 && reply.content_type == "application/json" {
+        let mut fault = None;
+        for (i, rule) in state.hostile.nth_faults.iter().enumerate() {
+            if path.contains(&rule.path_contains)
+                && let Some(seen) = state.nth_seen.get_mut(i)
+            {
+                *seen += 1;
+                if *seen == rule.nth {
+                    fault = Some(rule.fault);
+                }
+            }
+        }
+        if fault.is_none()
+            && let Some((filter, rate, rate_fault)) = state.hostile.fault_rate.clone()
+            && filter.as_deref().is_none_or(|f| path.contains(f))
+            && rate > 0.0
+            && state.hostile_rng.random_bool(rate)
+        {
+            fault = Some(rate_fault);
+        }
+        if let Some(fault) = fault {
+            let (body, content_type) = faulty_body(fault, &reply.body);
+            reply.body = body;
+            reply.content_type = content_type;
+            hits.body_faults += 1;
+        }
+    }
+    if reply.status == 200
+        && reply.list
+        && let Some(kind) = reply.kind
+        && !state.hooks.is_empty()
+    {
+        let mut due = Vec::new();
+        for (i, hook) in state.hooks.iter_mut().enumerate() {
+            if hook.list == kind {
+                hook.remaining = hook.remaining.saturating_sub(1);
+                if hook.remaining == 0 {
+                    due.push(i);
+                }
+            }
+        }
+        for i in due.into_iter().rev() {
+            let hook = state.hooks.remove(i);
+            (hook.run)(&mut state.salon);
+            state.generation += 1;
+            hits.hooks_run += 1;
+        }
+    }
+    state.hostile_stats.add(&hits);
+    reply
 }
 
 /// Draws the fault RNG against the fraction chosen by `rate`.
@@ -409,10 +552,9 @@ fn download(state: &State, path: &str) -> Reply {
         .unwrap_or_default();
     match state.jobs.get(job_id) {
         Some(job) if job.body["jobStatus"] == "DONE" => Reply {
-            status: 200,
             body: job.csv.clone().into_bytes(),
             content_type: "text/csv",
-            list: false,
+            ..Reply::json(200, &())
         },
         _ => error(404, "NOT_FOUND", "The specified key does not exist.", path),
     }
@@ -468,6 +610,7 @@ fn route(
             match (post, tail) {
                 (false, ["staff"]) => staff(state, branch, q),
                 (false, ["staff", id]) => one(
+                    ListKind::Staff,
                     state
                         .salon
                         .staff()
@@ -478,6 +621,7 @@ fn route(
                 ),
                 (false, ["appointment"]) => appointments(state, branch, q),
                 (false, ["appointment", id]) => one(
+                    ListKind::Appointments,
                     state
                         .salon
                         .appointments()
@@ -489,10 +633,11 @@ fn route(
                 (false, ["service"]) => services(state, q),
                 (false, ["service-category"]) => q.paging(200).map(|(page, size)| {
                     let all: Vec<_> = state.salon.service_categories().iter().collect();
-                    paged("serviceCategories", &all, page, size)
+                    paged(state, ListKind::ServiceCategories, &all, page, size)
                 }),
                 (false, ["product"]) => products(state, branch, q),
                 (false, ["product", id]) => one(
+                    ListKind::Products,
                     state
                         .salon
                         .products()
@@ -502,11 +647,13 @@ fn route(
                     path,
                 ),
                 (false, ["service", id]) => one(
+                    ListKind::Services,
                     state.salon.services().iter().find(|s| s.service_id == *id),
                     "Service with a given id doesn't exist",
                     path,
                 ),
                 (false, ["review", id]) => one(
+                    ListKind::Reviews,
                     state
                         .salon
                         .reviews()
@@ -524,37 +671,45 @@ fn route(
         _ if post => return not_found(path),
         ["branch"] => q.paging(200).map(|(page, size)| {
             let all: Vec<_> = state.salon.branches().iter().collect();
-            paged("branches", &all, page, size)
+            paged(state, ListKind::Branches, &all, page, size)
         }),
         ["client"] => clients(state, q),
         ["client", "walk-in"] => one(
+            ListKind::Clients,
             state.salon.client(state.salon.walk_in_client_id()),
             "Client with a given id doesn't exist",
             path,
         ),
         ["client", id] => one(
+            ListKind::Clients,
             state.salon.client(id),
             "Client with a given id doesn't exist",
             path,
         ),
         ["client-batch"] => client_batch(state, q),
-        ["category", "client"] => q.flag("includeArchived").and_then(|archived| {
-            let (page, size) = q.paging(200)?;
-            let all: Vec<_> = state
-                .salon
-                .client_categories()
-                .iter()
-                .filter(|c| archived || !c.archived)
-                .collect();
-            Ok(paged("clientCategories", &all, page, size))
-        }),
+        ["category", "client"] => {
+            state
+                .archived_deleted_flag(q, "includeArchived")
+                .and_then(|archived| {
+                    let (page, size) = q.paging(200)?;
+                    let all: Vec<_> = state
+                        .salon
+                        .client_categories()
+                        .iter()
+                        .filter(|c| archived || !c.archived)
+                        .collect();
+                    Ok(paged(state, ListKind::ClientCategories, &all, page, size))
+                })
+        }
         ["voucher"] => vouchers(state, q),
         ["voucher", id] => one(
+            ListKind::Vouchers,
             state.salon.vouchers().iter().find(|v| v.voucher_id == *id),
             "Voucher with a given id doesn't exist",
             path,
         ),
         ["category", "client", id] => one(
+            ListKind::ClientCategories,
             state
                 .salon
                 .client_categories()
@@ -572,9 +727,17 @@ fn not_found(path: &str) -> Reply {
     error(404, "NOT_FOUND", "No handler found", path)
 }
 
-fn one<T: Serialize>(item: Option<&T>, missing: &str, path: &str) -> Result<Reply, String> {
+fn one<T: Serialize>(
+    kind: ListKind,
+    item: Option<&T>,
+    missing: &str,
+    path: &str,
+) -> Result<Reply, String> {
     Ok(match item {
-        Some(item) => Reply::json(200, item),
+        Some(item) => Reply {
+            kind: Some(kind),
+            ..Reply::json(200, item)
+        },
         None => error(404, "NOT_FOUND", missing, path),
     })
 }
@@ -590,12 +753,12 @@ fn staff(state: &State, branch: &str, q: &Query) -> Result<Reply, String> {
         .filter(|s| s.branch_id == branch && !s.deleted && (archived || !s.archived))
         .filter(|s| within(s.updated_at, after, before))
         .collect();
-    Ok(paged("staffs", &all, page, size))
+    Ok(paged(state, ListKind::Staff, &all, page, size))
 }
 
 fn clients(state: &mut State, q: &Query) -> Result<Reply, String> {
-    let archived = q.flag("includeArchived")?;
-    let deleted = q.flag("includeDeleted")?;
+    let archived = state.archived_deleted_flag(q, "includeArchived")?;
+    let deleted = state.archived_deleted_flag(q, "includeDeleted")?;
     let (after, before) = (q.instant("updatedAfter")?, q.instant("updatedBefore")?);
     let email = q.get("email").map(|e| e.trim().to_lowercase());
     let phone = q.get("phone").map(str::trim);
@@ -637,12 +800,14 @@ fn clients(state: &mut State, q: &Query) -> Result<Reply, String> {
         }
     };
     let all = state.salon.clients();
-    let start = page.saturating_mul(size).min(ids.len());
-    let window = ids
-        .get(start..(start + size).min(ids.len()))
-        .unwrap_or_default();
-    let items: Vec<_> = window.iter().filter_map(|&i| all.get(i as usize)).collect();
-    Ok(page_reply("clients", &items, ids.len(), page, size))
+    Ok(paged_by(
+        state,
+        ListKind::Clients,
+        ids.len(),
+        |i| ids.get(i).and_then(|&j| all.get(j as usize)),
+        page,
+        size,
+    ))
 }
 
 fn client_batch(state: &State, q: &Query) -> Result<Reply, String> {
@@ -652,7 +817,7 @@ fn client_batch(state: &State, q: &Query) -> Result<Reply, String> {
     }
     let found: Vec<_> = ids.iter().filter_map(|id| state.salon.client(id)).collect();
     let (page, size) = q.paging(100)?;
-    Ok(paged("clients", &found, page, size))
+    Ok(paged(state, ListKind::ClientBatch, &found, page, size))
 }
 
 fn appointments(state: &State, branch: &str, q: &Query) -> Result<Reply, String> {
@@ -688,7 +853,7 @@ fn appointments(state: &State, branch: &str, q: &Query) -> Result<Reply, String>
         q.get("sort"),
         updated_from.or(updated_to).is_some(),
     )?;
-    Ok(paged("appointments", &all, page, size))
+    Ok(paged(state, ListKind::Appointments, &all, page, size))
 }
 
 /// Spring's `sort=property[,asc|desc]`; without it, creation order, or
@@ -745,11 +910,11 @@ fn services(state: &State, q: &Query) -> Result<Reply, String> {
         .filter(|s| if s.is_addon_only { addons } else { plain })
         .filter(|s| category.is_none_or(|c| s.category_id == c))
         .collect();
-    Ok(paged("services", &all, page, size))
+    Ok(paged(state, ListKind::Services, &all, page, size))
 }
 
 fn products(state: &State, branch: &str, q: &Query) -> Result<Reply, String> {
-    let archived = q.flag("includeArchived")?;
+    let archived = state.archived_deleted_flag(q, "includeArchived")?;
     let (after, before) = match (q.instant("updatedAfter")?, q.instant("updatedBefore")?) {
         (Some(a), Some(b)) => (Some(a), Some(b)),
         (None, None) => (None, None),
@@ -771,7 +936,7 @@ fn products(state: &State, branch: &str, q: &Query) -> Result<Reply, String> {
             })
         })
         .collect();
-    Ok(paged("products", &all, page, size))
+    Ok(paged(state, ListKind::Products, &all, page, size))
 }
 
 fn reviews(state: &State, branch: &str, q: &Query) -> Result<Reply, String> {
@@ -786,7 +951,7 @@ fn reviews(state: &State, branch: &str, q: &Query) -> Result<Reply, String> {
         .filter(|r| client.is_none_or(|c| r.client_id == c))
         .filter(|r| day.is_none_or(|d| r.review_date == d))
         .collect();
-    Ok(paged("reviews", &all, page, size))
+    Ok(paged(state, ListKind::Reviews, &all, page, size))
 }
 
 fn vouchers(state: &State, q: &Query) -> Result<Reply, String> {
@@ -802,7 +967,7 @@ fn vouchers(state: &State, q: &Query) -> Result<Reply, String> {
         .filter(|v| client.is_none_or(|c| v.client_id.as_deref() == Some(c)))
         .filter(|v| serial.is_none_or(|s| v.serial_number == s))
         .collect();
-    Ok(paged("vouchers", &all, page, size))
+    Ok(paged(state, ListKind::Vouchers, &all, page, size))
 }
 
 /// Phorest's name filter: exact (case-insensitive, trimmed), or a prefix

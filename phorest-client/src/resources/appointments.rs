@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::PhorestClient;
 use crate::de;
-use crate::error::Result;
+use crate::error::{Operation, Result};
 use crate::ids::{AppointmentId, BookingId, BranchId, ClientId, ServiceId, StaffId};
 use crate::macros::open_enum;
-use crate::page::{ItemStream, ListSpec, PageStream, flatten};
+use crate::page::{ItemStream, ListSpec, Listed, PageStream, flatten};
 use crate::query::{Query, params};
 use crate::time::{LocalTimeError, MonthWindow, local_to_utc, month_windows};
 
@@ -52,6 +52,7 @@ open_enum! {
 /// An online service category attached with `fetch_online_category=true`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct InternetServiceCategory {
     /// Category id.
     pub id: Option<String>,
@@ -65,6 +66,7 @@ pub struct InternetServiceCategory {
 /// use [`Appointment::start_utc`] / [`Appointment::end_utc`] with the branch's zone.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct Appointment {
     /// Appointment id.
     pub appointment_id: AppointmentId,
@@ -206,30 +208,29 @@ pub fn group_by_booking<'a>(
 
 /// Filters for the appointment list. `from_date..=to_date` may be any length: the handler
 /// splits it into calendar-month windows (Phorest allows at most one month per call).
+///
+/// ```
+/// use chrono::{NaiveDate, TimeZone, Utc};
+/// use phorest_client::AppointmentQuery;
+///
+/// let d = |m, day| NaiveDate::from_ymd_opt(2025, m, day).unwrap();
+/// let since = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+/// let query = AppointmentQuery::for_sync(d(1, 15), d(3, 10)).updated_from(since);
+/// assert_eq!(query.windows().len(), 3);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppointmentQuery {
-    /// First appointment date (inclusive).
-    pub from_date: NaiveDate,
-    /// Last appointment date (inclusive).
-    pub to_date: NaiveDate,
-    /// `fetch_canceled=true`: include cancelled appointments.
-    pub fetch_canceled: bool,
-    /// `fetch_deleted=true`: include deleted appointments.
-    pub fetch_deleted: bool,
-    /// `fetch_archived=true`: include archived appointments.
-    pub fetch_archived: bool,
-    /// `updated_from`: updated on/after.
-    pub updated_from: Option<DateTime<Utc>>,
-    /// `updated_to`: updated before.
-    pub updated_to: Option<DateTime<Utc>>,
-    /// `staff_id` (name UNCONFIRMED).
-    pub staff_id: Option<StaffId>,
-    /// `client_id` (name UNCONFIRMED).
-    pub client_id: Option<ClientId>,
-    /// `fetch_online_category=true`.
-    pub fetch_online_category: bool,
-    /// `sort`, e.g. `appointmentDate,desc`.
-    pub sort: Option<String>,
+    from_date: NaiveDate,
+    to_date: NaiveDate,
+    fetch_canceled: bool,
+    fetch_deleted: bool,
+    fetch_archived: bool,
+    updated_from: Option<DateTime<Utc>>,
+    updated_to: Option<DateTime<Utc>>,
+    staff_id: Option<StaffId>,
+    client_id: Option<ClientId>,
+    fetch_online_category: bool,
+    sort: Option<String>,
 }
 
 impl AppointmentQuery {
@@ -252,17 +253,63 @@ impl AppointmentQuery {
 
     /// For a sync: everything dated `from..=to`, cancelled, deleted and archived included.
     pub fn for_sync(from_date: NaiveDate, to_date: NaiveDate) -> Self {
-        Self {
-            fetch_canceled: true,
-            fetch_deleted: true,
-            fetch_archived: true,
-            ..Self::new(from_date, to_date)
-        }
+        Self::new(from_date, to_date)
+            .fetch_canceled(true)
+            .fetch_deleted(true)
+            .fetch_archived(true)
     }
 
-    /// Sets `updated_from` (incremental syncs).
-    pub fn updated_from(mut self, since: DateTime<Utc>) -> Self {
-        self.updated_from = Some(since);
+    /// `fetch_canceled=true`: include cancelled appointments.
+    pub fn fetch_canceled(mut self, fetch: bool) -> Self {
+        self.fetch_canceled = fetch;
+        self
+    }
+
+    /// `fetch_deleted=true`: include deleted appointments.
+    pub fn fetch_deleted(mut self, fetch: bool) -> Self {
+        self.fetch_deleted = fetch;
+        self
+    }
+
+    /// `fetch_archived=true`: include archived appointments.
+    pub fn fetch_archived(mut self, fetch: bool) -> Self {
+        self.fetch_archived = fetch;
+        self
+    }
+
+    /// `updated_from`: updated at or after this instant (incremental syncs; `None` clears it).
+    pub fn updated_from(mut self, since: impl Into<Option<DateTime<Utc>>>) -> Self {
+        self.updated_from = since.into();
+        self
+    }
+
+    /// `updated_to`: updated strictly before this instant (`None` clears it).
+    pub fn updated_to(mut self, until: impl Into<Option<DateTime<Utc>>>) -> Self {
+        self.updated_to = until.into();
+        self
+    }
+
+    /// `staff_id` (name UNCONFIRMED).
+    pub fn staff_id(mut self, id: impl Into<StaffId>) -> Self {
+        self.staff_id = Some(id.into());
+        self
+    }
+
+    /// `client_id` (name UNCONFIRMED).
+    pub fn client_id(mut self, id: impl Into<ClientId>) -> Self {
+        self.client_id = Some(id.into());
+        self
+    }
+
+    /// `fetch_online_category=true`: add `internetServiceCategories`.
+    pub fn fetch_online_category(mut self, fetch: bool) -> Self {
+        self.fetch_online_category = fetch;
+        self
+    }
+
+    /// `sort`, e.g. `appointmentDate,desc` (Spring syntax).
+    pub fn sort(mut self, sort: impl Into<String>) -> Self {
+        self.sort = Some(sort.into());
         self
     }
 
@@ -271,8 +318,7 @@ impl AppointmentQuery {
         month_windows(self.from_date, self.to_date)
     }
 
-    /// The query parameters sent for one window (without `page`/`size`).
-    pub fn to_pairs(&self, window: MonthWindow) -> Vec<(&'static str, String)> {
+    pub(crate) fn to_query(&self, window: MonthWindow) -> Query {
         let mut q = Query::default();
         q.date(params::FROM_DATE, Some(window.from))
             .date(params::TO_DATE, Some(window.to))
@@ -285,12 +331,23 @@ impl AppointmentQuery {
             .opt(params::APPOINTMENT_CLIENT_ID, self.client_id.as_ref())
             .flag(params::FETCH_ONLINE_CATEGORY, self.fetch_online_category)
             .opt(params::SORT, self.sort.as_deref());
-        q.into()
+        q
+    }
+
+    /// The query parameters sent for one window, without `page`/`size` (feature
+    /// `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn to_pairs(&self, window: MonthWindow) -> Vec<(&'static str, String)> {
+        self.to_query(window).into()
     }
 }
 
 /// Page size used for appointments (the documented maximum is cut off; production uses 100).
 const PAGE_SIZE: u32 = 100;
+
+impl Listed for Appointment {
+    const ID_FIELDS: &'static [&'static str] = &["appointmentId"];
+}
 
 /// Handler for one branch's appointments; see [`PhorestClient::appointments`].
 #[derive(Clone, Debug)]
@@ -306,13 +363,13 @@ impl AppointmentsHandler {
 
     fn spec(&self, query: &AppointmentQuery, window: MonthWindow) -> ListSpec {
         ListSpec {
-            template: "/{businessId}/branch/{branchId}/appointment",
+            operation: Operation::get("/{businessId}/branch/{branchId}/appointment"),
             segments: vec![
                 "branch".into(),
                 self.branch.to_string(),
                 "appointment".into(),
             ],
-            query: Query::from_pairs(query.to_pairs(window)),
+            query: query.to_query(window),
             key: "appointments",
             size: PAGE_SIZE,
         }
@@ -347,7 +404,7 @@ impl AppointmentsHandler {
     pub async fn get(&self, id: &AppointmentId) -> Result<Appointment> {
         self.client
             .get_json(
-                "/{businessId}/branch/{branchId}/appointment/{appointmentId}",
+                Operation::get("/{businessId}/branch/{branchId}/appointment/{appointmentId}"),
                 &["branch", self.branch.as_str(), "appointment", id.as_str()],
                 &Query::default(),
             )

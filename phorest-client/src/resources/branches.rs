@@ -4,22 +4,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::PhorestClient;
 use crate::de;
-use crate::error::Result;
+use crate::error::{Operation, Result};
 use crate::ids::BranchId;
-use crate::page::{ItemStream, ListSpec, PageStream};
+use crate::page::{ItemStream, ListSpec, Listed, PageStream};
 use crate::query::Query;
-use crate::time::UnknownTimeZone;
+use crate::time::{TimeZoneError, parse_time_zone};
 
 /// A branch (salon location) of the business (`_embedded.branches[]`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct Branch {
     /// Branch id.
     pub branch_id: BranchId,
     /// Display name, trimmed (Phorest may keep trailing spaces).
     #[serde(deserialize_with = "de::opt_trimmed")]
     pub name: Option<String>,
-    /// IANA time zone of the branch's wall clock (`timeZone`); see [`Branch::time_zone`].
+    /// Time zone of the branch's wall clock as sent (`timeZone`; its format is UNCONFIRMED:
+    /// an IANA id is expected, a Windows name is accepted); see [`Branch::time_zone`].
     pub time_zone: Option<String>,
     /// Latitude.
     pub latitude: Option<f64>,
@@ -44,11 +46,16 @@ pub struct Branch {
 }
 
 impl Branch {
-    /// Parses [`Branch::time_zone`] into a `chrono_tz::Tz`.
-    pub fn time_zone(&self) -> Result<chrono_tz::Tz, UnknownTimeZone> {
-        let raw = self.time_zone.as_deref().unwrap_or_default().trim();
-        raw.parse().map_err(|_| UnknownTimeZone(raw.to_owned()))
+    /// The branch's zone: `timeZone` parsed by [`parse_time_zone`] (an IANA id, or a Windows
+    /// zone name mapped to IANA). `null` or missing gives [`TimeZoneError::MissingTimeZone`];
+    /// anything else unknown gives [`TimeZoneError::UnknownTimeZone`] with the literal value.
+    pub fn time_zone(&self) -> Result<chrono_tz::Tz, TimeZoneError> {
+        parse_time_zone(self.time_zone.as_deref().unwrap_or_default())
     }
+}
+
+impl Listed for Branch {
+    const ID_FIELDS: &'static [&'static str] = &["branchId"];
 }
 
 /// Handler for branches; see [`PhorestClient::branches`].
@@ -67,7 +74,7 @@ impl BranchesHandler {
 
     fn spec(&self) -> ListSpec {
         ListSpec {
-            template: "/{businessId}/branch",
+            operation: Operation::get("/{businessId}/branch"),
             segments: vec!["branch".into()],
             query: Query::default(),
             key: "branches",

@@ -4,15 +4,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::PhorestClient;
 use crate::de;
-use crate::error::Result;
+use crate::error::{Operation, Result};
 use crate::ids::CategoryId;
-use crate::page::{ItemStream, ListSpec, PageStream};
+use crate::page::{ItemStream, ListSpec, Listed, PageStream};
 use crate::query::{Query, params};
 
 /// A client category (`_embedded.clientCategories[]`). The id is read from
 /// `clientCategoryId`, `categoryId` or `id`, whichever is present (in that order).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", from = "RawClientCategory")]
+#[non_exhaustive]
 pub struct ClientCategory {
     /// Category id.
     pub client_category_id: CategoryId,
@@ -51,24 +52,48 @@ impl From<RawClientCategory> for ClientCategory {
     }
 }
 
-/// Filters for the client category list.
+/// Filters for the client category list (`GET /{businessId}/category/client`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientCategoryQuery {
-    /// `includeArchived=true` (name UNCONFIRMED).
-    pub include_archived: bool,
+    include_archived: bool,
 }
 
 impl ClientCategoryQuery {
-    /// The query parameters this sends (without `page`/`size`).
-    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+    /// No filter: Phorest's defaults (archived categories hidden).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every category, archived included.
+    pub fn all() -> Self {
+        Self::new().include_archived(true)
+    }
+
+    /// `includeArchived=true` (name UNCONFIRMED).
+    pub fn include_archived(mut self, include: bool) -> Self {
+        self.include_archived = include;
+        self
+    }
+
+    pub(crate) fn to_query(&self) -> Query {
         let mut q = Query::default();
         q.flag(params::CATEGORY_INCLUDE_ARCHIVED, self.include_archived);
-        q.into()
+        q
+    }
+
+    /// The query parameters this sends, without `page`/`size` (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        self.to_query().into()
     }
 }
 
-/// Maximum page size of the client category list.
-const PAGE_SIZE: u32 = 200;
+/// Page size of the client category list: 100, what production callers use (200 is unconfirmed).
+const PAGE_SIZE: u32 = 100;
+
+impl Listed for ClientCategory {
+    const ID_FIELDS: &'static [&'static str] = &["clientCategoryId", "categoryId", "id"];
+}
 
 /// Handler for client categories; see [`PhorestClient::client_categories`].
 #[derive(Clone, Debug)]
@@ -83,9 +108,9 @@ impl ClientCategoriesHandler {
 
     fn spec(&self, query: &ClientCategoryQuery) -> ListSpec {
         ListSpec {
-            template: "/{businessId}/category/client",
+            operation: Operation::get("/{businessId}/category/client"),
             segments: vec!["category".into(), "client".into()],
-            query: Query::from_pairs(query.to_pairs()),
+            query: query.to_query(),
             key: "clientCategories",
             size: PAGE_SIZE,
         }
@@ -109,7 +134,7 @@ impl ClientCategoriesHandler {
     pub async fn get(&self, id: &CategoryId) -> Result<ClientCategory> {
         self.client
             .get_json(
-                "/{businessId}/category/client/{categoryId}",
+                Operation::get("/{businessId}/category/client/{categoryId}"),
                 &["category", "client", id.as_str()],
                 &Query::default(),
             )

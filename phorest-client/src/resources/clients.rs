@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::PhorestClient;
 use crate::de::{self, DateOrInstant};
-use crate::error::Result;
+use crate::error::{Operation, Result};
 use crate::ids::{BranchId, CategoryId, ClientId, StaffId};
 use crate::macros::open_enum;
-use crate::page::{ItemStream, ListSpec, PageStream};
-use crate::query::{Query, params};
+use crate::page::{ItemStream, ListSpec, Listed, PageStream};
+use crate::query::{Query, UpdatedWindow, params, updated_window_setters};
 
 open_enum! {
     /// A client's or staff member's gender.
@@ -33,6 +33,7 @@ open_enum! {
 /// A postal address.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct Address {
     /// Street address, line 1.
     pub street_address1: Option<String>,
@@ -51,6 +52,7 @@ pub struct Address {
 /// A loyalty card: its serial and current points balance.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct LoyaltyCard {
     /// Card serial.
     #[serde(deserialize_with = "de::opt_string_or_number")]
@@ -62,6 +64,7 @@ pub struct LoyaltyCard {
 /// A client's credit account.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct CreditAccount {
     /// Outstanding balance.
     pub outstanding_balance: Option<f64>,
@@ -74,6 +77,7 @@ pub struct CreditAccount {
 /// A client (`_embedded.clients[]`, `GET /client/{id}`, `GET /client/walk-in`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct Client {
     /// Client id.
     pub client_id: ClientId,
@@ -180,45 +184,90 @@ impl Client {
     }
 }
 
-/// Filters for the client list.
+/// Filters for the client list (`GET /{businessId}/client`).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use phorest_client::ClientQuery;
+///
+/// let since = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+/// let incremental = ClientQuery::all().updated_after(since);
+/// let by_email = ClientQuery::new().email("ann@example.com");
+/// # let _ = (incremental, by_email);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientQuery {
-    /// `updatedAfter`.
-    pub updated_after: Option<DateTime<Utc>>,
-    /// `updatedBefore`.
-    pub updated_before: Option<DateTime<Utc>>,
-    /// `email`: exact email.
-    pub email: Option<String>,
-    /// `phone`: mobile (a leading `+` is stripped, as Phorest stores digits).
-    pub phone: Option<String>,
-    /// `firstName` (exact, or `~Jo%` prefix syntax).
-    pub first_name: Option<String>,
-    /// `lastName`.
-    pub last_name: Option<String>,
-    /// `externalId`.
-    pub external_id: Option<String>,
-    /// `includeArchived=true` (name UNCONFIRMED).
-    pub include_archived: bool,
-    /// `includeDeleted=true` (name UNCONFIRMED).
-    pub include_deleted: bool,
+    updated: UpdatedWindow,
+    email: Option<String>,
+    phone: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    external_id: Option<String>,
+    include_archived: bool,
+    include_deleted: bool,
 }
 
 impl ClientQuery {
-    /// Every client, archived and deleted included (for a full sync).
-    pub fn all() -> Self {
-        Self {
-            include_archived: true,
-            include_deleted: true,
-            ..Self::default()
-        }
+    /// No filter: Phorest's defaults (archived and deleted clients hidden).
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// The query parameters this sends (without `page`/`size`).
-    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+    /// Every client, archived and deleted included (for a full sync).
+    pub fn all() -> Self {
+        Self::new().include_archived(true).include_deleted(true)
+    }
+
+    updated_window_setters!();
+
+    /// `email`: exact email.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// `phone`: mobile (a leading `+` is stripped, as Phorest stores digits).
+    pub fn phone(mut self, phone: impl Into<String>) -> Self {
+        self.phone = Some(phone.into());
+        self
+    }
+
+    /// `firstName` (exact, or `~Jo%` prefix syntax).
+    pub fn first_name(mut self, name: impl Into<String>) -> Self {
+        self.first_name = Some(name.into());
+        self
+    }
+
+    /// `lastName` (exact, or `~Jo%` prefix syntax).
+    pub fn last_name(mut self, name: impl Into<String>) -> Self {
+        self.last_name = Some(name.into());
+        self
+    }
+
+    /// `externalId`: the integrator's external id.
+    pub fn external_id(mut self, id: impl Into<String>) -> Self {
+        self.external_id = Some(id.into());
+        self
+    }
+
+    /// `includeArchived=true` (name UNCONFIRMED: a server that ignores it hides archived
+    /// clients).
+    pub fn include_archived(mut self, include: bool) -> Self {
+        self.include_archived = include;
+        self
+    }
+
+    /// `includeDeleted=true` (name UNCONFIRMED: a server that ignores it hides deleted and
+    /// merged clients).
+    pub fn include_deleted(mut self, include: bool) -> Self {
+        self.include_deleted = include;
+        self
+    }
+
+    pub(crate) fn to_query(&self) -> Query {
         let mut q = Query::default();
-        q.instant(params::UPDATED_AFTER, self.updated_after.as_ref())
-            .instant(params::UPDATED_BEFORE, self.updated_before.as_ref())
-            .opt(params::CLIENT_EMAIL, self.email.as_deref())
+        self.updated.push(&mut q);
+        q.opt(params::CLIENT_EMAIL, self.email.as_deref())
             .opt(
                 params::CLIENT_PHONE,
                 self.phone
@@ -230,16 +279,26 @@ impl ClientQuery {
             .opt(params::CLIENT_EXTERNAL_ID, self.external_id.as_deref())
             .flag(params::CLIENT_INCLUDE_ARCHIVED, self.include_archived)
             .flag(params::CLIENT_INCLUDE_DELETED, self.include_deleted);
-        q.into()
+        q
+    }
+
+    /// The query parameters this sends, without `page`/`size` (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        self.to_query().into()
     }
 }
 
-/// Maximum page size of the client list.
-const PAGE_SIZE: u32 = 200;
+/// Page size of the client list: 100, what every production caller uses (200 is unconfirmed).
+const PAGE_SIZE: u32 = 100;
 /// Maximum ids (and page size) of one client batch call.
 pub const CLIENT_BATCH_MAX: usize = 100;
 /// Path of the client batch endpoint (UNCONFIRMED; follows `/staff-batch`).
 const CLIENT_BATCH_PATH: &str = "client-batch";
+
+impl Listed for Client {
+    const ID_FIELDS: &'static [&'static str] = &["clientId"];
+}
 
 /// Handler for clients; see [`PhorestClient::clients`].
 #[derive(Clone, Debug)]
@@ -254,9 +313,9 @@ impl ClientsHandler {
 
     fn spec(&self, query: &ClientQuery) -> ListSpec {
         ListSpec {
-            template: "/{businessId}/client",
+            operation: Operation::get("/{businessId}/client"),
             segments: vec!["client".into()],
-            query: Query::from_pairs(query.to_pairs()),
+            query: query.to_query(),
             key: "clients",
             size: PAGE_SIZE,
         }
@@ -276,7 +335,7 @@ impl ClientsHandler {
     pub async fn get(&self, client_id: &ClientId) -> Result<Client> {
         self.client
             .get_json(
-                "/{businessId}/client/{clientId}",
+                Operation::get("/{businessId}/client/{clientId}"),
                 &["client", client_id.as_str()],
                 &Query::default(),
             )
@@ -287,7 +346,7 @@ impl ClientsHandler {
     pub async fn walk_in(&self) -> Result<Client> {
         self.client
             .get_json(
-                "/{businessId}/client/walk-in",
+                Operation::get("/{businessId}/client/walk-in"),
                 &["client", "walk-in"],
                 &Query::default(),
             )
@@ -306,7 +365,7 @@ impl ClientsHandler {
                     query.push(params::CLIENT_BATCH_ID, id);
                 }
                 ListSpec {
-                    template: "/{businessId}/client-batch",
+                    operation: Operation::get("/{businessId}/client-batch"),
                     segments: vec![CLIENT_BATCH_PATH.into()],
                     query,
                     key: "clients",

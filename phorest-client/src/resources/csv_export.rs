@@ -10,9 +10,9 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::PhorestClient;
-use crate::client::{Call, decode_json};
+use crate::client::Call;
 use crate::de;
-use crate::error::{Error, Result};
+use crate::error::{Error, Operation, Result};
 use crate::ids::{BranchId, ClientId, JobId, ProductId, ServiceId, StaffId, TransactionId};
 use crate::macros::open_enum;
 use crate::query::Query;
@@ -56,6 +56,7 @@ open_enum! {
 /// A CSV export job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct CsvExportJob {
     /// Job id.
     pub job_id: JobId,
@@ -94,7 +95,16 @@ pub struct CsvExportJob {
 }
 
 /// How to poll a job: backoff from `initial` doubling up to `max`, at most `max_polls` polls.
+///
+/// ```
+/// use std::time::Duration;
+/// use phorest_client::PollPolicy;
+///
+/// let quick = PollPolicy::default().initial(Duration::from_millis(100)).max_polls(10);
+/// assert_eq!(quick.max_polls, 10);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PollPolicy {
     /// First wait.
     pub initial: Duration,
@@ -102,6 +112,27 @@ pub struct PollPolicy {
     pub max: Duration,
     /// Polls before giving up with [`Error::ExportTimedOut`].
     pub max_polls: u32,
+}
+
+impl PollPolicy {
+    /// Sets the first wait.
+    pub fn initial(mut self, wait: Duration) -> Self {
+        self.initial = wait;
+        self.max = self.max.max(wait);
+        self
+    }
+
+    /// Sets the longest wait.
+    pub fn max(mut self, wait: Duration) -> Self {
+        self.max = wait.max(self.initial);
+        self
+    }
+
+    /// Sets how many polls are made before giving up (at least 1).
+    pub fn max_polls(mut self, polls: u32) -> Self {
+        self.max_polls = polls.max(1);
+        self
+    }
 }
 
 impl Default for PollPolicy {
@@ -136,6 +167,7 @@ open_enum! {
 /// One line of the `TRANSACTIONS_CSV` export. Every column is optional; columns the crate
 /// does not model are kept in [`TransactionRow::other`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct TransactionRow {
     /// 1-based line number in the file (the header is line 1).
     pub line: u64,
@@ -195,6 +227,7 @@ pub struct TransactionRow {
 
 /// A CSV line that could not be read; the other lines are unaffected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error("CSV line {line}: {message}")]
 pub struct CsvRowError {
     /// 1-based line number.
@@ -343,6 +376,23 @@ fn parse_csv_date(s: &str) -> Option<NaiveDate> {
         .or_else(|| NaiveDate::parse_from_str(s, "%d/%m/%Y").ok())
 }
 
+/// Starting an export job (the only write of the crate).
+const START_JOB: Operation = Operation::new("POST", "/{businessId}/branch/{branchId}/csvexportjob");
+/// Polling an export job.
+const GET_JOB: Operation = Operation::get("/{businessId}/branch/{branchId}/csvexportjob/{jobId}");
+/// Downloading a finished export from its presigned URL.
+const DOWNLOAD: Operation = Operation::get("{tempCsvExternalUrl}");
+
+/// A finished job whose download URL is missing or unusable.
+fn bad_url(message: String) -> Error {
+    Error::Decode {
+        operation: GET_JOB,
+        path: "tempCsvExternalUrl".into(),
+        message,
+        body_excerpt: String::new(),
+    }
+}
+
 /// Handler for one branch's CSV export jobs; see [`PhorestClient::csv_exports`].
 #[derive(Clone, Debug)]
 pub struct CsvExportsHandler {
@@ -367,25 +417,23 @@ impl CsvExportsHandler {
             "startFilter": from.format("%Y-%m-%d").to_string(),
             "finishFilter": to.format("%Y-%m-%d").to_string(),
         });
-        let bytes = self
+        let answer = self
             .client
-            .send(Call {
-                method: reqwest::Method::POST,
-                template: "/{businessId}/branch/{branchId}/csvexportjob",
+            .send_json(Call {
+                operation: START_JOB,
                 segments: &["branch", self.branch.as_str(), "csvexportjob"],
                 query: &Query::default(),
                 body: Some(&body),
-                idempotent: false,
             })
             .await?;
-        decode_json(&bytes)
+        self.client.decode(START_JOB, answer)
     }
 
     /// The job's current state.
     pub async fn get(&self, job_id: &JobId) -> Result<CsvExportJob> {
         self.client
             .get_json(
-                "/{businessId}/branch/{branchId}/csvexportjob/{jobId}",
+                Operation::get("/{businessId}/branch/{branchId}/csvexportjob/{jobId}"),
                 &[
                     "branch",
                     self.branch.as_str(),
@@ -439,10 +487,9 @@ impl CsvExportsHandler {
             .temp_csv_external_url
             .as_deref()
             .filter(|u| !u.trim().is_empty())
-            .ok_or_else(|| Error::decode("tempCsvExternalUrl", "missing download URL", b""))?;
-        let url =
-            url::Url::parse(raw.trim()).map_err(|e| Error::decode("tempCsvExternalUrl", e, b""))?;
-        self.client.download(url).await
+            .ok_or_else(|| bad_url("missing download URL".into()))?;
+        let url = url::Url::parse(raw.trim()).map_err(|e| bad_url(format!("not a URL ({e})")))?;
+        self.client.download(DOWNLOAD, url).await
     }
 
     /// Start, wait, download and parse a `TRANSACTIONS_CSV` export of `from..=to`. A job that

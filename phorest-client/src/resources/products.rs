@@ -5,14 +5,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::PhorestClient;
 use crate::de;
-use crate::error::Result;
+use crate::error::{Operation, Result};
 use crate::ids::{BranchId, CategoryId, ProductId};
-use crate::page::{ItemStream, ListSpec, PageStream};
-use crate::query::{Query, params};
+use crate::page::{ItemStream, ListSpec, Listed, PageStream};
+use crate::query::{Query, UpdatedWindow, params, updated_window_setters};
 
 /// A product (`_embedded.products[]`). Quantities may be fractional.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct Product {
     /// Product id.
     pub product_id: ProductId,
@@ -70,65 +71,72 @@ pub struct Product {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-/// Filters for the product list.
+/// Filters for the product list (`GET /{businessId}/branch/{branchId}/product`).
 ///
 /// Phorest rejects one update bound without the other, so when only one of
-/// `updated_after`/`updated_before` is set the other is filled in (the Unix epoch, or one day
-/// after the request is built).
+/// [`updated_after`](Self::updated_after)/[`updated_before`](Self::updated_before) is set the
+/// other is filled in when the request is sent (the Unix epoch, or one day after now).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProductQuery {
-    /// Updated on/after (`updatedAfter`, name UNCONFIRMED).
-    pub updated_after: Option<DateTime<Utc>>,
-    /// Updated before (`updatedBefore`, name UNCONFIRMED).
-    pub updated_before: Option<DateTime<Utc>>,
-    /// `productType` (name UNCONFIRMED).
-    pub product_type: Option<String>,
-    /// `searchQuery`: name or barcode (name UNCONFIRMED).
-    pub search: Option<String>,
-    /// `includeArchived=true` (name UNCONFIRMED).
-    pub include_archived: bool,
+    updated: UpdatedWindow,
+    product_type: Option<String>,
+    search: Option<String>,
+    include_archived: bool,
 }
 
 impl ProductQuery {
+    /// No filter: Phorest's defaults (archived products hidden).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// Every product, archived included.
     pub fn all() -> Self {
-        Self {
-            include_archived: true,
-            ..Self::default()
-        }
+        Self::new().include_archived(true)
     }
 
-    /// Products updated in `after..before` (both bounds are sent).
-    pub fn updated_between(after: DateTime<Utc>, before: DateTime<Utc>) -> Self {
-        Self {
-            updated_after: Some(after),
-            updated_before: Some(before),
-            include_archived: true,
-            ..Self::default()
-        }
+    updated_window_setters!();
+
+    /// `productType` (name UNCONFIRMED), e.g. `RETAIL`.
+    pub fn product_type(mut self, product_type: impl Into<String>) -> Self {
+        self.product_type = Some(product_type.into());
+        self
     }
 
-    /// The query parameters this sends (without `page`/`size`).
-    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let (after, before) = match (self.updated_after, self.updated_before) {
-            (None, None) => (None, None),
-            (a, b) => (
-                Some(a.unwrap_or(DateTime::UNIX_EPOCH)),
-                Some(b.unwrap_or_else(|| Utc::now() + chrono::Duration::days(1))),
-            ),
-        };
+    /// `searchQuery`: name or barcode (name UNCONFIRMED).
+    pub fn search(mut self, text: impl Into<String>) -> Self {
+        self.search = Some(text.into());
+        self
+    }
+
+    /// `includeArchived=true` (name UNCONFIRMED).
+    pub fn include_archived(mut self, include: bool) -> Self {
+        self.include_archived = include;
+        self
+    }
+
+    pub(crate) fn to_query(&self) -> Query {
         let mut q = Query::default();
-        q.instant(params::PRODUCT_UPDATED_AFTER, after.as_ref())
-            .instant(params::PRODUCT_UPDATED_BEFORE, before.as_ref())
-            .opt(params::PRODUCT_TYPE, self.product_type.as_deref())
+        self.updated.push_both(&mut q);
+        q.opt(params::PRODUCT_TYPE, self.product_type.as_deref())
             .opt(params::PRODUCT_SEARCH, self.search.as_deref())
             .flag(params::PRODUCT_INCLUDE_ARCHIVED, self.include_archived);
-        q.into()
+        q
+    }
+
+    /// The query parameters this sends, without `page`/`size` (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        self.to_query().into()
     }
 }
 
-/// Maximum page size of the product list.
-const PAGE_SIZE: u32 = 200;
+/// Page size of the product list: 100, what production callers use (200 is unconfirmed).
+const PAGE_SIZE: u32 = 100;
+
+impl Listed for Product {
+    const ID_FIELDS: &'static [&'static str] = &["productId"];
+}
 
 /// Handler for one branch's products; see [`PhorestClient::products`].
 #[derive(Clone, Debug)]
@@ -144,9 +152,9 @@ impl ProductsHandler {
 
     fn spec(&self, query: &ProductQuery) -> ListSpec {
         ListSpec {
-            template: "/{businessId}/branch/{branchId}/product",
+            operation: Operation::get("/{businessId}/branch/{branchId}/product"),
             segments: vec!["branch".into(), self.branch.to_string(), "product".into()],
-            query: Query::from_pairs(query.to_pairs()),
+            query: query.to_query(),
             key: "products",
             size: PAGE_SIZE,
         }
@@ -166,7 +174,7 @@ impl ProductsHandler {
     pub async fn get(&self, id: &ProductId) -> Result<Product> {
         self.client
             .get_json(
-                "/{businessId}/branch/{branchId}/product/{productId}",
+                Operation::get("/{businessId}/branch/{branchId}/product/{productId}"),
                 &["branch", self.branch.as_str(), "product", id.as_str()],
                 &Query::default(),
             )

@@ -5,14 +5,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::PhorestClient;
 use crate::de;
-use crate::error::Result;
+use crate::error::{Operation, Result};
 use crate::ids::{BranchId, ClientId, ReviewId, StaffId};
-use crate::page::{ItemStream, ListSpec, PageStream};
+use crate::page::{ItemStream, ListSpec, Listed, PageStream};
 use crate::query::{Query, params};
 
 /// A client review (`_embedded.reviews[]`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct Review {
     /// Review id.
     pub review_id: ReviewId,
@@ -49,24 +50,48 @@ pub struct Review {
 /// Filters for the review list (no update filter exists: re-page and upsert).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReviewQuery {
-    /// `clientId` (name UNCONFIRMED).
-    pub client_id: Option<ClientId>,
-    /// `reviewDate` (name UNCONFIRMED).
-    pub review_date: Option<NaiveDate>,
+    client_id: Option<ClientId>,
+    review_date: Option<NaiveDate>,
 }
 
 impl ReviewQuery {
-    /// The query parameters this sends (without `page`/`size`).
-    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+    /// No filter.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `clientId` (name UNCONFIRMED).
+    pub fn client_id(mut self, id: impl Into<ClientId>) -> Self {
+        self.client_id = Some(id.into());
+        self
+    }
+
+    /// `reviewDate` (name UNCONFIRMED).
+    pub fn review_date(mut self, date: NaiveDate) -> Self {
+        self.review_date = Some(date);
+        self
+    }
+
+    pub(crate) fn to_query(&self) -> Query {
         let mut q = Query::default();
         q.opt(params::REVIEW_CLIENT_ID, self.client_id.as_ref())
             .date(params::REVIEW_DATE, self.review_date);
-        q.into()
+        q
+    }
+
+    /// The query parameters this sends, without `page`/`size` (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        self.to_query().into()
     }
 }
 
-/// Maximum page size of the review list.
-const PAGE_SIZE: u32 = 200;
+/// Page size of the review list: 100, what production callers use (200 is unconfirmed).
+const PAGE_SIZE: u32 = 100;
+
+impl Listed for Review {
+    const ID_FIELDS: &'static [&'static str] = &["reviewId"];
+}
 
 /// Handler for one branch's reviews; see [`PhorestClient::reviews`].
 #[derive(Clone, Debug)]
@@ -82,9 +107,9 @@ impl ReviewsHandler {
 
     fn spec(&self, query: &ReviewQuery) -> ListSpec {
         ListSpec {
-            template: "/{businessId}/branch/{branchId}/review",
+            operation: Operation::get("/{businessId}/branch/{branchId}/review"),
             segments: vec!["branch".into(), self.branch.to_string(), "review".into()],
-            query: Query::from_pairs(query.to_pairs()),
+            query: query.to_query(),
             key: "reviews",
             size: PAGE_SIZE,
         }
@@ -104,7 +129,7 @@ impl ReviewsHandler {
     pub async fn get(&self, id: &ReviewId) -> Result<Review> {
         self.client
             .get_json(
-                "/{businessId}/branch/{branchId}/review/{reviewId}",
+                Operation::get("/{businessId}/branch/{branchId}/review/{reviewId}"),
                 &["branch", self.branch.as_str(), "review", id.as_str()],
                 &Query::default(),
             )

@@ -4,15 +4,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::PhorestClient;
 use crate::de;
-use crate::error::Result;
+use crate::error::{Operation, Result};
 use crate::ids::{CategoryId, ServiceId, UserId};
 use crate::macros::open_enum;
-use crate::page::{ItemStream, ListSpec, PageStream};
+use crate::page::{ItemStream, ListSpec, Listed, PageStream};
 use crate::query::{Query, params};
 
 /// A per-staff price (`userPrices[]`), keyed by the staff member's user id.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct UserPrice {
     /// The staff member's business-level user id.
     pub user_ref: Option<UserId>,
@@ -23,6 +24,7 @@ pub struct UserPrice {
 /// A service (`_embedded.services[]`). `serviceId` is the same in every branch.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct Service {
     /// Service id.
     pub service_id: ServiceId,
@@ -54,8 +56,9 @@ pub struct Service {
     pub user_prices: Vec<UserPrice>,
     /// Per-staff-category prices (shape UNCONFIRMED: kept as raw JSON).
     pub staff_categories: Option<serde_json::Value>,
-    /// Add-on services (with `fetch_addon_services=true`).
-    #[serde(deserialize_with = "de::null_default")]
+    /// Add-on services (with `fetch_addon_services=true`; element shape UNCONFIRMED: ids as
+    /// strings, or objects whose `id`/`serviceId` is kept).
+    #[serde(deserialize_with = "de::lenient_ids")]
     pub addon_service_ids: Vec<ServiceId>,
     /// Only bookable as an add-on.
     #[serde(deserialize_with = "de::null_default")]
@@ -65,6 +68,7 @@ pub struct Service {
 /// A service category (`_embedded.serviceCategories[]`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct ServiceCategory {
     /// Category id.
     pub category_id: CategoryId,
@@ -86,42 +90,78 @@ open_enum! {
     }
 }
 
-/// Filters for the service list.
+/// Filters for the service list (`GET /{businessId}/branch/{branchId}/service`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceQuery {
-    /// `service_type`.
-    pub service_type: Option<ServiceType>,
-    /// `category_id` (name UNCONFIRMED).
-    pub category_id: Option<CategoryId>,
-    /// `fetch_online_category=true`.
-    pub fetch_online_category: bool,
-    /// `fetch_addon_services=true`.
-    pub fetch_addon_services: bool,
+    service_type: Option<ServiceType>,
+    category_id: Option<CategoryId>,
+    fetch_online_category: bool,
+    fetch_addon_services: bool,
 }
 
 impl ServiceQuery {
-    /// Every service and add-on (for a full sync).
-    pub fn all() -> Self {
-        Self {
-            service_type: Some(ServiceType::ServicesAndAddons),
-            fetch_addon_services: true,
-            ..Self::default()
-        }
+    /// No filter: Phorest's defaults (add-on-only services hidden).
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// The query parameters this sends (without `page`/`size`).
-    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+    /// Every service and add-on (for a full sync).
+    pub fn all() -> Self {
+        Self::new()
+            .service_type(ServiceType::ServicesAndAddons)
+            .fetch_addon_services(true)
+    }
+
+    /// `service_type`.
+    pub fn service_type(mut self, service_type: ServiceType) -> Self {
+        self.service_type = Some(service_type);
+        self
+    }
+
+    /// `category_id` (name UNCONFIRMED).
+    pub fn category_id(mut self, id: impl Into<CategoryId>) -> Self {
+        self.category_id = Some(id.into());
+        self
+    }
+
+    /// `fetch_online_category=true`.
+    pub fn fetch_online_category(mut self, fetch: bool) -> Self {
+        self.fetch_online_category = fetch;
+        self
+    }
+
+    /// `fetch_addon_services=true`.
+    pub fn fetch_addon_services(mut self, fetch: bool) -> Self {
+        self.fetch_addon_services = fetch;
+        self
+    }
+
+    pub(crate) fn to_query(&self) -> Query {
         let mut q = Query::default();
         q.opt(params::SERVICE_TYPE, self.service_type.as_ref())
             .opt(params::SERVICE_CATEGORY_ID, self.category_id.as_ref())
             .flag(params::FETCH_ONLINE_CATEGORY, self.fetch_online_category)
             .flag(params::FETCH_ADDON_SERVICES, self.fetch_addon_services);
-        q.into()
+        q
+    }
+
+    /// The query parameters this sends, without `page`/`size` (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        self.to_query().into()
     }
 }
 
-/// Maximum page size of the service and service category lists.
-const PAGE_SIZE: u32 = 200;
+/// Page size of the service and service category lists: 100 (200 is unconfirmed).
+const PAGE_SIZE: u32 = 100;
+
+impl Listed for Service {
+    const ID_FIELDS: &'static [&'static str] = &["serviceId"];
+}
+
+impl Listed for ServiceCategory {
+    const ID_FIELDS: &'static [&'static str] = &["categoryId"];
+}
 
 /// Handler for one branch's services; see [`PhorestClient::services`].
 #[derive(Clone, Debug)]
@@ -143,7 +183,7 @@ impl ServicesHandler {
         key: &'static str,
     ) -> ListSpec {
         ListSpec {
-            template,
+            operation: Operation::get(template),
             segments: vec!["branch".into(), self.branch.to_string(), leaf.into()],
             query,
             key,
@@ -152,7 +192,7 @@ impl ServicesHandler {
     }
 
     fn services_spec(&self, query: &ServiceQuery) -> ListSpec {
-        let q = Query::from_pairs(query.to_pairs());
+        let q = query.to_query();
         self.spec(
             q,
             "service",
@@ -185,7 +225,7 @@ impl ServicesHandler {
     pub async fn get(&self, id: &ServiceId) -> Result<Service> {
         self.client
             .get_json(
-                "/{businessId}/branch/{branchId}/service/{serviceId}",
+                Operation::get("/{businessId}/branch/{branchId}/service/{serviceId}"),
                 &["branch", self.branch.as_str(), "service", id.as_str()],
                 &Query::default(),
             )

@@ -5,15 +5,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::PhorestClient;
 use crate::de;
-use crate::error::Result;
+use crate::error::{Operation, Result};
 use crate::ids::{BranchId, CategoryId, StaffId, UserId};
-use crate::page::{ItemStream, ListSpec, PageStream};
-use crate::query::{Query, params};
+use crate::page::{ItemStream, ListSpec, Listed, PageStream};
+use crate::query::{Query, UpdatedWindow, params, updated_window_setters};
 use crate::resources::clients::Gender;
 
 /// A staff member of one branch (`_embedded.staffs[]`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct Staff {
     /// Staff id (key staff by branch + staff id).
     pub staff_id: StaffId,
@@ -64,8 +65,9 @@ pub struct Staff {
     pub tax_number: Option<String>,
     /// Payroll number.
     pub payroll_number: Option<String>,
-    /// Services this staff member may not perform (UNCONFIRMED field).
-    #[serde(deserialize_with = "de::null_default")]
+    /// Services this staff member may not perform (UNCONFIRMED field and element shape: ids
+    /// as strings, or objects whose `id`/`serviceId` is kept).
+    #[serde(deserialize_with = "de::lenient_ids")]
     pub disqualified_services: Vec<String>,
     /// Created (UNCONFIRMED field).
     #[serde(
@@ -81,38 +83,52 @@ pub struct Staff {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-/// Filters for the staff list.
+/// Filters for the staff list (`GET /{businessId}/branch/{branchId}/staff`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StaffQuery {
-    /// `updatedAfter`: updated on/after.
-    pub updated_after: Option<DateTime<Utc>>,
-    /// `updatedBefore`: updated before.
-    pub updated_before: Option<DateTime<Utc>>,
-    /// `fetch_archived=true`: include archived staff.
-    pub fetch_archived: bool,
+    updated: UpdatedWindow,
+    fetch_archived: bool,
 }
 
 impl StaffQuery {
-    /// Every staff member, archived included (for a full sync).
-    pub fn all() -> Self {
-        Self {
-            fetch_archived: true,
-            ..Self::default()
-        }
+    /// No filter: Phorest's defaults (archived staff hidden).
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// The query parameters this sends (without `page`/`size`).
-    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+    /// Every staff member, archived included (for a full sync).
+    pub fn all() -> Self {
+        Self::new().fetch_archived(true)
+    }
+
+    updated_window_setters!();
+
+    /// `fetch_archived=true`: include archived staff.
+    pub fn fetch_archived(mut self, fetch: bool) -> Self {
+        self.fetch_archived = fetch;
+        self
+    }
+
+    pub(crate) fn to_query(&self) -> Query {
         let mut q = Query::default();
-        q.instant(params::UPDATED_AFTER, self.updated_after.as_ref())
-            .instant(params::UPDATED_BEFORE, self.updated_before.as_ref())
-            .flag(params::STAFF_FETCH_ARCHIVED, self.fetch_archived);
-        q.into()
+        self.updated.push(&mut q);
+        q.flag(params::STAFF_FETCH_ARCHIVED, self.fetch_archived);
+        q
+    }
+
+    /// The query parameters this sends, without `page`/`size` (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        self.to_query().into()
     }
 }
 
 /// Maximum page size of the staff list.
 const PAGE_SIZE: u32 = 200;
+
+impl Listed for Staff {
+    const ID_FIELDS: &'static [&'static str] = &["staffId"];
+}
 
 /// Handler for one branch's staff; see [`PhorestClient::staff`].
 #[derive(Clone, Debug)]
@@ -128,9 +144,9 @@ impl StaffHandler {
 
     fn spec(&self, query: &StaffQuery) -> ListSpec {
         ListSpec {
-            template: "/{businessId}/branch/{branchId}/staff",
+            operation: Operation::get("/{businessId}/branch/{branchId}/staff"),
             segments: vec!["branch".into(), self.branch.to_string(), "staff".into()],
-            query: Query::from_pairs(query.to_pairs()),
+            query: query.to_query(),
             key: "staffs",
             size: PAGE_SIZE,
         }
@@ -150,7 +166,7 @@ impl StaffHandler {
     pub async fn get(&self, staff_id: &StaffId) -> Result<Staff> {
         self.client
             .get_json(
-                "/{businessId}/branch/{branchId}/staff/{staffId}",
+                Operation::get("/{businessId}/branch/{branchId}/staff/{staffId}"),
                 &["branch", self.branch.as_str(), "staff", staff_id.as_str()],
                 &Query::default(),
             )

@@ -5,14 +5,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::PhorestClient;
 use crate::de;
-use crate::error::Result;
+use crate::error::{Operation, Result};
 use crate::ids::{BranchId, ClientId, VoucherId};
-use crate::page::{ItemStream, ListSpec, PageStream};
+use crate::page::{ItemStream, ListSpec, Listed, PageStream};
 use crate::query::{Query, params};
 
 /// A gift voucher (`_embedded.vouchers[]`, key UNCONFIRMED).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct Voucher {
     /// Voucher id.
     pub voucher_id: VoucherId,
@@ -46,33 +47,72 @@ pub struct Voucher {
 /// Filters for the voucher list (all names UNCONFIRMED).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VoucherQuery {
-    /// `clientId`.
-    pub client_id: Option<ClientId>,
-    /// `serialNumber`.
-    pub serial_number: Option<String>,
-    /// `includeUsed=true`.
-    pub include_used: bool,
-    /// `updated_from`.
-    pub updated_from: Option<DateTime<Utc>>,
-    /// `updated_to`.
-    pub updated_to: Option<DateTime<Utc>>,
+    client_id: Option<ClientId>,
+    serial_number: Option<String>,
+    include_used: bool,
+    updated_from: Option<DateTime<Utc>>,
+    updated_to: Option<DateTime<Utc>>,
 }
 
 impl VoucherQuery {
-    /// The query parameters this sends (without `page`/`size`).
-    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+    /// No filter: Phorest's defaults (used vouchers hidden).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `clientId`.
+    pub fn client_id(mut self, id: impl Into<ClientId>) -> Self {
+        self.client_id = Some(id.into());
+        self
+    }
+
+    /// `serialNumber`.
+    pub fn serial_number(mut self, serial: impl Into<String>) -> Self {
+        self.serial_number = Some(serial.into());
+        self
+    }
+
+    /// `includeUsed=true`.
+    pub fn include_used(mut self, include: bool) -> Self {
+        self.include_used = include;
+        self
+    }
+
+    /// `updated_from` (`None` clears it).
+    pub fn updated_from(mut self, from: impl Into<Option<DateTime<Utc>>>) -> Self {
+        self.updated_from = from.into();
+        self
+    }
+
+    /// `updated_to` (`None` clears it).
+    pub fn updated_to(mut self, to: impl Into<Option<DateTime<Utc>>>) -> Self {
+        self.updated_to = to.into();
+        self
+    }
+
+    pub(crate) fn to_query(&self) -> Query {
         let mut q = Query::default();
         q.opt(params::VOUCHER_CLIENT_ID, self.client_id.as_ref())
             .opt(params::VOUCHER_SERIAL, self.serial_number.as_deref())
             .flag(params::VOUCHER_INCLUDE_USED, self.include_used)
             .instant(params::VOUCHER_UPDATED_FROM, self.updated_from.as_ref())
             .instant(params::VOUCHER_UPDATED_TO, self.updated_to.as_ref());
-        q.into()
+        q
+    }
+
+    /// The query parameters this sends, without `page`/`size` (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        self.to_query().into()
     }
 }
 
-/// Maximum page size of the voucher list.
-const PAGE_SIZE: u32 = 200;
+/// Page size of the voucher list: 100, what production callers use (200 is unconfirmed).
+const PAGE_SIZE: u32 = 100;
+
+impl Listed for Voucher {
+    const ID_FIELDS: &'static [&'static str] = &["voucherId"];
+}
 
 /// Handler for vouchers; see [`PhorestClient::vouchers`].
 #[derive(Clone, Debug)]
@@ -87,9 +127,9 @@ impl VouchersHandler {
 
     fn spec(&self, query: &VoucherQuery) -> ListSpec {
         ListSpec {
-            template: "/{businessId}/voucher",
+            operation: Operation::get("/{businessId}/voucher"),
             segments: vec!["voucher".into()],
-            query: Query::from_pairs(query.to_pairs()),
+            query: query.to_query(),
             key: "vouchers",
             size: PAGE_SIZE,
         }
@@ -109,7 +149,7 @@ impl VouchersHandler {
     pub async fn get(&self, id: &VoucherId) -> Result<Voucher> {
         self.client
             .get_json(
-                "/{businessId}/voucher/{voucherId}",
+                Operation::get("/{businessId}/voucher/{voucherId}"),
                 &["voucher", id.as_str()],
                 &Query::default(),
             )

@@ -15,17 +15,16 @@ pub const PASSWORD: &str = "s3cr3t-P4ss";
 /// base64("global/api@salon.example:s3cr3t-P4ss")
 pub const AUTH: &str = "Basic Z2xvYmFsL2FwaUBzYWxvbi5leGFtcGxlOnMzY3IzdC1QNHNz";
 
-/// Fast retries so tests stay short.
-pub fn fast_retries(max_retries: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_retries,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-    }
+/// Fast retries so tests stay short: `max_attempts` attempts in total.
+pub fn fast_retries(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(max_attempts)
+        .base_delay(Duration::from_millis(5))
+        .max_delay(Duration::from_millis(20))
 }
 
 pub fn client(server: &MockServer) -> PhorestClient {
-    client_with(server, fast_retries(2))
+    client_with(server, fast_retries(3))
 }
 
 pub fn client_with(server: &MockServer, retry: RetryPolicy) -> PhorestClient {

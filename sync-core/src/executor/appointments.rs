@@ -87,10 +87,8 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
             plan.config.full_refresh,
         )
         .await?;
-        let mut query = AppointmentQuery::for_sync(from, to);
-        if !outstanding {
-            query.updated_from = cursor.since();
-        }
+        let since = if outstanding { None } else { cursor.since() };
+        let query = AppointmentQuery::for_sync(from, to).updated_from(since);
         let windows = query.windows();
         let start = cursor
             .resume_position::<Position>()
@@ -110,14 +108,11 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
             // summary (appointment descriptions, booking notes) needs all of them, and Phorest
             // has no booking read. Read such a window whole: unchanged appointments hash equal
             // and cost no GHL write.
-            if query.updated_from.is_some()
+            if since.is_some()
                 && (do_appointments || do_bookings)
                 && items.iter().any(|a| a.booking_id.is_some())
             {
-                let full = AppointmentQuery {
-                    updated_from: None,
-                    ..query.clone()
-                };
+                let full = query.clone().updated_from(None);
                 items = read_window(ctx, branch, &full, *window).await?;
             }
             process_window(
@@ -157,6 +152,11 @@ async fn read_window(
         .window_pages(query, window, 0);
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| read_abort("appointments", &e))?;
+        // Undecodable records stop the run as a failed page did (never skipped silently).
+        if let Some(bad) = page.rejected.first() {
+            let err = phorest_client::Error::Rejected(Box::new(bad.clone()));
+            return Err(read_abort("appointments", &err));
+        }
         items.extend(page.items);
     }
     Ok(items)

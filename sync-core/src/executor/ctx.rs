@@ -266,6 +266,12 @@ impl RunCtx<'_> {
     {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| read_abort(what, &e))?;
+            // phorest-client now sets undecodable records aside instead of failing the page;
+            // until they are handled here, stop as a failed page did (never skip silently).
+            if let Some(bad) = page.rejected.first() {
+                let err = phorest_client::Error::Rejected(Box::new(bad.clone()));
+                return Err(read_abort(what, &err));
+            }
             let (number, total_pages) = (page.number, page.total_pages);
             if !on_page(page.items).await? {
                 return Err(Abort::Cancelled);

@@ -66,10 +66,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
     }
 
     let start = cursor.resume_position::<u32>().unwrap_or(0);
-    let query = ClientQuery {
-        updated_after: cursor.since(),
-        ..ClientQuery::all()
-    };
+    let query = ClientQuery::all().updated_after(cursor.since());
     let pages = plan.phorest.clients().pages(&query, start);
     let retried = &retried;
     ctx.for_each_page(entity, "clients", &mut cursor, pages, |items| async move {

@@ -35,10 +35,7 @@ pub(crate) async fn run_staff(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         .await?;
         let start = cursor.resume_position::<u32>().unwrap_or(0);
         let full = ctx.has_outstanding(&[entity]).await?;
-        let query = StaffQuery {
-            updated_after: if full { None } else { cursor.since() },
-            ..StaffQuery::all()
-        };
+        let query = StaffQuery::all().updated_after(if full { None } else { cursor.since() });
         let pages = plan.phorest.staff(branch.id.as_str()).pages(&query, start);
         let region = branch.country.as_deref();
         ctx.for_each_page(entity, "staff", &mut cursor, pages, |items| async move {
@@ -230,10 +227,7 @@ pub(crate) async fn run_clients(ctx: &RunCtx<'_>) -> Result<(), Abort> {
     )
     .await?;
     let start = cursor.resume_position::<u32>().unwrap_or(0);
-    let query = ClientQuery {
-        updated_after: cursor.since(),
-        ..ClientQuery::all()
-    };
+    let query = ClientQuery::all().updated_after(cursor.since());
     let pages = plan.phorest.clients().pages(&query, start);
     let to_retry = std::sync::Mutex::new(to_retry);
     let (to_retry_ref, client_ctx) = (&to_retry, &client_ctx);

@@ -170,9 +170,7 @@ impl SyncPlan {
                 .phorest
                 .client_categories()
                 // Archived categories still name the clients that carry them.
-                .list(&phorest_client::ClientCategoryQuery {
-                    include_archived: true,
-                })
+                .list(&phorest_client::ClientCategoryQuery::all())
                 .try_collect()
                 .await
                 .map_err(|e| phorest_failure("client categories", &e))?;

@@ -64,11 +64,9 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         } else {
             cursor.since()
         };
-        let query = ProductQuery {
-            updated_after: since,
-            updated_before: since.map(|_| Utc::now() + chrono::Duration::days(1)),
-            ..ProductQuery::all()
-        };
+        let query = ProductQuery::all()
+            .updated_after(since)
+            .updated_before(since.map(|_| Utc::now() + chrono::Duration::days(1)));
         let pages = plan
             .phorest
             .products(branch.id.as_str())
