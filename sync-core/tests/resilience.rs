@@ -208,7 +208,7 @@ async fn client_timeouts_on_slow_answers_lose_and_duplicate_nothing() {
     let timed_out = first
         .issues
         .iter()
-        .filter(|i| i.reason.contains("timeout on"))
+        .filter(|i| i.reason.contains("timed out"))
         .count();
     assert!(
         timed_out + repeated_writes(&sb) > 0,

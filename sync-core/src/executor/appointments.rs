@@ -21,8 +21,8 @@ use ghl_client::{AppointmentId, CalendarId, ContactId, NoteId, UserId};
 use phorest_client::{Appointment, AppointmentQuery, MonthWindow};
 use serde::{Deserialize, Serialize};
 
-use super::cursor::StageCursor;
 use super::facts::BranchFacts;
+use super::walk::PageChecker;
 use super::{Abort, RecordError, RunCtx, read_abort};
 use crate::entity::EntityKind;
 use crate::hash::content_hash;
@@ -30,7 +30,7 @@ use crate::mappers::{
     self, AppointmentContext, BookingSummary, appointment_marker, booking_marker, checkin_marker,
 };
 use crate::observer::SyncEvent;
-use crate::report::Outcome;
+use crate::report::{Outcome, StageStatus};
 use crate::store::{Mapping, MappingState};
 
 /// Resume position: the next window (index into the horizon's windows) and page.
@@ -44,27 +44,38 @@ fn key(branch: &str, appointment: &Appointment) -> String {
     format!("{branch}:{}", appointment.appointment_id)
 }
 
+/// The checkpoint name of each appointment-derived entity.
+fn stage_name(entity: EntityKind) -> &'static str {
+    match entity {
+        EntityKind::CheckIn => "check_ins",
+        EntityKind::Booking => "bookings",
+        _ => "appointments",
+    }
+}
+
 pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), Abort> {
     let plan = ctx.plan;
     let config = &plan.config;
-    let do_appointments =
-        config.enabled(EntityKind::Appointment) && !blocked.contains(&EntityKind::Appointment);
-    let do_checkins =
-        config.enabled(EntityKind::CheckIn) && !blocked.contains(&EntityKind::CheckIn);
-    let do_bookings =
-        config.enabled(EntityKind::Booking) && !blocked.contains(&EntityKind::Booking);
-    if !(do_appointments || do_checkins || do_bookings) {
+    let on = |e: EntityKind| config.enabled(e) && !blocked.contains(&e);
+    let (do_appointments, do_checkins, do_bookings) = (
+        on(EntityKind::Appointment),
+        on(EntityKind::CheckIn),
+        on(EntityKind::Booking),
+    );
+    let entities: Vec<EntityKind> = [
+        (EntityKind::Appointment, do_appointments),
+        (EntityKind::CheckIn, do_checkins),
+        (EntityKind::Booking, do_bookings),
+    ]
+    .into_iter()
+    .filter_map(|(e, on)| on.then_some(e))
+    .collect();
+    if entities.is_empty() {
         return Ok(());
     }
     // Anything left failed or in flight last time forces a full re-read of the horizon (the
     // incremental `updated_from` filter would not return those appointments again).
-    let outstanding = ctx
-        .has_outstanding(&[
-            EntityKind::Appointment,
-            EntityKind::CheckIn,
-            EntityKind::Booking,
-        ])
-        .await?;
+    let outstanding = ctx.has_outstanding(&entities).await?;
     let today = Utc::now().date_naive();
     let from = today - Duration::days(i64::from(config.appointment_days_back));
     let to = today + Duration::days(i64::from(config.appointment_days_ahead));
@@ -77,33 +88,55 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
     let fallback = config.fallback_user_id.as_deref().map(UserId::from);
     let calendar = CalendarId::from(config.calendar_id.clone().unwrap_or_default());
 
+    let mut unusable: Vec<String> = Vec::new();
+    let mut incomplete: Vec<String> = Vec::new();
     for branch in &ctx.facts.branches {
-        let stage = format!("appointments:{}", branch.id);
-        let mut cursor = StageCursor::begin(
-            plan.store.as_ref(),
-            &stage,
-            config.watermark_overlap,
-            ctx.dry_run(),
-            plan.config.full_refresh,
-        )
-        .await?;
-        let since = if outstanding { None } else { cursor.since() };
+        // Times are wall-clock in the branch's zone: without a usable zone this branch's
+        // appointments cannot be placed (the other branches and stages go on).
+        let tz = match &branch.tz {
+            Ok(tz) => *tz,
+            Err(reason) => {
+                unusable.push(format!("branch {}: {reason}", branch.id));
+                continue;
+            }
+        };
+        // One checkpoint per entity (each bound to the location; appointments also to the
+        // calendar): only the entities that run here advance, and a new calendar re-reads.
+        let mut cursors = Vec::new();
+        for entity in &entities {
+            let stage = format!("{}:{}", stage_name(*entity), branch.id);
+            cursors.push(
+                ctx.cursor(
+                    &stage,
+                    config.watermark_overlap,
+                    *entity == EntityKind::Appointment,
+                )
+                .await?,
+            );
+        }
+        let since = if outstanding {
+            None
+        } else {
+            super::clients::oldest(cursors.iter().map(|c| c.since()))
+        };
         let query = AppointmentQuery::for_sync(from, to).updated_from(since);
         let windows = query.windows();
-        let start = cursor
-            .resume_position::<Position>()
-            .map(|p| p.window)
+        let start = cursors
+            .iter()
+            .map(|c| c.resume_position::<Position>().map_or(0, |p| p.window))
+            .min()
             .unwrap_or(0);
         let actx = AppointmentContext {
             calendar_id: &calendar,
             location_id: None,
-            time_zone: branch.tz,
+            time_zone: tz,
             staff_users: &staff_users,
             staff_names: &ctx.facts.staff_names,
             fallback_user: fallback.as_ref(),
         };
+        let mut anomalies: Vec<String> = Vec::new();
         for (i, window) in windows.iter().enumerate().skip(start) {
-            let mut items = read_window(ctx, branch, &query, *window).await?;
+            let (mut items, mut found) = read_window(ctx, branch, &query, *window).await?;
             // An incremental read holds only the changed appointments of a booking; its
             // summary (appointment descriptions, booking notes) needs all of them, and Phorest
             // has no booking read. Read such a window whole: unchanged appointments hash equal
@@ -113,8 +146,9 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
                 && items.iter().any(|a| a.booking_id.is_some())
             {
                 let full = query.clone().updated_from(None);
-                items = read_window(ctx, branch, &full, *window).await?;
+                (items, found) = read_window(ctx, branch, &full, *window).await?;
             }
+            anomalies.extend(found);
             process_window(
                 ctx,
                 branch,
@@ -125,41 +159,68 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
                 do_bookings,
             )
             .await?;
-            cursor.advance(&Position { window: i + 1 }).await?;
+            for cursor in &mut cursors {
+                cursor.advance(&Position { window: i + 1 }).await?;
+            }
             ctx.event(SyncEvent::PageDone {
                 entity: EntityKind::Appointment,
                 page: u32::try_from(i).unwrap_or(u32::MAX),
                 total_pages: u32::try_from(windows.len()).ok(),
             });
         }
-        cursor.complete().await?;
+        for cursor in cursors {
+            if anomalies.is_empty() {
+                cursor.complete().await?;
+            } else {
+                cursor.abandon().await?;
+            }
+        }
+        if !anomalies.is_empty() {
+            incomplete.push(super::walk::WalkOutcome { anomalies }.reason());
+        }
+    }
+    if !unusable.is_empty() && unusable.len() == ctx.facts.branches.len() {
+        return Err(Abort::Blocked(format!(
+            "no usable time zone: {}; fix the branch's time zone in Phorest",
+            unusable.join("; ")
+        )));
+    }
+    let mut problems = unusable;
+    problems.extend(incomplete);
+    if !problems.is_empty() {
+        for entity in &entities {
+            ctx.stage(*entity, StageStatus::Incomplete(problems.join("; ")));
+        }
     }
     Ok(())
 }
 
-/// Every appointment of one month window.
+/// Every appointment of one month window, each once, with what the paging check found. Records
+/// that do not decode are failed (their id and the bad field in the reason).
 async fn read_window(
     ctx: &RunCtx<'_>,
     branch: &BranchFacts,
     query: &AppointmentQuery,
     window: MonthWindow,
-) -> Result<Vec<Appointment>, Abort> {
+) -> Result<(Vec<Appointment>, Vec<String>), Abort> {
     let mut items: Vec<Appointment> = Vec::new();
+    let mut checker = PageChecker::new();
     let mut pages = ctx
         .plan
         .phorest
         .appointments(branch.id.as_str())
         .window_pages(query, window, 0);
+    let what = format!("appointments {}..{}", window.from, window.to);
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| read_abort("appointments", &e))?;
-        // Undecodable records stop the run as a failed page did (never skipped silently).
-        if let Some(bad) = page.rejected.first() {
-            let err = phorest_client::Error::Rejected(Box::new(bad.clone()));
-            return Err(read_abort("appointments", &err));
+        let mut page = page.map_err(|e| read_abort("appointments", &e))?;
+        checker.check(&what, &mut page);
+        for r in &page.rejected {
+            ctx.reject(EntityKind::Appointment, r);
         }
-        items.extend(page.items);
+        items.append(&mut page.items);
     }
-    Ok(items)
+    checker.finish(&what, true);
+    Ok((items, checker.anomalies))
 }
 
 async fn process_window(
@@ -218,7 +279,15 @@ async fn process_window(
                     .await?;
                 }
                 if do_checkins && appointment.is_checked_in() {
-                    sync_checkin(ctx, branch, &appointment, &k, &contact, existing_checkin).await?;
+                    sync_checkin(
+                        ctx,
+                        actx.time_zone,
+                        &appointment,
+                        &k,
+                        &contact,
+                        existing_checkin,
+                    )
+                    .await?;
                 }
                 Ok(())
             }
@@ -464,7 +533,7 @@ async fn sync_appointment(
 
 async fn sync_checkin(
     ctx: &RunCtx<'_>,
-    branch: &BranchFacts,
+    tz: chrono_tz::Tz,
     appointment: &Appointment,
     k: &str,
     contact: &ContactRef,
@@ -490,7 +559,7 @@ async fn sync_checkin(
                 .await;
         }
     };
-    let note = match mappers::map_checkin(appointment, branch.tz, &ctx.facts.staff_names) {
+    let note = match mappers::map_checkin(appointment, tz, &ctx.facts.staff_names) {
         Ok(n) => n,
         Err(skip) => {
             ctx.record(entity, k, None, Outcome::skipped(&skip));

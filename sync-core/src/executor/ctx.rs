@@ -7,6 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+use std::collections::BTreeSet;
+
+use tokio::sync::OnceCell;
+
+use super::contact_writer::MatchState;
 use super::cursor;
 use super::facts::Facts;
 use crate::entity::EntityKind;
@@ -14,7 +19,7 @@ use crate::observer::{OutcomeKind, SyncEvent};
 use crate::outcome::RunFailure;
 use crate::plan::SyncPlan;
 use crate::report::{Outcome, StageStatus, SyncReport};
-use crate::store::{Mapping, MappingState};
+use crate::store::{Mapping, MappingState, MemoryStore, StoreError};
 
 /// Why processing of a stage (or the run) stops early.
 #[derive(Debug)]
@@ -99,6 +104,66 @@ pub(crate) struct RunCtx<'p> {
     pub(crate) facts: Facts,
     /// Whether this run already reset the date-based dependents' checkpoints.
     pub(crate) dependents_reset: AtomicBool,
+    /// How new records are matched with existing contacts (decided once per run).
+    pub(crate) matching: MatchState,
+    /// A dry run's identity index (a dry run changes nothing in the store).
+    pub(crate) identity_overlay: Option<MemoryStore>,
+    /// A dry run's queue of clients to re-read.
+    pub(crate) recheck_overlay: Mutex<BTreeSet<String>>,
+    /// About how many records have no contact yet (computed once, when first needed).
+    expected_new: OnceCell<u64>,
+    /// Records whose contact turned out to belong to another record this run (retried once at
+    /// the end of their stage: the other record may have given up the shared identifier).
+    pub(crate) conflicted: Mutex<BTreeSet<(EntityKind, String)>>,
+}
+
+impl<'p> RunCtx<'p> {
+    /// The context of a run of `plan` with the facts preflight gathered.
+    pub(crate) fn new(
+        plan: &'p SyncPlan,
+        report: SyncReport,
+        cancel: CancellationToken,
+        facts: Facts,
+    ) -> Self {
+        RunCtx {
+            plan,
+            report: Mutex::new(report),
+            cancel,
+            facts,
+            dependents_reset: AtomicBool::new(false),
+            matching: MatchState::default(),
+            identity_overlay: plan.config.dry_run.then(MemoryStore::new),
+            recheck_overlay: Mutex::new(BTreeSet::new()),
+            expected_new: OnceCell::new(),
+            conflicted: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// The checkpoint of `stage`, bound to this run's target: the GHL location, and the
+    /// calendar for appointment stages (another target reads everything again).
+    pub(crate) async fn cursor(
+        &self,
+        stage: &str,
+        overlap: chrono::Duration,
+        calendar: bool,
+    ) -> Result<cursor::StageCursor<'p>, StoreError> {
+        let mut target = format!("location={}", self.plan.ghl.location_id());
+        if calendar {
+            target.push_str(&format!(
+                ";calendar={}",
+                self.plan.config.calendar_id.as_deref().unwrap_or("")
+            ));
+        }
+        cursor::StageCursor::begin(
+            self.plan.store.as_ref(),
+            stage,
+            &target,
+            overlap,
+            self.dry_run(),
+            self.plan.config.full_refresh,
+        )
+        .await
+    }
 }
 
 impl RunCtx<'_> {
@@ -163,21 +228,16 @@ impl RunCtx<'_> {
         Ok(false)
     }
 
-    /// A client skipped earlier (no contact, so its appointments, check-ins, loyalty and
-    /// purchases were skipped too) now has a contact. Its loyalty gets a pending ledger entry
-    /// (re-read by id); appointments and purchases are read by date, not by client, so their
-    /// checkpoints are reset once per run and the next read covers the whole horizon. Both are
-    /// stored, so the catch-up happens even if this run is interrupted before those stages.
-    /// Records that did not change produce no GHL writes (content hashes).
+    /// A client skipped earlier (no contact, so its appointments, check-ins and purchases were
+    /// skipped too) now has a contact (its loyalty came with it). Appointments and purchases
+    /// are read by date, not by client, so their checkpoints are reset once per run and the
+    /// next read covers the whole horizon; this is stored, so the catch-up happens even if this
+    /// run is interrupted before those stages. Records that did not change produce no GHL
+    /// writes (content hashes).
     pub(crate) async fn client_became_syncable(&self, client_id: &str) -> Result<(), Abort> {
         let plan = self.plan;
-        if plan.config.enabled(EntityKind::Loyalty) {
-            let existing = plan.store.get(EntityKind::Loyalty, client_id).await?;
-            if existing.is_none_or(|m| m.state != MappingState::Synced) {
-                plan.store
-                    .put(&Mapping::new(EntityKind::Loyalty, client_id))
-                    .await?;
-            }
+        if self.dry_run() {
+            return Ok(());
         }
         if !self.dependents_reset.swap(true, Ordering::SeqCst) {
             tracing::info!(
@@ -185,12 +245,39 @@ impl RunCtx<'_> {
                 "a skipped client is now synced: appointments and purchases are read in full"
             );
             for branch in &self.facts.branches {
-                for stage in ["appointments", "purchases"] {
+                for stage in ["appointments", "check_ins", "bookings", "purchases"] {
                     plan.store.clear(&format!("{stage}:{}", branch.id)).await?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// About how many staff and clients have no GHL contact yet: Phorest's client count (one
+    /// page read, once per run) minus the clients already mapped. Decides how new records are
+    /// matched with the location's contacts.
+    pub(crate) async fn expected_new_contacts(&self) -> Result<u64, Abort> {
+        self.expected_new
+            .get_or_try_init(|| async {
+                let mut pages = self
+                    .plan
+                    .phorest
+                    .clients()
+                    .pages(&phorest_client::ClientQuery::all(), 0);
+                let total = match pages.next().await {
+                    Some(Ok(page)) => page.total_elements,
+                    Some(Err(err)) => return Err(read_abort("clients", &err)),
+                    None => 0,
+                };
+                let mapped = self
+                    .plan
+                    .store
+                    .count(EntityKind::Client, Some(MappingState::Synced))
+                    .await?;
+                Ok(total.saturating_sub(mapped))
+            })
+            .await
+            .copied()
     }
 
     pub(crate) fn event(&self, event: SyncEvent) {
@@ -246,44 +333,6 @@ impl RunCtx<'_> {
             }
             RecordError::Abort(abort) => Err(abort),
         }
-    }
-
-    /// Walk a checkpointed Phorest page stream: hand each page's items to `on_page` (which
-    /// answers whether every record was accounted for), then advance the stage's checkpoint past
-    /// the page. A failed read stops the run with the checkpoint intact; a page left incomplete
-    /// by cancellation is not checkpointed.
-    pub(crate) async fn for_each_page<T, F, Fut>(
-        &self,
-        entity: EntityKind,
-        what: &str,
-        cursor: &mut cursor::StageCursor<'_>,
-        mut pages: phorest_client::PageStream<T>,
-        mut on_page: F,
-    ) -> Result<(), Abort>
-    where
-        F: FnMut(Vec<T>) -> Fut,
-        Fut: Future<Output = Result<bool, Abort>>,
-    {
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| read_abort(what, &e))?;
-            // phorest-client now sets undecodable records aside instead of failing the page;
-            // until they are handled here, stop as a failed page did (never skip silently).
-            if let Some(bad) = page.rejected.first() {
-                let err = phorest_client::Error::Rejected(Box::new(bad.clone()));
-                return Err(read_abort(what, &err));
-            }
-            let (number, total_pages) = (page.number, page.total_pages);
-            if !on_page(page.items).await? {
-                return Err(Abort::Cancelled);
-            }
-            cursor.advance(&(number + 1)).await?;
-            self.event(SyncEvent::PageDone {
-                entity,
-                page: number,
-                total_pages: Some(total_pages),
-            });
-        }
-        Ok(())
     }
 
     /// Process the records of one page concurrently (bounded by the plan's concurrency).

@@ -8,7 +8,9 @@ use chrono_tz::Tz;
 #[derive(Debug, Clone)]
 pub(crate) struct BranchFacts {
     pub(crate) id: String,
-    pub(crate) tz: Tz,
+    /// The branch's time zone, or why it is unusable (only the time-dependent stages of the
+    /// branch need it).
+    pub(crate) tz: Result<Tz, String>,
     /// ISO 3166-1 alpha-2 country, used as the default region for phone numbers.
     pub(crate) country: Option<String>,
     /// ISO 4217 currency for product prices.
@@ -34,6 +36,9 @@ pub(crate) struct Facts {
     pub(crate) loyalty_field_id: Option<String>,
     /// The GHL calendar's team member user ids (an assignee must be one of them).
     pub(crate) calendar_members: Vec<String>,
+    /// Whether the GHL location refuses duplicate contacts (its "Allow Duplicate Contact"
+    /// setting, when the token may read the location).
+    pub(crate) location_refuses_duplicates: Option<bool>,
 }
 
 impl Facts {
@@ -63,7 +68,7 @@ mod tests {
     fn branch(id: &str, country: &str) -> BranchFacts {
         BranchFacts {
             id: id.to_owned(),
-            tz: chrono_tz::Europe::Dublin,
+            tz: Ok(chrono_tz::Europe::Dublin),
             country: Some(country.to_owned()),
             currency: None,
         }

@@ -13,25 +13,32 @@
 //!   exhausted, the store fails) stop the run with its checkpoints intact, so the next run
 //!   resumes; the report carries them as a typed [`RunFailure`](crate::RunFailure).
 //!
-//! Module map: [`ctx`] is the shared run state and the operations stages call on it;
-//! [`lease`] keeps one run per location; [`preflight`] gathers facts before any write; the
-//! stage modules (`people`, `loyalty`, `appointments`, `purchases`, `products`) read Phorest and
-//! write GHL through `ctx`.
+//! Module map: `ctx` is the shared run state and the operations stages call on it; `walk` is
+//! the checkpointed, read-ahead walk over a Phorest list that refuses to lose records; `lease`
+//! keeps one run per location; `preflight` gathers facts before any write; `contact_writer`
+//! writes each contact once from every stage's facts; the stage modules (`staff`, `clients` with
+//! `identities` and `purchases`, `appointments`, `products`) read Phorest and hand GHL writes to
+//! them.
+//!
+//! Stage order: products run beside the contact chain (they depend on nothing), so GHL is busy
+//! from the start; the chain is staff → client categories → clients (with loyalty and purchases
+//! in the same contact writes) → appointments, check-ins and bookings.
 
 mod appointments;
-mod contacts;
+mod clients;
+mod contact_writer;
 mod ctx;
 mod cursor;
 mod facts;
+mod identities;
 mod lease;
-mod loyalty;
-mod people;
 mod preflight;
 mod products;
 mod purchases;
+mod staff;
+mod walk;
 
-use std::sync::Mutex;
-use std::sync::atomic::AtomicBool;
+use std::future::Future;
 
 use tokio_util::sync::CancellationToken;
 
@@ -87,7 +94,8 @@ impl SyncPlan {
         let enabled: Vec<EntityKind> = EntityKind::ALL
             .iter()
             .copied()
-            .filter(|e| self.config.enabled(*e))
+            // Staff users are matched in preflight and reported on the staff row.
+            .filter(|e| self.config.enabled(*e) && *e != EntityKind::StaffUser)
             .collect();
         report.plan_stages(enabled.iter().copied());
         if let Err(failure) = self.check_state_location().await {
@@ -130,13 +138,7 @@ impl SyncPlan {
                 format!("no GHL user for appointments: {reason}"),
             );
         }
-        let ctx = RunCtx {
-            plan: self,
-            report: Mutex::new(report),
-            cancel,
-            facts,
-            dependents_reset: AtomicBool::new(false),
-        };
+        let ctx = RunCtx::new(self, report, cancel, facts);
         let blocked: Vec<EntityKind> = preflight
             .stages
             .iter()
@@ -226,83 +228,88 @@ fn all_blocked_by_scopes(plan: &SyncPlan, stages: &[StageCheck]) -> Option<RunFa
     (!missing.is_empty()).then_some(RunFailure::ScopeMissing { scopes: missing })
 }
 
-/// The stages, in dependency order.
+/// The stages: products beside the contact chain (see the module docs).
 async fn run_stages(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), Abort> {
     use EntityKind as E;
-    let stages: [(EntityKind, Stage); 7] = [
-        (E::Staff, Stage::Staff),
-        (E::ClientCategory, Stage::Categories),
-        (E::Client, Stage::Clients),
-        (E::Loyalty, Stage::Loyalty),
-        (E::Appointment, Stage::Appointments),
-        (E::Purchase, Stage::Purchases),
-        (E::Product, Stage::Products),
-    ];
-    for (entity, stage) in stages {
-        if ctx.cancel.is_cancelled() {
-            return Err(Abort::Cancelled);
+    let on = |e: EntityKind| ctx.plan.config.enabled(e) && !blocked.contains(&e);
+    let chain = async {
+        if on(E::Staff) {
+            stage(ctx, &[E::Staff], staff::run_staff(ctx)).await?;
         }
-        // Appointments, check-ins and bookings share one read of the appointments.
-        let entities: Vec<EntityKind> = match stage {
-            Stage::Appointments => [E::Appointment, E::CheckIn, E::Booking]
-                .into_iter()
-                .filter(|e| ctx.plan.config.enabled(*e) && !blocked.contains(e))
-                .collect(),
-            _ if ctx.plan.config.enabled(entity) && !blocked.contains(&entity) => vec![entity],
-            _ => Vec::new(),
+        if on(E::ClientCategory) {
+            stage(ctx, &[E::ClientCategory], staff::run_categories(ctx)).await?;
+        }
+        let facets = clients::ClientFacets {
+            clients: on(E::Client),
+            loyalty: on(E::Loyalty),
+            purchases: on(E::Purchase),
         };
-        if entities.is_empty() {
-            continue;
+        let rows = facets.rows();
+        if !rows.is_empty() {
+            stage(ctx, &rows, clients::run(ctx, facets)).await?;
         }
-        for e in &entities {
-            ctx.stage(*e, StageStatus::Running);
+        let rows: Vec<EntityKind> = [E::Appointment, E::CheckIn, E::Booking]
+            .into_iter()
+            .filter(|e| on(*e))
+            .collect();
+        if !rows.is_empty() {
+            stage(ctx, &rows, appointments::run(ctx, blocked)).await?;
         }
-        ctx.event(SyncEvent::StageStarted {
-            entity,
-            total_hint: None,
-        });
-        let result = match stage {
-            Stage::Staff => people::run_staff(ctx).await,
-            Stage::Categories => people::run_categories(ctx).await,
-            Stage::Clients => people::run_clients(ctx).await,
-            Stage::Loyalty => loyalty::run(ctx).await,
-            Stage::Appointments => appointments::run(ctx, blocked).await,
-            Stage::Purchases => purchases::run(ctx).await,
-            Stage::Products => products::run(ctx).await,
-        };
-        match result {
-            Ok(()) => {
-                for e in &entities {
-                    // A stage that found its reads incomplete said so already.
-                    let done = ctx.with_report(|r| {
-                        r.entity(*e)
-                            .is_some_and(|row| row.stage == StageStatus::Running)
-                    });
-                    if done {
-                        ctx.stage(*e, StageStatus::Completed);
-                    }
-                }
-                ctx.event(SyncEvent::StageFinished { entity });
-            }
-            Err(Abort::Blocked(reason)) => {
-                for e in &entities {
-                    ctx.with_report(|r| r.block(*e, reason.clone()));
-                }
-                ctx.event(SyncEvent::StageBlocked { entity, reason });
-            }
-            Err(other) => return Err(other),
+        Ok::<(), Abort>(())
+    };
+    let products = async {
+        if on(E::Product) {
+            stage(ctx, &[E::Product], products::run(ctx)).await?;
         }
+        Ok::<(), Abort>(())
+    };
+    match tokio::join!(chain, products) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Err(a), Err(b)) => Err(a.worst(b)),
+        (Err(a), _) | (_, Err(a)) => Err(a),
     }
-    Ok(())
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Stage {
-    Staff,
-    Categories,
-    Clients,
-    Loyalty,
-    Appointments,
-    Purchases,
-    Products,
+/// Runs one stage (which fills the report rows of `entities`): marks the rows running, then
+/// completed (unless the stage said it was incomplete) or blocked. A fatal problem or a
+/// cancellation stops the run.
+async fn stage(
+    ctx: &RunCtx<'_>,
+    entities: &[EntityKind],
+    work: impl Future<Output = Result<(), Abort>>,
+) -> Result<(), Abort> {
+    if ctx.cancel.is_cancelled() {
+        return Err(Abort::Cancelled);
+    }
+    let entity = entities[0];
+    for e in entities {
+        ctx.stage(*e, StageStatus::Running);
+    }
+    ctx.event(SyncEvent::StageStarted {
+        entity,
+        total_hint: None,
+    });
+    match work.await {
+        Ok(()) => {
+            for e in entities {
+                let running = ctx.with_report(|r| {
+                    r.entity(*e)
+                        .is_some_and(|row| row.stage == StageStatus::Running)
+                });
+                if running {
+                    ctx.stage(*e, StageStatus::Completed);
+                }
+            }
+            ctx.event(SyncEvent::StageFinished { entity });
+            Ok(())
+        }
+        Err(Abort::Blocked(reason)) => {
+            for e in entities {
+                ctx.with_report(|r| r.block(*e, reason.clone()));
+            }
+            ctx.event(SyncEvent::StageBlocked { entity, reason });
+            Ok(())
+        }
+        Err(other) => Err(other),
+    }
 }

@@ -115,10 +115,16 @@ impl SyncPlan {
 
     async fn gather_facts(&self, stages: &mut [StageCheck]) -> Result<Facts, RunFailure> {
         let config = &self.config;
-        let mut facts = Facts::default();
-
         // GHL: the token reaches the configured location (before any write).
-        self.check_location().await?;
+        let mut facts = Facts {
+            location_refuses_duplicates: self
+                .check_location()
+                .await?
+                .and_then(|l| l.settings)
+                .and_then(|s| s.allow_duplicate_contact)
+                .map(|allowed| !allowed),
+            ..Facts::default()
+        };
 
         // Phorest: branches (time zone, country, currency).
         let branches: Vec<phorest_client::Branch> = self
@@ -135,9 +141,24 @@ impl SyncPlan {
             {
                 continue;
             }
-            let tz = branch
-                .time_zone()
-                .map_err(|e| RunFailure::config("branches", format!("Phorest branch {id}: {e}")))?;
+            // A zone that cannot be used blocks only this branch's time-dependent stages.
+            let tz = branch.time_zone().map_err(|e| e.to_string());
+            if let Err(reason) = &tz {
+                for entity in [
+                    EntityKind::Appointment,
+                    EntityKind::CheckIn,
+                    EntityKind::Booking,
+                ] {
+                    note(
+                        stages,
+                        entity,
+                        format!(
+                            "branch {id}: {reason}; its appointments are not synced until \
+                                 the branch's time zone is fixed in Phorest"
+                        ),
+                    );
+                }
+            }
             facts.branches.push(BranchFacts {
                 id,
                 tz,
@@ -202,19 +223,19 @@ impl SyncPlan {
     /// configuration error in `location_id`; a network failure is
     /// [`RunFailure::TargetUnreachable`]. With neither scope nothing is checked here (the first
     /// write would say it).
-    async fn check_location(&self) -> Result<(), RunFailure> {
+    async fn check_location(&self) -> Result<Option<ghl_client::locations::Location>, RunFailure> {
         use ghl_client::Scope;
         let location = self.ghl.location_id().clone();
         let result = if self.ghl.require_scopes(&[Scope::LocationsReadonly]).is_ok() {
-            self.ghl.locations().get(&location).await.map(|_| ())
+            self.ghl.locations().get(&location).await.map(Some)
         } else if self.ghl.require_scopes(&[Scope::ContactsReadonly]).is_ok() {
             let query = ghl_client::contacts::SearchContacts::new().page_limit(1);
-            self.ghl.contacts().search_page(&query).await.map(|_| ())
+            self.ghl.contacts().search_page(&query).await.map(|_| None)
         } else {
-            return Ok(());
+            return Ok(None);
         };
         match result {
-            Ok(()) => Ok(()),
+            Ok(found) => Ok(found),
             Err(ghl_client::Error::Unauthorized { message, .. }) => {
                 Err(RunFailure::TokenInvalid { message })
             }
@@ -310,7 +331,7 @@ impl SyncPlan {
             staff.append(&mut list);
         }
         for member in &staff {
-            if let Some(name) = super::people::display_name(
+            if let Some(name) = crate::mappers::display_name(
                 member.first_name.as_deref(),
                 member.last_name.as_deref(),
             ) {

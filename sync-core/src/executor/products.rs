@@ -37,12 +37,11 @@ use ghl_client::products::{CreatePrice, ListProducts, Price, PriceType};
 use ghl_client::{PriceId, ProductId};
 use phorest_client::{Product, ProductQuery};
 
-use super::cursor::StageCursor;
 use super::{Abort, RecordError, RunCtx};
 use crate::entity::EntityKind;
 use crate::hash::content_hash;
 use crate::mappers::{self, MappedProduct};
-use crate::report::Outcome;
+use crate::report::{Outcome, StageStatus};
 use crate::store::{Mapping, MappingState};
 
 pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
@@ -50,19 +49,15 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
     let plan = ctx.plan;
     for branch in &ctx.facts.branches {
         let stage = format!("products:{}", branch.id);
-        let mut cursor = StageCursor::begin(
-            plan.store.as_ref(),
-            &stage,
-            plan.config.watermark_overlap,
-            ctx.dry_run(),
-            plan.config.full_refresh,
-        )
-        .await?;
-        let start = cursor.resume_position::<u32>().unwrap_or(0);
+        let mut cursors = vec![
+            ctx.cursor(&stage, plan.config.watermark_overlap, false)
+                .await?,
+        ];
+        let start = cursors[0].resume_position::<u32>().unwrap_or(0);
         let since = if ctx.has_outstanding(&[entity]).await? {
             None
         } else {
-            cursor.since()
+            cursors[0].since()
         };
         let query = ProductQuery::all()
             .updated_after(since)
@@ -72,29 +67,49 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
             .products(branch.id.as_str())
             .pages(&query, start);
         let currency = branch.currency.as_deref();
-        ctx.for_each_page(entity, "products", &mut cursor, pages, |items| async move {
-            let ids: Vec<String> = items.iter().map(|p| p.product_id.to_string()).collect();
-            let existing = plan.store.get_many(entity, &ids).await?;
-            ctx.process_page(items, |product: Product| {
-                let existing = existing.get(product.product_id.as_str()).cloned();
-                async move {
-                    let id = product.product_id.to_string();
-                    let label = product.name.clone();
-                    match mappers::map_product(&product, currency, &plan.config.mapping) {
-                        Err(skip) => {
-                            ctx.record(entity, &id, label.as_deref(), Outcome::skipped(&skip));
-                            Ok(())
+        let walk = ctx
+            .walk_pages(
+                entity,
+                "products",
+                &mut cursors,
+                start,
+                pages,
+                true,
+                |items| async move {
+                    let ids: Vec<String> = items.iter().map(|p| p.product_id.to_string()).collect();
+                    let existing = plan.store.get_many(entity, &ids).await?;
+                    ctx.process_page(items, |product: Product| {
+                        let existing = existing.get(product.product_id.as_str()).cloned();
+                        async move {
+                            let id = product.product_id.to_string();
+                            let label = product.name.clone();
+                            match mappers::map_product(&product, currency, &plan.config.mapping) {
+                                Err(skip) => {
+                                    ctx.record(
+                                        entity,
+                                        &id,
+                                        label.as_deref(),
+                                        Outcome::skipped(&skip),
+                                    );
+                                    Ok(())
+                                }
+                                Ok(mapped) => {
+                                    sync_product(ctx, &id, label.as_deref(), mapped, existing).await
+                                }
+                            }
                         }
-                        Ok(mapped) => {
-                            sync_product(ctx, &id, label.as_deref(), mapped, existing).await
-                        }
-                    }
-                }
-            })
-            .await
-        })
-        .await?;
-        cursor.complete().await?;
+                    })
+                    .await
+                },
+            )
+            .await?;
+        let cursor = cursors.pop().expect("one cursor");
+        if walk.anomalies.is_empty() {
+            cursor.complete().await?;
+        } else {
+            ctx.stage(entity, StageStatus::Incomplete(walk.reason()));
+            cursor.abandon().await?;
+        }
     }
     Ok(())
 }

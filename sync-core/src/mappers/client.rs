@@ -153,6 +153,32 @@ pub fn add_client_claims(
     );
 }
 
+/// What one client claims in the shared-identity index: its claim rank and its normalised
+/// identifiers as identity-store values (`email:…`, `phone:…`). Clients [`map_client`] would
+/// skip for lifecycle reasons (walk-in, merged, deleted, skipped-archived) claim nothing.
+pub fn client_identity_claims(client: &Client, ctx: &ClientContext<'_>) -> (String, Vec<String>) {
+    let id = client.client_id.as_str();
+    let rank = super::identity::claim_rank(client.created_at, id);
+    if lifecycle_skip(client, ctx).is_some() {
+        return (rank, Vec::new());
+    }
+    let points = contact_points(client, ctx);
+    let mut values = Vec::new();
+    if let Some(email) = points.email.as_deref().filter(|v| !v.is_empty()) {
+        values.push(super::identity::identity_value(
+            IdentifierKind::Email,
+            email,
+        ));
+    }
+    if let Some(phone) = points.phone.as_deref().filter(|v| !v.is_empty()) {
+        values.push(super::identity::identity_value(
+            IdentifierKind::Phone,
+            phone,
+        ));
+    }
+    (rank, values)
+}
+
 /// The tag an already-synced contact gets when its client is deleted in Phorest.
 pub fn tombstone_tag(policy: &TagPolicy) -> String {
     policy.state_tag(StateTag::Deleted)

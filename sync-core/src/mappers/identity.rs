@@ -30,12 +30,38 @@ pub enum SharedIdentityPolicy {
     Skip,
 }
 
+/// A claimant in claim order: `rank` sorts first (see [`claim_rank`]), then the id.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct ClaimKey {
-    // `None` sorts after every date: (missing, id) > (date, id).
-    missing_date: bool,
-    created_at: Option<DateTime<Utc>>,
+    rank: String,
     client_id: String,
+}
+
+/// The claim order of a client as a byte-ordered string: clients with a creation date first,
+/// oldest first; then clients without one; ties broken by client id. Kept in the identity store
+/// ([`IdentityClaims::rank`](crate::store::IdentityClaims::rank)), so the order is the same
+/// whether the index is built in memory or read back page by page.
+pub fn claim_rank(created_at: Option<DateTime<Utc>>, client_id: &str) -> String {
+    match created_at {
+        // Fixed width (years 0000–9999), so byte order is time order.
+        Some(t) => format!("0|{}|{client_id}", t.format("%Y-%m-%dT%H:%M:%S%.9fZ")),
+        None => format!("1||{client_id}"),
+    }
+}
+
+/// The identity-store value of an identifier: `email:<address>` or `phone:<E.164>`.
+pub fn identity_value(kind: IdentifierKind, value: &str) -> String {
+    format!("{}:{value}", kind.as_str())
+}
+
+/// Splits an identity-store value back into its kind and identifier.
+pub fn parse_identity_value(value: &str) -> Option<(IdentifierKind, &str)> {
+    let (kind, rest) = value.split_once(':')?;
+    match kind {
+        "email" => Some((IdentifierKind::Email, rest)),
+        "phone" => Some((IdentifierKind::Phone, rest)),
+        _ => None,
+    }
 }
 
 /// Which identifier is meant.
@@ -99,21 +125,26 @@ impl SharedIdentityIndex {
         email: Option<&str>,
         phone: Option<&str>,
     ) {
-        let key = ClaimKey {
-            missing_date: created_at.is_none(),
-            created_at,
-            client_id: client_id.to_owned(),
-        };
+        let rank = claim_rank(created_at, client_id);
         for (kind, value) in [
             (IdentifierKind::Email, email),
             (IdentifierKind::Phone, phone),
         ] {
             if let Some(v) = value.filter(|v| !v.is_empty()) {
-                let list = self.claims.entry((kind, v.to_owned())).or_default();
-                if !list.iter().any(|k| k.client_id == key.client_id) {
-                    list.push(key.clone());
-                }
+                self.add_ranked(client_id, &rank, kind, v);
             }
+        }
+    }
+
+    /// Records that `client_id`, of claim order `rank` ([`claim_rank`]), uses the identifier
+    /// `value` of `kind` (e.g. read back from the identity store).
+    pub fn add_ranked(&mut self, client_id: &str, rank: &str, kind: IdentifierKind, value: &str) {
+        let list = self.claims.entry((kind, value.to_owned())).or_default();
+        if !list.iter().any(|k| k.client_id == client_id) {
+            list.push(ClaimKey {
+                rank: rank.to_owned(),
+                client_id: client_id.to_owned(),
+            });
         }
         self.sorted = false;
     }

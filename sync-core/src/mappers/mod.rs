@@ -46,6 +46,18 @@ use serde::{Deserialize, Serialize};
 use crate::normalize::{EmailIssue, PhoneIssue, normalize_email, normalize_phone};
 use crate::tags::TagPolicy;
 
+/// "First Last" from the non-blank parts, `None` when both are blank.
+pub fn display_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
+    let name = [first, last]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!name.is_empty()).then_some(name)
+}
+
 pub mod appointment;
 pub mod booking;
 pub mod category;
@@ -64,10 +76,13 @@ pub use booking::{BookingItem, BookingSummary, booking_marker, group_bookings};
 pub use category::{category_names, category_tag};
 pub use checkin::{checkin_marker, map_checkin};
 pub use client::{
-    ClientContext, MappedContact, add_client_claims, detect_shared_identities, map_client,
-    tombstone_tag,
+    ClientContext, MappedContact, add_client_claims, client_identity_claims,
+    detect_shared_identities, map_client, tombstone_tag,
 };
-pub use identity::{Claim, IdentifierKind, SharedIdentityIndex, SharedIdentityPolicy};
+pub use identity::{
+    Claim, IdentifierKind, SharedIdentityIndex, SharedIdentityPolicy, claim_rank, identity_value,
+    parse_identity_value,
+};
 pub use loyalty::{MappedLoyalty, Tier, TierThresholds, map_loyalty};
 pub use product::{MappedProduct, map_product};
 pub use purchase::purchase_tags;

@@ -359,6 +359,21 @@ impl SyncReport {
         }
     }
 
+    /// Takes back a failure recorded for a record that is tried again in the same run (its new
+    /// outcome is recorded then). Answers whether there was one.
+    pub(crate) fn unrecord_failure(&mut self, entity: EntityKind, phorest_id: &str) -> bool {
+        let Some(pos) = self.issues.iter().rposition(|i| {
+            i.entity == entity && i.severity == Severity::Failed && i.phorest_id == phorest_id
+        }) else {
+            return false;
+        };
+        self.issues.remove(pos);
+        let row = self.row(entity);
+        row.failed = row.failed.saturating_sub(1);
+        row.total = row.total.saturating_sub(1);
+        true
+    }
+
     /// Lists a warning about a record (it does not change `total`).
     pub(crate) fn warn(&mut self, entity: EntityKind, phorest_id: &str, reason: impl Into<String>) {
         self.warn_labelled(entity, phorest_id, None, reason);
