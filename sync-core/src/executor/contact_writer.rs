@@ -905,7 +905,6 @@ async fn apply_tags(
     done: &mut [(ContactJob, Written)],
 ) -> Result<HashMap<String, String>, Abort> {
     // (add?, tags) → contacts
-    // (add?, tags) → contacts
     let mut groups: BTreeMap<(bool, Vec<String>), Members> = BTreeMap::new();
     for (i, (_, written)) in done.iter().enumerate() {
         if let Written::Ok {
