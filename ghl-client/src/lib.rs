@@ -8,6 +8,8 @@
 //! - [`auth`]: [`Auth`], [`TokenSet`], [`TokenStore`]; [`scope`]: [`Scope`].
 //! - [`rate_limit`]: the per-location limiter; [`retry`]: the retry policy.
 //! - [`error`]: [`Error`] and its predicates.
+//! - [`webhooks`]: typed webhook events, signature verification (`x-ghl-signature` Ed25519,
+//!   `x-wh-signature` RSA) over the raw body, and replay protection.
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -29,6 +31,7 @@ pub mod rate_limit;
 pub mod retry;
 pub mod scope;
 pub mod users;
+pub mod webhooks;
 
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
@@ -40,6 +43,10 @@ pub use error::{ApiError, BuildError, Error};
 pub use ids::{
     AppointmentId, CalendarId, CompanyId, ContactId, CustomFieldId, LocationId, NoteId, PriceId,
     ProductId, UserId,
+};
+pub use ids::{
+    AppId, AssociationId, ConversationId, InvoiceId, MessageId, OpportunityId, OrderId, PipelineId,
+    PipelineStageId, RecordId, TaskId, WebhookId,
 };
 pub use pagination::Page;
 pub use rate_limit::{RateLimitConfig, RateLimiter};
