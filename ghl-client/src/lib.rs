@@ -41,12 +41,12 @@ pub use auth::{Auth, MemoryTokenStore, OAuthApp, TokenSet, TokenStore, TokenStor
 pub use client::{DEFAULT_BASE_URL, GhlClient, GhlClientBuilder, install_default_crypto_provider};
 pub use error::{ApiError, BuildError, Error};
 pub use ids::{
-    AppointmentId, CalendarId, CompanyId, ContactId, CustomFieldId, LocationId, NoteId, PriceId,
-    ProductId, UserId,
-};
-pub use ids::{
     AppId, AssociationId, ConversationId, InvoiceId, MessageId, OpportunityId, OrderId, PipelineId,
     PipelineStageId, RecordId, TaskId, WebhookId,
+};
+pub use ids::{
+    AppointmentId, CalendarId, CompanyId, ContactId, CustomFieldId, LocationId, NoteId, PriceId,
+    ProductId, UserId,
 };
 pub use pagination::Page;
 pub use rate_limit::{RateLimitConfig, RateLimiter};

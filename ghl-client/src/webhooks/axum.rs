@@ -50,8 +50,7 @@ pub struct GhlWebhookRejection(pub WebhookError);
 
 impl IntoResponse for GhlWebhookRejection {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let status = StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
         let text = if self.0.is_duplicate() {
             "duplicate delivery, already processed".to_owned()
         } else {

@@ -19,7 +19,9 @@ pub(crate) fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>
             .parse::<f64>()
             .map(Some)
             .map_err(|_| D::Error::custom(format!("expected a number, found {s:?}"))),
-        Some(other) => Err(D::Error::custom(format!("expected a number, found {other}"))),
+        Some(other) => Err(D::Error::custom(format!(
+            "expected a number, found {other}"
+        ))),
     }
 }
 
@@ -30,7 +32,9 @@ pub(crate) fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>
         Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => Ok(Some(i)),
             (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
-            _ => Err(D::Error::custom(format!("expected a whole number, found {n}"))),
+            _ => Err(D::Error::custom(format!(
+                "expected a whole number, found {n}"
+            ))),
         },
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => s
@@ -54,7 +58,9 @@ pub(crate) fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<boo
         Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(other) => Err(D::Error::custom(format!("expected a boolean, found {other}"))),
+        Some(other) => Err(D::Error::custom(format!(
+            "expected a boolean, found {other}"
+        ))),
     }
 }
 
@@ -88,8 +94,7 @@ where
             .into_iter()
             .enumerate()
             .map(|(i, item)| {
-                serde_json::from_value(item)
-                    .map_err(|e| D::Error::custom(format!("item {i}: {e}")))
+                serde_json::from_value(item).map_err(|e| D::Error::custom(format!("item {i}: {e}")))
             })
             .collect(),
         Some(one) => serde_json::from_value(one)
@@ -107,13 +112,34 @@ where
     Ok(string_list(d)?.into_iter().map(T::from).collect())
 }
 
-/// An optional id (string newtype) that may arrive as a string or a number; empty is `None`.
+/// An optional id (string newtype) sent as a string or a number; empty is `None`. A list or an
+/// object is an error: it is not an id.
 pub(crate) fn opt_id<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: From<String>,
 {
-    Ok(lenient_string(d)?.filter(|s| !s.is_empty()).map(T::from))
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(T::from(s))),
+        Some(Value::Number(n)) => Ok(Some(T::from(n.to_string()))),
+        Some(other) => Err(D::Error::custom(format!(
+            "expected an id (string), found {}",
+            kind(&other)
+        ))),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// Any defaultable value, with `null` read as the default.

@@ -219,7 +219,10 @@ impl WebhookEventType {
             T::PlanChange => Some("PlanChange"),
             // Every other known type is named after its page; borrowing from the static list
             // gives a `'static` name.
-            other => KNOWN.iter().find(|k| *k == other).map(WebhookEventType::as_str),
+            other => KNOWN
+                .iter()
+                .find(|k| *k == other)
+                .map(WebhookEventType::as_str),
         }
     }
 

@@ -150,17 +150,21 @@ impl WebhookPublicKey {
     ///
     /// [`WebhookKeyError`] when the bytes are not an RSA or Ed25519 SubjectPublicKeyInfo.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, WebhookKeyError> {
-        let (spki, rest) = tlv(der, 0x30).ok_or(WebhookKeyError::InvalidDer("no outer SEQUENCE"))?;
+        let (spki, rest) =
+            tlv(der, 0x30).ok_or(WebhookKeyError::InvalidDer("no outer SEQUENCE"))?;
         if !rest.is_empty() {
             return Err(WebhookKeyError::InvalidDer("trailing bytes"));
         }
         let (algorithm, after) =
             tlv(spki, 0x30).ok_or(WebhookKeyError::InvalidDer("no AlgorithmIdentifier"))?;
         let (oid, _params) = tlv(algorithm, 0x06).ok_or(WebhookKeyError::InvalidDer("no OID"))?;
-        let (bits, after) =
-            tlv(after, 0x03).ok_or(WebhookKeyError::InvalidDer("no subjectPublicKey BIT STRING"))?;
+        let (bits, after) = tlv(after, 0x03).ok_or(WebhookKeyError::InvalidDer(
+            "no subjectPublicKey BIT STRING",
+        ))?;
         if !after.is_empty() {
-            return Err(WebhookKeyError::InvalidDer("trailing bytes in SubjectPublicKeyInfo"));
+            return Err(WebhookKeyError::InvalidDer(
+                "trailing bytes in SubjectPublicKeyInfo",
+            ));
         }
         let key = match bits.split_first() {
             Some((0, key)) => key,
@@ -184,7 +188,9 @@ impl WebhookPublicKey {
                 tlv(rsa, 0x02).ok_or(WebhookKeyError::InvalidDer("no RSA modulus"))?;
             tlv(rsa_rest, 0x02).ok_or(WebhookKeyError::InvalidDer("no RSA exponent"))?;
             if !rest.is_empty() {
-                return Err(WebhookKeyError::InvalidDer("trailing bytes after RSAPublicKey"));
+                return Err(WebhookKeyError::InvalidDer(
+                    "trailing bytes after RSAPublicKey",
+                ));
             }
             let significant = modulus.iter().skip_while(|b| **b == 0).count();
             let bits = significant * 8;

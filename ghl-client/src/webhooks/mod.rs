@@ -124,6 +124,6 @@ pub use replay::{DEFAULT_REPLAY_CAPACITY, InsertOutcome, MemoryReplayStore, Repl
 #[cfg_attr(docsrs, doc(cfg(feature = "webhooks-sqlite")))]
 pub use sqlite::SqliteReplayStore;
 pub use verifier::{
-    DEFAULT_MAX_FUTURE_SKEW, DEFAULT_TOLERANCE, VerifiedSignature, VerifiedWebhook,
-    WebhookHeaders, WebhookVerifier, WebhookVerifierBuilder,
+    DEFAULT_MAX_FUTURE_SKEW, DEFAULT_TOLERANCE, VerifiedSignature, VerifiedWebhook, WebhookHeaders,
+    WebhookVerifier, WebhookVerifierBuilder,
 };

@@ -180,15 +180,30 @@ mod tests {
         let soon = now + TimeDelta::seconds(10);
         let later = now + TimeDelta::seconds(60);
         let id = |s: &str| WebhookId::from(s);
-        assert_eq!(store.insert_at(&id("a"), soon, now).unwrap(), InsertOutcome::Inserted);
-        assert_eq!(store.insert_at(&id("b"), later, now).unwrap(), InsertOutcome::Inserted);
+        assert_eq!(
+            store.insert_at(&id("a"), soon, now).unwrap(),
+            InsertOutcome::Inserted
+        );
+        assert_eq!(
+            store.insert_at(&id("b"), later, now).unwrap(),
+            InsertOutcome::Inserted
+        );
         assert!(store.insert_at(&id("c"), later, now).is_err());
-        assert_eq!(store.insert_at(&id("a"), later, now).unwrap(), InsertOutcome::AlreadySeen);
+        assert_eq!(
+            store.insert_at(&id("a"), later, now).unwrap(),
+            InsertOutcome::AlreadySeen
+        );
         // Eleven seconds on, `a` has expired: room for `c`, and `a` counts as new again.
         let after = now + TimeDelta::seconds(11);
-        assert_eq!(store.insert_at(&id("c"), later, after).unwrap(), InsertOutcome::Inserted);
+        assert_eq!(
+            store.insert_at(&id("c"), later, after).unwrap(),
+            InsertOutcome::Inserted
+        );
         assert_eq!(store.len(), 2);
         assert!(store.insert_at(&id("a"), later, after).is_err());
-        assert_eq!(store.insert_at(&id("b"), later, after).unwrap(), InsertOutcome::AlreadySeen);
+        assert_eq!(
+            store.insert_at(&id("b"), later, after).unwrap(),
+            InsertOutcome::AlreadySeen
+        );
     }
 }

@@ -76,7 +76,8 @@ impl SqliteReplayStore {
     fn init(conn: Connection) -> Result<Self, ReplayStoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(store_error("busy timeout"))?;
-        conn.execute_batch(SCHEMA).map_err(store_error("create table"))?;
+        conn.execute_batch(SCHEMA)
+            .map_err(store_error("create table"))?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             inserts: Arc::new(AtomicU32::new(0)),
@@ -107,9 +108,9 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ReplayStoreError> + Send + 'static,
 {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ReplayStoreError::with_source("sqlite replay store: blocking task failed", e))?
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        ReplayStoreError::with_source("sqlite replay store: blocking task failed", e)
+    })?
 }
 
 #[async_trait::async_trait]

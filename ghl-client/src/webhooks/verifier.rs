@@ -203,7 +203,8 @@ impl WebhookVerifierBuilder {
     /// Stops accepting the legacy RSA `x-wh-signature`: only Ed25519 `x-ghl-signature` is
     /// checked (HighLevel announced the end of RSA signatures for July 1, 2026).
     pub fn without_rsa(mut self) -> Self {
-        self.keys.retain(|k| k.scheme() != SignatureScheme::RsaSha256);
+        self.keys
+            .retain(|k| k.scheme() != SignatureScheme::RsaSha256);
         self
     }
 
@@ -309,7 +310,10 @@ impl WebhookVerifier {
         body: &[u8],
     ) -> Result<VerifiedSignature, WebhookError> {
         let has = |scheme| self.inner.keys.iter().any(|k| k.scheme() == scheme);
-        let (has_ed, has_rsa) = (has(SignatureScheme::Ed25519), has(SignatureScheme::RsaSha256));
+        let (has_ed, has_rsa) = (
+            has(SignatureScheme::Ed25519),
+            has(SignatureScheme::RsaSha256),
+        );
         let present = |name: &str| {
             headers
                 .header(name)
@@ -420,7 +424,9 @@ impl WebhookVerifier {
                     let from = envelope.timestamp.unwrap_or(now).max(now);
                     let keep = TimeDelta::from_std(self.inner.tolerance + self.inner.max_skew)
                         .unwrap_or(TimeDelta::MAX);
-                    let expires_at = from.checked_add_signed(keep).unwrap_or(DateTime::<Utc>::MAX_UTC);
+                    let expires_at = from
+                        .checked_add_signed(keep)
+                        .unwrap_or(DateTime::<Utc>::MAX_UTC);
                     match store
                         .insert_if_absent(id, expires_at)
                         .await
@@ -435,7 +441,9 @@ impl WebhookVerifier {
                         }
                     }
                 }
-                None if self.inner.require_webhook_id => return Err(WebhookError::MissingWebhookId),
+                None if self.inner.require_webhook_id => {
+                    return Err(WebhookError::MissingWebhookId);
+                }
                 None => {}
             }
         }

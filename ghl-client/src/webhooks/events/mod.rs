@@ -201,7 +201,10 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, (String, String)> {
     Ok(value)
 }
 
-fn malformed(event_type: Option<&WebhookEventType>, (path, message): (String, String)) -> WebhookError {
+fn malformed(
+    event_type: Option<&WebhookEventType>,
+    (path, message): (String, String),
+) -> WebhookError {
     WebhookError::MalformedPayload {
         event_type: event_type.map(|t| t.as_str().to_owned()),
         path,
