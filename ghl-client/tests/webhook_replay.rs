@@ -105,7 +105,7 @@ async fn sqlite_store_remembers_ids_across_reopen_and_shares_a_file() {
             store.insert_if_absent(&id, later).await.unwrap(),
             InsertOutcome::Inserted
         );
-        assert_eq!(store.len().await.unwrap(), 1);
+        assert_eq!(store.count().await.unwrap(), 1);
     }
     let reopened = SqliteReplayStore::open(&path).unwrap();
     assert_eq!(
@@ -132,10 +132,10 @@ async fn sqlite_store_purges_expired_rows() {
             .await
             .unwrap();
     }
-    assert_eq!(store.len().await.unwrap(), 255);
+    assert_eq!(store.count().await.unwrap(), 255);
     store
         .insert_if_absent(&WebhookId::from("kept"), later)
         .await
         .unwrap();
-    assert_eq!(store.len().await.unwrap(), 1);
+    assert_eq!(store.count().await.unwrap(), 1);
 }

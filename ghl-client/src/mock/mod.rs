@@ -35,6 +35,12 @@
 //! - `/oauth/token` errors carry both RFC 6749 (`error`, `error_description`) and GHL
 //!   (`statusCode`, `message`) fields; a used or unknown refresh token answers 400 `invalid_grant`.
 //!
+//! Webhooks: [`GhlSandbox::register_webhook`] makes every write through the API POST its
+//! signed event (contacts, tags, DND, notes, appointments, products, prices) to a URL, signed
+//! with checked-in test keys ([`WebhookSigner`]) that [`GhlSandbox::webhook_verifier`] trusts;
+//! [`GhlSandbox::tamper_next_webhooks`] forges, replays, ages or unsigns deliveries, and
+//! [`GhlSandbox::webhook_deliveries`] is the delivery log.
+//!
 //! Faults ([`Faults`]) inject 5xx responses, slow responses, 429 storms, token expiry and
 //! writes that are applied but answer 500. Every request is recorded ([`RecordedRequest`]).
 //! Connection resets, which `wiremock` cannot produce, come from a [`ResetProxy`] placed in
@@ -74,6 +80,8 @@ mod proxy;
 mod reply;
 mod router;
 mod state;
+mod webhook_test_keys;
+mod webhooks;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -87,6 +95,9 @@ pub use config::{SandboxConfig, SandboxLocation, SeedCalendar, SeedUser};
 pub use faults::Faults;
 pub use proxy::ResetProxy;
 pub use state::RecordedRequest;
+pub use webhooks::{
+    DeliveryStatus, DeliveryTamper, WebhookDelivery, WebhookSignatures, WebhookSigner,
+};
 
 use router::{Router, lock};
 use state::{Entity, Grant, State};

@@ -118,30 +118,58 @@ impl WebhookPublicKey {
         Self::from_pem(GHL_RSA_PUBLIC_KEY_PEM).expect("the embedded RSA key parses")
     }
 
-    /// A key from a PEM `PUBLIC KEY` block (SubjectPublicKeyInfo), or from its bare base64
-    /// body; RSA and Ed25519 are recognised by their algorithm.
+    /// A key from a PEM `PUBLIC KEY` block (SubjectPublicKeyInfo, RSA or Ed25519, recognised
+    /// by its algorithm), a PEM `RSA PUBLIC KEY` block (PKCS#1), or the bare base64 body of a
+    /// SubjectPublicKeyInfo.
     ///
     /// # Errors
     ///
     /// [`WebhookKeyError`] when the text is not such a key.
     pub fn from_pem(pem: &str) -> Result<Self, WebhookKeyError> {
-        let body: String = if pem.contains("-----BEGIN") {
-            let start = pem
-                .find("-----BEGIN PUBLIC KEY-----")
-                .ok_or_else(|| WebhookKeyError::InvalidPem("no BEGIN PUBLIC KEY line".into()))?
-                + "-----BEGIN PUBLIC KEY-----".len();
-            let end = pem[start..]
-                .find("-----END PUBLIC KEY-----")
-                .ok_or_else(|| WebhookKeyError::InvalidPem("no END PUBLIC KEY line".into()))?;
-            pem[start..start + end].to_owned()
-        } else {
-            pem.to_owned()
+        let (label, body) = match pem.find("-----BEGIN ") {
+            Some(begin) => {
+                let rest = &pem[begin + "-----BEGIN ".len()..];
+                let label_end = rest
+                    .find("-----")
+                    .ok_or_else(|| WebhookKeyError::InvalidPem("unterminated BEGIN line".into()))?;
+                let label = &rest[..label_end];
+                let body = &rest[label_end + "-----".len()..];
+                let end = body.find("-----END ").ok_or_else(|| {
+                    WebhookKeyError::InvalidPem(format!("no END line for {label}"))
+                })?;
+                (label, &body[..end])
+            }
+            None => ("PUBLIC KEY", pem),
         };
         let body: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
         let der = base64::engine::general_purpose::STANDARD
             .decode(body.as_bytes())
             .map_err(|e| WebhookKeyError::InvalidPem(e.to_string()))?;
-        Self::from_spki_der(&der)
+        match label {
+            "PUBLIC KEY" => Self::from_spki_der(&der),
+            "RSA PUBLIC KEY" => Self::rsa_from_pkcs1_der(&der),
+            other => Err(WebhookKeyError::InvalidPem(format!(
+                "a {other} block, expected PUBLIC KEY or RSA PUBLIC KEY"
+            ))),
+        }
+    }
+
+    /// An RSA key from its PKCS#1 `RSAPublicKey` DER (what a PEM `RSA PUBLIC KEY` holds).
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookKeyError`] when the bytes are not an RSA public key of 2048 to 8192 bits.
+    pub fn rsa_from_pkcs1_der(der: &[u8]) -> Result<Self, WebhookKeyError> {
+        let mut bits = vec![0u8];
+        bits.extend_from_slice(der);
+        let mut spki = der_element(
+            0x30,
+            &[
+                0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+            ],
+        );
+        spki.extend(der_element(0x03, &bits));
+        Self::from_spki_der(&der_element(0x30, &spki))
     }
 
     /// A key from DER SubjectPublicKeyInfo bytes.
@@ -242,6 +270,22 @@ impl WebhookPublicKey {
     }
 }
 
+/// Writes one DER element.
+fn der_element(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = vec![tag];
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
 /// Reads one DER element of the expected tag: its content and what follows it.
 fn tlv(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     let (&first, rest) = input.split_first()?;
@@ -294,6 +338,19 @@ mod tests {
     }
 
     #[test]
+    fn pkcs1_rsa_key_is_the_same_key_as_its_spki() {
+        let rsa = WebhookPublicKey::ghl_rsa();
+        let from_pkcs1 = WebhookPublicKey::rsa_from_pkcs1_der(&rsa.key).unwrap();
+        assert_eq!(from_pkcs1, rsa);
+        use base64::Engine as _;
+        let pem = format!(
+            "-----BEGIN RSA PUBLIC KEY-----\n{}\n-----END RSA PUBLIC KEY-----\n",
+            base64::engine::general_purpose::STANDARD.encode(&rsa.key)
+        );
+        assert_eq!(WebhookPublicKey::from_pem(&pem).unwrap(), rsa);
+    }
+
+    #[test]
     fn raw_ed25519_key_has_the_fingerprint_of_its_spki() {
         let ed = WebhookPublicKey::ghl_ed25519();
         let raw: [u8; 32] = ed.key.as_slice().try_into().unwrap();
@@ -309,6 +366,12 @@ mod tests {
         );
         assert!(matches!(
             WebhookPublicKey::from_pem("-----BEGIN PUBLIC KEY-----\n!!\n-----END PUBLIC KEY-----"),
+            Err(WebhookKeyError::InvalidPem(_))
+        ));
+        assert!(matches!(
+            WebhookPublicKey::from_pem(
+                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"
+            ),
             Err(WebhookKeyError::InvalidPem(_))
         ));
         assert!(matches!(

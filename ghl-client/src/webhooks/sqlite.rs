@@ -89,7 +89,7 @@ impl SqliteReplayStore {
     /// # Errors
     ///
     /// [`ReplayStoreError`] when the query fails.
-    pub async fn len(&self) -> Result<u64, ReplayStoreError> {
+    pub async fn count(&self) -> Result<u64, ReplayStoreError> {
         let conn = Arc::clone(&self.conn);
         run_blocking(move || {
             let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
