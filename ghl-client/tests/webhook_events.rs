@@ -782,6 +782,17 @@ fn a_bad_field_is_reported_with_its_json_path() {
         }
         other => panic!("expected MalformedPayload, got {other:?}"),
     }
+    // Messages name the kind of the bad value, never the value (payloads hold personal data).
+    for body in [
+        &br#"{"type":"AppointmentCreate","appointment":"ann@example.com"}"#[..],
+        br#"{"type":"ContactCreate","customFields":[{"id":"f1","value":1},{"id":["ann@example.com"]}]}"#,
+        br#"{"type":"ContactCreate","dnd":"ann@example.com"}"#,
+        br#"{"type":"ContactCreate","timestamp":"ann@example.com"}"#,
+    ] {
+        let error = WebhookEvent::from_slice(body).unwrap_err().to_string();
+        assert!(!error.contains("ann@"), "{error}");
+        assert!(error.contains("malformed webhook payload"), "{error}");
+    }
     let not_json = WebhookEvent::from_slice(b"type=ContactCreate").unwrap_err();
     assert!(
         not_json.to_string().contains("malformed webhook payload"),

@@ -18,9 +18,10 @@ pub(crate) fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>
             .trim()
             .parse::<f64>()
             .map(Some)
-            .map_err(|_| D::Error::custom(format!("expected a number, found {s:?}"))),
+            .map_err(|_| D::Error::custom("expected a number, found a non-numeric string")),
         Some(other) => Err(D::Error::custom(format!(
-            "expected a number, found {other}"
+            "expected a number, found {}",
+            kind(&other)
         ))),
     }
 }
@@ -32,18 +33,19 @@ pub(crate) fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>
         Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => Ok(Some(i)),
             (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
-            _ => Err(D::Error::custom(format!(
-                "expected a whole number, found {n}"
-            ))),
+            _ => Err(D::Error::custom(
+                "expected a whole number, found a fraction",
+            )),
         },
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => s
             .trim()
             .parse::<i64>()
             .map(Some)
-            .map_err(|_| D::Error::custom(format!("expected a whole number, found {s:?}"))),
+            .map_err(|_| D::Error::custom("expected a whole number, found another string")),
         Some(other) => Err(D::Error::custom(format!(
-            "expected a whole number, found {other}"
+            "expected a whole number, found {}",
+            kind(&other)
         ))),
     }
 }
@@ -59,7 +61,8 @@ pub(crate) fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<boo
         Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
         Some(other) => Err(D::Error::custom(format!(
-            "expected a boolean, found {other}"
+            "expected a boolean, found {}",
+            kind(&other)
         ))),
     }
 }
@@ -94,12 +97,17 @@ where
             .into_iter()
             .enumerate()
             .map(|(i, item)| {
-                serde_json::from_value(item).map_err(|e| D::Error::custom(format!("item {i}: {e}")))
+                serde_json::from_value(item).map_err(|e| {
+                    D::Error::custom(format!(
+                        "item {i}: {}",
+                        super::events::scrub_message(e.to_string())
+                    ))
+                })
             })
             .collect(),
         Some(one) => serde_json::from_value(one)
             .map(|item| vec![item])
-            .map_err(D::Error::custom),
+            .map_err(|e| D::Error::custom(super::events::scrub_message(e.to_string()))),
     }
 }
 
@@ -131,7 +139,7 @@ where
     }
 }
 
-fn kind(value: &Value) -> &'static str {
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -195,10 +195,25 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, (String, String)> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        (path, e.into_inner().to_string())
+        (path, scrub_message(e.into_inner().to_string()))
     })?;
     de.end().map_err(|e| (".".to_owned(), e.to_string()))?;
     Ok(value)
+}
+
+/// Drops the value serde quotes in `invalid type: string "…", expected …` (payloads hold
+/// personal data, which errors and logs must not repeat), keeping its kind.
+pub(crate) fn scrub_message(message: String) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(start) = message.find(prefix) {
+            let rest = &message[start + prefix.len()..];
+            if let Some(end) = rest.find(", expected") {
+                let kind = rest[..end].split_whitespace().next().unwrap_or("value");
+                return format!("{}{prefix}{kind}{}", &message[..start], &rest[end..]);
+            }
+        }
+    }
+    message
 }
 
 fn malformed(
@@ -304,7 +319,10 @@ impl WebhookEnvelope {
                     Some(&event_type),
                     (
                         "timestamp".to_owned(),
-                        format!("expected an RFC 3339 date-time or epoch time, found {value}"),
+                        format!(
+                            "expected an RFC 3339 date-time or epoch time, found {}",
+                            de::kind(&value)
+                        ),
                     ),
                 )
             })?),
