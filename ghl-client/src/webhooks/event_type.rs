@@ -233,9 +233,10 @@ impl WebhookEventType {
     }
 
     /// The scope an app needs to receive this event, as listed by HighLevel's scope table
-    /// (`Scopes.md` of the official OpenAPI repository). `None` where the table names no scope
-    /// for the event (app lifecycle events go to every app; several newer events are not in
-    /// the table).
+    /// (`Scopes.md` of its OpenAPI repository). `None` where the table names none: app
+    /// lifecycle events go to every app, and the table leaves out several events (among them
+    /// `ContactUpdate`, the appointment, invoice, product and price events and
+    /// `OpportunityUpdate`/`OpportunityAssignedToUpdate`); do not read `None` as "no scope".
     pub fn required_scope(&self) -> Option<Scope> {
         let scope = match self {
             T::CampaignStatusUpdate => "campaigns.readonly",

@@ -10,9 +10,9 @@
 //!    ([`GHL_ED25519_PUBLIC_KEY_PEM`], [`GHL_RSA_PUBLIC_KEY_PEM`]) are trusted by default; trust
 //!    rotated keys with [`WebhookVerifierBuilder::trust_key`]. When `x-ghl-signature` is present
 //!    it decides alone. The signature is checked over the bytes received: parsing the body and
-//!    serialising it again (what HighLevel's own Node SDK does with `JSON.stringify(req.body)`)
-//!    changes the bytes as soon as spacing, key order or number formatting differ, and then a
-//!    genuine delivery fails or, worse, verification is skipped.
+//!    serialising it again (what HighLevel's Node SDK does with `JSON.stringify(req.body)`)
+//!    gives other bytes as soon as spacing, key order, escaping or number formatting differ,
+//!    and a genuine delivery then fails verification.
 //! 2. **Freshness.** The payload's `timestamp` must be at most 5 minutes old (configurable) and
 //!    at most 60 s in the future.
 //! 3. **Payload.** The body is decoded by its `type` into [`WebhookEvent`] (one variant per event
@@ -24,7 +24,20 @@
 //!    consumes its id.
 //!
 //! Signature checks are ring's (Ed25519, RSA); nothing secret is compared here (webhook
-//! verification uses public keys only), and nothing from the body is logged.
+//! verification uses public keys only), and neither logs nor errors repeat payload values.
+//!
+//! # Sources
+//!
+//! - RSA: HighLevel's webhook authentication guide (`WebhookAuthentication.md` in HighLevel's
+//!   OpenAPI repository): the `x-wh-signature` header, the public key, the 5-minute window and
+//!   duplicate `webhookId`s.
+//! - Ed25519: HighLevel's [Webhook Integration
+//!   Guide](https://marketplace.gohighlevel.com/docs/webhook/WebhookIntegrationGuide) (the
+//!   `x-ghl-signature` header, its public key, and the end of `x-wh-signature` on July 1,
+//!   2026, as quoted by integrators), and HighLevel's Node SDK `highlevel-api-sdk`, which
+//!   checks `x-ghl-signature` first without falling back to RSA.
+//! - Events: one page per event of HighLevel's webhook reference
+//!   ([`WebhookEventType::doc_url`]); their examples are this crate's test fixtures.
 //!
 //! # In a plain handler
 //!
