@@ -264,6 +264,8 @@ impl Shared {
 
 struct Outgoing {
     index: usize,
+    /// Log entry of the second copy of a replayed delivery.
+    replay_index: Option<usize>,
     event_type: WebhookEventType,
     webhook_id: WebhookId,
     url: String,
@@ -290,9 +292,9 @@ impl Hub {
         }
         let tamper = self.tampers.pop_front();
         let webhook_id = WebhookId::from(format!("sbx-wh-{:032x}", rand::rng().random::<u128>()));
-        let index = {
+        let (index, replay_index) = {
             let mut log = self.shared.log();
-            log.push(WebhookDelivery {
+            let entry = WebhookDelivery {
                 event_type: event_type.clone(),
                 webhook_id: webhook_id.clone(),
                 url: target.url.clone(),
@@ -300,11 +302,23 @@ impl Hub {
                 replay: false,
                 body: None,
                 status: DeliveryStatus::Pending,
+            };
+            // The replayed copy is logged right after its original, as it is sent.
+            let copy = (tamper == Some(DeliveryTamper::Replayed)).then(|| WebhookDelivery {
+                replay: true,
+                ..entry.clone()
             });
-            log.len() - 1
+            log.push(entry);
+            let index = log.len() - 1;
+            let replay_index = copy.map(|copy| {
+                log.push(copy);
+                log.len() - 1
+            });
+            (index, replay_index)
         };
         let outgoing = Outgoing {
             index,
+            replay_index,
             event_type,
             webhook_id,
             url: target.url.clone(),
@@ -313,13 +327,15 @@ impl Hub {
             signatures: self.signatures,
         };
         if target.tx.send(outgoing).is_err() {
-            self.shared.finish(
-                index,
-                Vec::new(),
-                DeliveryStatus::Failed {
-                    error: "the delivery worker has stopped".into(),
-                },
-            );
+            for index in std::iter::once(index).chain(replay_index) {
+                self.shared.finish(
+                    index,
+                    Vec::new(),
+                    DeliveryStatus::Failed {
+                        error: "the delivery worker has stopped".into(),
+                    },
+                );
+            }
         }
     }
 }
@@ -411,20 +427,7 @@ async fn deliver(http: &reqwest::Client, signer: &WebhookSigner, shared: &Shared
     let status = post(http, &out.url, &headers, &sent).await;
     tracing::debug!(event_type = %out.event_type, ?status, "GHL sandbox webhook delivered");
     shared.finish(out.index, sent.clone(), status);
-    if out.tamper == Some(DeliveryTamper::Replayed) {
-        let index = {
-            let mut log = shared.log();
-            log.push(WebhookDelivery {
-                event_type: out.event_type.clone(),
-                webhook_id: out.webhook_id.clone(),
-                url: out.url.clone(),
-                tamper: out.tamper,
-                replay: true,
-                body: None,
-                status: DeliveryStatus::Pending,
-            });
-            log.len() - 1
-        };
+    if let Some(index) = out.replay_index {
         let status = post(http, &out.url, &headers, &sent).await;
         shared.finish(index, sent, status);
     }

@@ -46,7 +46,8 @@ impl Signer {
             "keys/{ed}.key.pem"
         ))))
         .expect("Ed25519 PKCS#8");
-        let rsa_public = rsa_public_key(&rsa);
+        let rsa_public =
+            WebhookPublicKey::rsa_from_pkcs1_der(rsa.public().as_ref()).expect("RSA public key");
         let ed_public = WebhookPublicKey::ed25519_from_bytes(
             ed.public_key().as_ref().try_into().expect("32 bytes"),
         );
@@ -104,34 +105,6 @@ impl Signer {
     pub fn verifier_builder(&self) -> WebhookVerifierBuilder {
         WebhookVerifier::builder().keys([self.ed_public.clone(), self.rsa_public.clone()])
     }
-}
-
-/// The SubjectPublicKeyInfo of an RSA key pair, built from ring's PKCS#1 public key.
-fn rsa_public_key(pair: &RsaKeyPair) -> WebhookPublicKey {
-    let pkcs1 = pair.public().as_ref();
-    let mut bit_string = vec![0u8];
-    bit_string.extend_from_slice(pkcs1);
-    let mut algorithm = vec![
-        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
-    ];
-    algorithm = der(0x30, &algorithm);
-    let mut spki = algorithm;
-    spki.extend(der(0x03, &bit_string));
-    WebhookPublicKey::from_spki_der(&der(0x30, &spki)).expect("RSA SPKI")
-}
-
-fn der(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else if len < 0x100 {
-        out.extend([0x81, len as u8]);
-    } else {
-        out.extend([0x82, (len >> 8) as u8, len as u8]);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 pub fn iso(at: DateTime<Utc>) -> String {
