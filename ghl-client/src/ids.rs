@@ -109,3 +109,53 @@ id_type!(
     /// An agency (company) id.
     CompanyId
 );
+
+// Ids named by webhook payloads (`webhooks`).
+id_type!(
+    /// A webhook delivery id (`webhookId`), unique per delivery: the replay key.
+    WebhookId
+);
+id_type!(
+    /// A marketplace app id (`appId`).
+    AppId
+);
+id_type!(
+    /// An opportunity id.
+    OpportunityId
+);
+id_type!(
+    /// A pipeline id.
+    PipelineId
+);
+id_type!(
+    /// A pipeline stage id.
+    PipelineStageId
+);
+id_type!(
+    /// A contact task id.
+    TaskId
+);
+id_type!(
+    /// A conversation id.
+    ConversationId
+);
+id_type!(
+    /// A conversation message id.
+    MessageId
+);
+id_type!(
+    /// An invoice id (GHL's `_id`).
+    InvoiceId
+);
+id_type!(
+    /// An order id (GHL's `_id`).
+    OrderId
+);
+id_type!(
+    /// An association (between object kinds) id.
+    AssociationId
+);
+id_type!(
+    /// A custom object record id.
+    RecordId
+);

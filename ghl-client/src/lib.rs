@@ -10,6 +10,8 @@
 //! - [`pagination`]: [`Page`] and [`Listed`] (list answers decoded item by item, with the
 //!   items that did not decode in [`Listed::rejected`]).
 //! - [`error`]: [`Error`] and its predicates; [`TransportError`] for failures below HTTP.
+//! - [`webhooks`]: typed webhook events, signature verification (`x-ghl-signature` Ed25519,
+//!   `x-wh-signature` RSA) over the raw body, and replay protection.
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -31,6 +33,7 @@ pub mod rate_limit;
 pub mod retry;
 pub mod scope;
 pub mod users;
+pub mod webhooks;
 
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
@@ -39,6 +42,10 @@ pub mod mock;
 pub use auth::{Auth, MemoryTokenStore, OAuthApp, TokenSet, TokenStore, TokenStoreError, UserType};
 pub use client::{DEFAULT_BASE_URL, GhlClient, GhlClientBuilder, install_default_crypto_provider};
 pub use error::{ApiError, BuildError, Error, TransportError};
+pub use ids::{
+    AppId, AssociationId, ConversationId, InvoiceId, MessageId, OpportunityId, OrderId, PipelineId,
+    PipelineStageId, RecordId, TaskId, WebhookId,
+};
 pub use ids::{
     AppointmentId, CalendarId, CompanyId, ContactId, CustomFieldId, LocationId, NoteId, PriceId,
     ProductId, UserId,

@@ -52,6 +52,12 @@
 //!   (`statusCode`, `message`) fields; a used or unknown refresh token answers 400
 //!   `invalid_grant`; `redirect_uri` is optional on the code exchange, as the spec declares.
 //!
+//! Webhooks: [`GhlSandbox::register_webhook`] makes every write through the API POST its
+//! signed event (contacts, tags, DND, notes, appointments, products, prices) to a URL, signed
+//! with checked-in test keys ([`WebhookSigner`]) that [`GhlSandbox::webhook_verifier`] trusts;
+//! [`GhlSandbox::tamper_next_webhooks`] forges, replays, ages or unsigns deliveries, and
+//! [`GhlSandbox::webhook_deliveries`] is the delivery log.
+//!
 //! Faults ([`Faults`]) inject 5xx responses, slow responses, 429 storms, token expiry and
 //! writes that are applied but answer 500. Every request is recorded ([`RecordedRequest`]).
 //! Connection resets, which `wiremock` cannot produce, come from a [`ResetProxy`] placed in
@@ -91,6 +97,8 @@ mod proxy;
 mod reply;
 mod router;
 mod state;
+mod webhook_test_keys;
+mod webhooks;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -104,6 +112,9 @@ pub use config::{DuplicateMatchOrder, SandboxConfig, SandboxLocation, SeedCalend
 pub use faults::Faults;
 pub use proxy::ResetProxy;
 pub use state::RecordedRequest;
+pub use webhooks::{
+    DeliveryStatus, DeliveryTamper, WebhookDelivery, WebhookSignatures, WebhookSigner,
+};
 
 use router::{Router, lock};
 use state::{Entity, Grant, State};

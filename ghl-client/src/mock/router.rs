@@ -442,7 +442,12 @@ impl State {
             query: request.url.query_pairs().into_owned().collect(),
             body,
         };
+        let before = super::webhooks::before(self, route, &ctx);
         let outcome = self.dispatch(route, &ctx);
+        if let Ok(reply) = &outcome {
+            // Applied writes send their webhooks, even when answered with an injected 500.
+            super::webhooks::after(self, route, &ctx, before, reply);
+        }
         let reply = match outcome {
             Ok(reply) if route.is_write() && self.fail_after_apply_left > 0 => {
                 self.fail_after_apply_left -= 1;

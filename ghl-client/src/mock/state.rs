@@ -369,6 +369,8 @@ pub(crate) struct State {
     pub(crate) fail_after_apply_left: u32,
     pub(crate) requests: Vec<RecordedRequest>,
     pub(crate) rate_limited: u64,
+    /// Webhook subscription, tampering queue and delivery log.
+    pub(crate) webhooks: super::webhooks::Hub,
     last_ms: i64,
 }
 
@@ -405,6 +407,7 @@ impl State {
             fail_after_apply_left: 0,
             requests: Vec::new(),
             rate_limited: 0,
+            webhooks: super::webhooks::Hub::default(),
             last_ms: 0,
             config,
         };
