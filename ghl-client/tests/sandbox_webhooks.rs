@@ -419,8 +419,13 @@ async fn every_write_sends_its_event_with_the_documented_shape() {
         Some(json!({"appointmentStatus": "cancelled"})),
     )
     .await;
-    api.call(M::DELETE, &format!("/calendars/events/{aid}"), V2, None)
-        .await;
+    api.call(
+        M::DELETE,
+        &format!("/calendars/events/{aid}"),
+        V2,
+        Some(json!({})),
+    )
+    .await;
     let product = api
         .call(
             M::POST,
