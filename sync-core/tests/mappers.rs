@@ -886,6 +886,28 @@ fn dst_gaps_and_overlaps_are_typed_skips_not_guesses() {
     ));
 }
 
+/// An appointment whose end is earlier in the day than its start is bad data: skipped with a
+/// reason, never written as a 23-hour appointment.
+#[test]
+fn an_appointment_ending_before_it_starts_is_skipped() {
+    let f = AptFixture::new();
+    let contact = ContactId::new("contact1");
+    let ctx = f.ctx(chrono_tz::America::Toronto, true);
+    let backwards = appointment(base_appointment("2026-05-12", "10:00:00", "09:00:00"));
+    match map_appointment(&backwards, &contact, None, &ctx) {
+        Err(SkipReason::InvalidData { detail }) => {
+            assert!(detail.contains("ends (09:00:00) before it starts (10:00:00)"), "{detail}")
+        }
+        other => panic!("expected a skip, got {other:?}"),
+    }
+    // Past midnight and short: an overnight appointment, not an error.
+    let overnight = appointment(base_appointment("2026-05-12", "23:30:00", "00:30:00"));
+    assert!(map_appointment(&overnight, &contact, None, &ctx).is_ok());
+    // A zero-length appointment is fine.
+    let instant = appointment(base_appointment("2026-05-12", "10:00:00", "10:00:00"));
+    assert!(map_appointment(&instant, &contact, None, &ctx).is_ok());
+}
+
 #[test]
 fn appointment_status_table() {
     let cases = [

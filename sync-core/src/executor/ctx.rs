@@ -28,6 +28,9 @@ pub(crate) enum Abort {
     Blocked(String),
     /// Nothing more can succeed in this run (invalid token, daily budget, store failure).
     Fatal(RunFailure),
+    /// Phorest kept failing on one of this stage's reads: the stage stops where it is (its
+    /// checkpoint keeps what was settled) and the other stages go on.
+    StageFailed(String),
     /// The host cancelled the run.
     Cancelled,
 }
@@ -46,13 +49,14 @@ impl Abort {
         match (self, other) {
             (Abort::Fatal(f), _) | (_, Abort::Fatal(f)) => Abort::Fatal(f),
             (Abort::Blocked(m), _) | (_, Abort::Blocked(m)) => Abort::Blocked(m),
+            (Abort::StageFailed(m), _) | (_, Abort::StageFailed(m)) => Abort::StageFailed(m),
             _ => Abort::Cancelled,
         }
     }
 }
 
-/// A Phorest read failed even after the client's retries: stop the run (or, for credentials
-/// Phorest refuses, fail it as a configuration error), keeping the checkpoint.
+/// A Phorest read failed even after the client's retries: the stage stops, keeping its
+/// checkpoint (credentials Phorest refuses fail the run as a configuration error).
 pub(crate) fn read_abort(what: &str, err: &phorest_client::Error) -> Abort {
     if matches!(err.status(), Some(401 | 403)) {
         return Abort::Fatal(RunFailure::config(
@@ -60,9 +64,9 @@ pub(crate) fn read_abort(what: &str, err: &phorest_client::Error) -> Abort {
             format!("Phorest refused the credentials while reading {what}: {err}"),
         ));
     }
-    Abort::Fatal(RunFailure::PhorestUnavailable {
-        message: format!("reading {what} failed ({err})"),
-    })
+    Abort::StageFailed(format!(
+        "reading {what} from Phorest failed ({err}); the next run resumes from the last checkpoint"
+    ))
 }
 
 /// How a GHL error affects the run.
@@ -112,6 +116,9 @@ pub(crate) struct RunCtx<'p> {
     pub(crate) recheck_overlay: Mutex<BTreeSet<String>>,
     /// About how many records have no contact yet (computed once, when first needed).
     expected_new: OnceCell<u64>,
+    /// How many stages ran, and how many of them Phorest failed (all of them: the run fails).
+    pub(crate) stages_run: std::sync::atomic::AtomicUsize,
+    pub(crate) stages_failed: std::sync::atomic::AtomicUsize,
     /// Records whose contact turned out to belong to another record this run (retried once at
     /// the end of their stage: the other record may have given up the shared identifier).
     pub(crate) conflicted: Mutex<BTreeSet<(EntityKind, String)>>,
@@ -136,6 +143,8 @@ impl<'p> RunCtx<'p> {
             recheck_overlay: Mutex::new(BTreeSet::new()),
             expected_new: OnceCell::new(),
             conflicted: Mutex::new(BTreeSet::new()),
+            stages_run: std::sync::atomic::AtomicUsize::new(0),
+            stages_failed: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 

@@ -157,10 +157,10 @@ impl SyncPlan {
                 report.fail(failure);
                 false
             }
-            Err(Abort::Blocked(reason)) => {
-                // Blocks are handled per stage; one escaping here is a bug, but report it.
+            Err(Abort::Blocked(reason) | Abort::StageFailed(reason)) => {
+                // Handled per stage; one escaping here is a bug, but report it.
                 report.fail(RunFailure::Store {
-                    message: format!("internal: a stage block escaped its stage: {reason}"),
+                    message: format!("internal: a stage problem escaped its stage: {reason}"),
                 });
                 false
             }
@@ -263,11 +263,28 @@ async fn run_stages(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), Abor
         }
         Ok::<(), Abort>(())
     };
-    match tokio::join!(chain, products) {
+    let result = match tokio::join!(chain, products) {
         (Ok(()), Ok(())) => Ok(()),
         (Err(a), Err(b)) => Err(a.worst(b)),
         (Err(a), _) | (_, Err(a)) => Err(a),
+    };
+    result?;
+    // Every stage that ran stopped on a Phorest read: the run as a whole failed.
+    let ran = ctx.stages_run.load(std::sync::atomic::Ordering::SeqCst);
+    let failed = ctx.stages_failed.load(std::sync::atomic::Ordering::SeqCst);
+    if ran > 0 && failed == ran {
+        let message = ctx.with_report(|r| {
+            r.entities
+                .iter()
+                .find_map(|row| match &row.stage {
+                    StageStatus::Incomplete(reason) => Some(reason.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "every stage failed reading Phorest".into())
+        });
+        return Err(Abort::Fatal(RunFailure::PhorestUnavailable { message }));
     }
+    Ok(())
 }
 
 /// Runs one stage (which fills the report rows of `entities`): marks the rows running, then
@@ -282,6 +299,8 @@ async fn stage(
         return Err(Abort::Cancelled);
     }
     let entity = entities[0];
+    ctx.stages_run
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     for e in entities {
         ctx.stage(*e, StageStatus::Running);
     }
@@ -308,6 +327,15 @@ async fn stage(
                 ctx.with_report(|r| r.block(*e, reason.clone()));
             }
             ctx.event(SyncEvent::StageBlocked { entity, reason });
+            Ok(())
+        }
+        Err(Abort::StageFailed(reason)) => {
+            tracing::warn!(entity = entity.as_str(), %reason, "stage stopped on a Phorest read");
+            ctx.stages_failed
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            for e in entities {
+                ctx.stage(*e, StageStatus::Incomplete(reason.clone()));
+            }
             Ok(())
         }
         Err(other) => Err(other),

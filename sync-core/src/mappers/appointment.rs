@@ -98,6 +98,10 @@ pub struct MappedAppointment {
     pub warnings: Vec<String>,
 }
 
+/// The longest appointment that may run past midnight (its end is then earlier in the day than
+/// its start); a longer one is taken for an end before the start.
+pub const MAX_OVERNIGHT: chrono::Duration = chrono::Duration::hours(12);
+
 /// Maps one appointment for the GHL contact `contact_id`. `booking` is the
 /// group booking it belongs to, if any (adds a line to the description).
 pub fn map_appointment(
@@ -107,6 +111,17 @@ pub fn map_appointment(
     ctx: &AppointmentContext<'_>,
 ) -> Result<MappedAppointment, SkipReason> {
     let tz = ctx.time_zone;
+    // Phorest keeps one date per appointment. An end earlier in the day than the start is an
+    // appointment past midnight when that makes it short (23:30–00:30), and bad data otherwise
+    // (10:00–09:00 would be a 23-hour appointment).
+    if let (Some(start), Some(end)) = (appointment.start_time, appointment.end_time)
+        && end < start
+        && (chrono::Duration::hours(24) - (start - end)) > MAX_OVERNIGHT
+    {
+        return Err(SkipReason::InvalidData {
+            detail: format!("appointment ends ({end}) before it starts ({start})"),
+        });
+    }
     let start = appointment
         .start_utc(tz)
         .map_err(|e| SkipReason::InvalidData {
@@ -119,7 +134,7 @@ pub fn map_appointment(
         })?;
     if end < start {
         return Err(SkipReason::InvalidData {
-            detail: "appointment ends before it starts".to_owned(),
+            detail: "appointment ends before it starts (time zone change)".to_owned(),
         });
     }
 
