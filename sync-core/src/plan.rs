@@ -49,6 +49,14 @@ pub struct SyncConfig {
     pub appointment_days_back: u32,
     /// Appointment horizon: days after today.
     pub appointment_days_ahead: u32,
+    /// Incremental runs read appointments changed in the month windows from this many days
+    /// before today to the end of the horizon (past appointments rarely change once a few
+    /// weeks old); the whole horizon is read again every
+    /// [`appointment_full_read_every`](Self::appointment_full_read_every).
+    pub appointment_recent_days: u32,
+    /// How often an incremental run reads the whole appointment horizon (edits to older
+    /// appointments); `None` reads it every run.
+    pub appointment_full_read_every: Option<chrono::Duration>,
     /// Sales transactions horizon for purchase tags on a first run, in days.
     pub purchase_days_back: u32,
     /// Overlap subtracted from a stage's watermark when reading incrementally.
@@ -77,6 +85,8 @@ impl Default for SyncConfig {
             fallback_user_id: None,
             appointment_days_back: 365,
             appointment_days_ahead: 120,
+            appointment_recent_days: 14,
+            appointment_full_read_every: Some(chrono::Duration::hours(24)),
             purchase_days_back: 365,
             watermark_overlap: chrono::Duration::minutes(2),
             loyalty_field_name: "Phorest Loyalty Points".to_owned(),

@@ -64,6 +64,9 @@ pub struct SandboxSetup {
     pub connection_reset_rate: f64,
     /// Seed of the connection-reset decisions.
     pub connection_reset_seed: u64,
+    /// The GHL location's "Allow Duplicate Contact" setting (GHL's default: off, a create
+    /// matching an existing contact answers 400 naming it).
+    pub allow_duplicate_contacts: bool,
 }
 
 impl Default for SandboxSetup {
@@ -77,6 +80,7 @@ impl Default for SandboxSetup {
             ghl_timeout: None,
             connection_reset_rate: 0.0,
             connection_reset_seed: 0,
+            allow_duplicate_contacts: false,
         }
     }
 }
@@ -118,7 +122,8 @@ impl Sandboxes {
         let mut calendar = SeedCalendar::new("Phorest appointments");
         let mut config = SandboxConfig::default()
             .rate_limit(setup.rate_max, setup.rate_interval)
-            .daily_limit(setup.daily_limit);
+            .daily_limit(setup.daily_limit)
+            .allow_duplicate_contacts(setup.allow_duplicate_contacts);
         let staff = phorest.with_salon(|s| s.staff().to_vec());
         let mut seen = std::collections::HashSet::new();
         for member in staff.iter().take(setup.staff_with_users) {

@@ -514,7 +514,23 @@ impl From<&UpsertContact> for CreateContact {
 pub struct UpdateContact {
     fields: ContactFields,
     tags: Option<Vec<String>>,
+    cleared: Vec<&'static str>,
 }
+
+/// Properties of `UpdateContactDto` that GHL's OpenAPI marks `nullable`: the ones an update may
+/// clear by sending `null` ([`UpdateContact::clear_email`], …).
+const UPDATE_NULLABLE: &[&str] = &[
+    "firstName",
+    "lastName",
+    "name",
+    "email",
+    "phone",
+    "address1",
+    "city",
+    "state",
+    "website",
+    "timezone",
+];
 
 impl UpdateContact {
     /// An empty update (sends `{}`).
@@ -538,6 +554,30 @@ impl UpdateContact {
     pub fn get_tags(&self) -> Option<&[String]> {
         self.tags.as_deref()
     }
+
+    /// Clears the email: sends `"email": null` (unset fields are simply not sent, which leaves
+    /// them as they are). A value set with [`email`](Self::email) wins.
+    pub fn clear_email(self) -> Self {
+        self.clear("email")
+    }
+
+    /// Clears the phone: sends `"phone": null`. A value set with [`phone`](Self::phone) wins.
+    pub fn clear_phone(self) -> Self {
+        self.clear("phone")
+    }
+
+    fn clear(mut self, property: &'static str) -> Self {
+        debug_assert!(UPDATE_NULLABLE.contains(&property));
+        if !self.cleared.contains(&property) {
+            self.cleared.push(property);
+        }
+        self
+    }
+
+    /// The properties this update clears.
+    pub fn get_cleared(&self) -> &[&'static str] {
+        &self.cleared
+    }
 }
 
 contact_fields!(forward_contact_fields[UpdateContact]);
@@ -559,12 +599,14 @@ impl From<&CreateContact> for UpdateContact {
 
 impl Serialize for UpdateContact {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        dto_body(
-            serializer,
-            &self.fields,
-            vec![("tags", json(&self.tags))],
-            UPDATE_CONTACT_DTO,
-        )
+        let mut extra = vec![("tags", json(&self.tags))];
+        let set = serde_json::to_value(&self.fields).unwrap_or(Value::Null);
+        for property in &self.cleared {
+            if set.get(property).is_none() {
+                extra.push((property, Some(Value::Null)));
+            }
+        }
+        dto_body(serializer, &self.fields, extra, UPDATE_CONTACT_DTO)
     }
 }
 
@@ -583,6 +625,20 @@ mod tests {
 
     fn set(list: &[&str]) -> BTreeSet<String> {
         list.iter().map(|k| (*k).to_owned()).collect()
+    }
+
+    #[test]
+    fn an_update_clears_a_property_with_null_unless_it_is_set() {
+        let body = UpdateContact::new()
+            .first_name("Ann")
+            .clear_email()
+            .clear_phone()
+            .phone("+15551234567");
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            serde_json::json!({"firstName": "Ann", "email": null, "phone": "+15551234567"})
+        );
+        assert_eq!(body.get_cleared(), ["email", "phone"]);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Appointments, check-ins and group bookings, from one read of Phorest's appointments.
 //!
 //! Phorest allows one month per request, so the horizon (`appointment_days_back` ..
-//! `appointment_days_ahead` around today) is read month window by month window, always with the
+//! `appointment_days_ahead` around today) is read month window by month window. An incremental
+//! run reads only the windows from `appointment_recent_days` before today on (changed
+//! appointments only), and the whole horizon once per `appointment_full_read_every`; always with the
 //! `fetch_canceled`/`fetch_deleted`/`fetch_archived` flags so cancellations are seen. A window is
 //! read whole (a booking's appointments must be grouped) and checkpointed when every appointment
 //! in it is accounted for; an interrupted run re-reads at most that one window.
@@ -36,7 +38,12 @@ use crate::store::{Mapping, MappingState};
 /// Resume position: the next window (index into the horizon's windows) and page.
 #[derive(Debug, Serialize, Deserialize)]
 struct Position {
+    /// Index of the next window (kept for checkpoints written before `next_from`).
     window: usize,
+    /// First day of the next window to read: the resume point, whatever the windows of the
+    /// resuming run are.
+    #[serde(default)]
+    next_from: Option<chrono::NaiveDate>,
 }
 
 /// The mapping key of an appointment (appointment ids are looked up per branch).
@@ -119,11 +126,31 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
         } else {
             super::clients::oldest(cursors.iter().map(|c| c.since()))
         };
-        let query = AppointmentQuery::for_sync(from, to).updated_from(since);
+        // An incremental read covers the recent and future windows, unless the whole horizon
+        // is due (or this run resumes one that started as such).
+        let full_key = format!("appointments.full_read:{}", branch.id);
+        let full_due = since.is_none() || full_read_due(ctx, &full_key).await?;
+        let first_day = if full_due {
+            from
+        } else {
+            from.max(today - Duration::days(i64::from(config.appointment_recent_days)))
+        };
+        let query = AppointmentQuery::for_sync(first_day, to).updated_from(since);
         let windows = query.windows();
+        // Resume at the earliest window any of the entities has not settled.
         let start = cursors
             .iter()
-            .map(|c| c.resume_position::<Position>().map_or(0, |p| p.window))
+            .map(|c| match c.resume_position::<Position>() {
+                Some(Position {
+                    next_from: Some(day),
+                    ..
+                }) => windows
+                    .iter()
+                    .position(|w| w.from >= day)
+                    .unwrap_or(windows.len()),
+                Some(p) => p.window,
+                None => 0,
+            })
             .min()
             .unwrap_or(0);
         let actx = AppointmentContext {
@@ -160,7 +187,12 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
             )
             .await?;
             for cursor in &mut cursors {
-                cursor.advance(&Position { window: i + 1 }).await?;
+                cursor
+                    .advance(&Position {
+                        window: i + 1,
+                        next_from: windows.get(i + 1).map(|w| w.from),
+                    })
+                    .await?;
             }
             ctx.event(SyncEvent::PageDone {
                 entity: EntityKind::Appointment,
@@ -174,6 +206,11 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
             } else {
                 cursor.abandon().await?;
             }
+        }
+        if full_due && anomalies.is_empty() && !ctx.dry_run() {
+            plan.store
+                .set_value(&full_key, &serde_json::json!(Utc::now()))
+                .await?;
         }
         if !anomalies.is_empty() {
             incomplete.push(super::walk::WalkOutcome { anomalies }.reason());
@@ -193,6 +230,21 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Whether the whole appointment horizon is due for a read (see
+/// [`SyncConfig::appointment_full_read_every`](crate::SyncConfig::appointment_full_read_every)).
+async fn full_read_due(ctx: &RunCtx<'_>, key: &str) -> Result<bool, Abort> {
+    let Some(every) = ctx.plan.config.appointment_full_read_every else {
+        return Ok(true);
+    };
+    let last: Option<chrono::DateTime<Utc>> = ctx
+        .plan
+        .store
+        .get_value(key)
+        .await?
+        .and_then(|v| serde_json::from_value(v).ok());
+    Ok(last.is_none_or(|t| Utc::now() - t >= every))
 }
 
 /// Every appointment of one month window, each once, with what the paging check found. Records
@@ -331,7 +383,9 @@ fn resolve_contact(
                 "client {client} is not synced yet (its last sync failed)"
             ))
         }
-        _ if ctx.dry_run() => ContactRef::Synced(format!("(contact of client {client})")),
+        _ if ctx.would_have_contact(&client) => {
+            ContactRef::Synced(format!("(contact of client {client})"))
+        }
         _ => ContactRef::Skip(format!(
             "client {client} has no GHL contact (skipped in the client stage, see its reason)"
         )),
@@ -625,7 +679,7 @@ async fn sync_bookings(
                 .filter(|m| m.state == MappingState::Synced)
                 .and_then(|m| m.ghl_id.clone())
                 .or_else(|| {
-                    ctx.dry_run()
+                    ctx.would_have_contact(&client)
                         .then(|| format!("(contact of client {client})"))
                 });
             let Some(contact) = contact else {

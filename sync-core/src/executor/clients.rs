@@ -11,9 +11,8 @@
 //! 1. the shared-identity index is brought up to date ([`super::identities`]);
 //! 2. the incremental pass: clients updated since the oldest watermark of the enabled facets,
 //!    page by page (read ahead), checkpointed;
-//! 3. the retry pass: clients whose last write failed or was interrupted, clients skipped for a
-//!    reason the salon can fix, and clients queued because an identifier they share changed —
-//!    re-read by id;
+//! 3. the retry pass: clients whose last write failed or was interrupted, and clients queued
+//!    because an identifier they share changed — re-read by id;
 //! 4. buyers whose only change is a new purchase: their purchase tags, no Phorest read.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -251,12 +250,11 @@ async fn retry_ids(
     let mut ids: BTreeSet<String> = BTreeSet::new();
     let mut skipped = HashSet::new();
     let mut lists: Vec<(EntityKind, MappingState)> = Vec::new();
+    // Clients skipped for a fixable reason are not re-read: fixing them in Phorest moves their
+    // `updatedAt`, and a shared identifier freed by *another* client queues them through the
+    // identity index.
     if facets.clients {
-        for state in [
-            MappingState::Failed,
-            MappingState::Pending,
-            MappingState::Skipped,
-        ] {
+        for state in [MappingState::Failed, MappingState::Pending] {
             lists.push((EntityKind::Client, state));
         }
     }
@@ -397,6 +395,7 @@ impl Stage<'_, '_> {
                 marker_tag: Some(ctx.plan.config.mapping.tags.client_id_tag(&id)),
                 facets: Vec::new(),
                 update_only: !self.facets.clients,
+                report: true,
             };
             let mut owner_facet = Facet::new(EntityKind::Client, owner.clone());
             owner_facet.active = self.facets.clients;
@@ -421,6 +420,9 @@ impl Stage<'_, '_> {
                         if let Some(tombstone) = self.tombstone(&job, owner.as_ref(), &skip) {
                             jobs.push(tombstone);
                         } else {
+                            if let Some(release) = self.release(&job, owner.as_ref(), &skip) {
+                                jobs.push(release);
+                            }
                             self.skip(client, &id, label.as_deref(), owner, &skip)
                                 .await?;
                         }
@@ -457,8 +459,13 @@ impl Stage<'_, '_> {
             }
             jobs.push(job);
         }
-        let expected_new = self.expected_new().await?;
-        let page = write_contacts(ctx, jobs, expected_new).await?;
+        let page = write_contacts(ctx, jobs).await?;
+        if ctx.dry_run() {
+            ctx.dry_contacts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(page.synced.iter().cloned());
+        }
         for id in page.synced.iter().filter(|id| was_skipped.contains(*id)) {
             ctx.client_became_syncable(id).await?;
         }
@@ -517,9 +524,10 @@ impl Stage<'_, '_> {
                 marker_tag: Some(ctx.plan.config.mapping.tags.client_id_tag(id)),
                 facets: vec![owner_facet, facet],
                 update_only: true,
+                report: true,
             });
         }
-        Ok(write_contacts(ctx, jobs, 0).await?.complete)
+        Ok(write_contacts(ctx, jobs).await?.complete)
     }
 
     /// A contact synced earlier whose client is now deleted or merged keeps its history and gets
@@ -546,6 +554,42 @@ impl Stage<'_, '_> {
         let mut job = job.clone();
         job.update_only = true;
         job.fields = None;
+        job.facets = vec![facet];
+        Some(job)
+    }
+
+    /// A client synced earlier that now gives up every identifier it shares (another client
+    /// keeps them) is skipped; its contact stays (history), but the email and phone the sync
+    /// wrote on it are cleared, so the client who keeps them can have them.
+    fn release(
+        &self,
+        job: &ContactJob,
+        owner: Option<&Mapping>,
+        skip: &SkipReason,
+    ) -> Option<ContactJob> {
+        let owner = owner.filter(|m| m.ghl_id.is_some())?;
+        if !matches!(skip, SkipReason::SharedIdentity { .. }) {
+            return None;
+        }
+        let written = owner.last_written.as_ref()?;
+        if ["email", "phone"]
+            .iter()
+            .all(|k| written.get(*k).is_none_or(Value::is_null))
+        {
+            return None;
+        }
+        let mut kept = written.clone();
+        if let Some(map) = kept.as_object_mut() {
+            map.remove("email");
+            map.remove("phone");
+        }
+        let mut facet = Facet::new(EntityKind::Client, Some(owner.clone()));
+        facet.tags = owner.owned_tags.clone();
+        facet.payload = Some(kept);
+        let mut job = job.clone();
+        job.update_only = true;
+        job.report = false;
+        job.fields = Some(ghl_client::contacts::ContactFields::new());
         job.facets = vec![facet];
         Some(job)
     }
@@ -623,11 +667,6 @@ impl Stage<'_, '_> {
         mapping.updated_at = chrono::Utc::now();
         ctx.plan.store.put(&mapping).await?;
         Ok(())
-    }
-
-    /// About how many clients have no contact yet (decides how new contacts are matched).
-    async fn expected_new(&self) -> Result<u64, Abort> {
-        self.ctx.expected_new_contacts().await
     }
 }
 

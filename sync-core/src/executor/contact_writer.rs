@@ -147,6 +147,9 @@ pub(crate) struct ContactJob {
     /// Only update an existing contact: never create or adopt one (side facets of a record
     /// whose owner stage did not run, tombstones).
     pub(crate) update_only: bool,
+    /// Report each facet's outcome (a clean-up write on behalf of a skipped record reports
+    /// nothing: the record's skip says what happened to it).
+    pub(crate) report: bool,
 }
 
 impl ContactJob {
@@ -331,10 +334,19 @@ pub(crate) struct MatchState {
 }
 
 impl MatchState {
-    /// The matcher, deciding it on first use for about `expected_new` new records.
-    async fn get(&self, ctx: &RunCtx<'_>, expected_new: u64) -> Result<Arc<Matcher>, Abort> {
+    /// The matcher, if this run decided it already.
+    fn current(&self) -> Option<Arc<Matcher>> {
+        self.matcher.get().cloned()
+    }
+
+    /// The matcher, deciding it on first use (for about as many new records as
+    /// [`RunCtx::expected_new_contacts`] estimates).
+    async fn get(&self, ctx: &RunCtx<'_>) -> Result<Arc<Matcher>, Abort> {
         self.matcher
-            .get_or_try_init(|| async { decide(ctx, expected_new).await.map(Arc::new) })
+            .get_or_try_init(|| async {
+                let expected_new = ctx.expected_new_contacts().await?;
+                decide(ctx, expected_new).await.map(Arc::new)
+            })
             .await
             .cloned()
     }
@@ -437,7 +449,6 @@ pub(crate) struct PageResult {
 pub(crate) async fn write_contacts(
     ctx: &RunCtx<'_>,
     jobs: Vec<ContactJob>,
-    expected_new: u64,
 ) -> Result<PageResult, Abort> {
     if jobs.is_empty() {
         return Ok(PageResult {
@@ -448,10 +459,11 @@ pub(crate) async fn write_contacts(
     let needs_matcher = jobs
         .iter()
         .any(|j| j.known_contact().is_none() && !j.update_only && j.fields.is_some());
+    // Pages without new records still keep an existing scan current with their writes.
     let matcher = if needs_matcher {
-        Some(ctx.matching.get(ctx, expected_new).await?)
+        Some(ctx.matching.get(ctx).await?)
     } else {
-        None
+        ctx.matching.current()
     };
     let matcher = matcher.as_deref();
 
@@ -775,6 +787,24 @@ async fn update_known(
     let mut body = UpdateContact::new();
     if owner_facet_active && let Some(fields) = &job.fields {
         body = UpdateContact::from(fields.clone());
+        // An email or phone the sync wrote before and no longer wants (removed in Phorest, or
+        // given up to the client who keeps a shared one) is cleared, so it stops matching this
+        // contact. Other fields left out are left as they are.
+        if !is_adoption
+            && let Some(Value::Object(written)) = job.facets[0]
+                .existing
+                .as_ref()
+                .filter(|m| m.ghl_id.as_deref() == Some(contact))
+                .and_then(|m| m.last_written.as_ref())
+        {
+            let had = |key: &str| written.get(key).is_some_and(|v| !v.is_null());
+            if had("email") && fields.get_email().is_none() {
+                body = body.clear_email();
+            }
+            if had("phone") && fields.get_phone().is_none() {
+                body = body.clear_phone();
+            }
+        }
     }
     body = body.custom_fields(job.custom_fields());
     let body_json = serde_json::to_value(&body).unwrap_or(Value::Null);
@@ -1033,6 +1063,15 @@ async fn settle(
 ) -> Result<Vec<String>, Abort> {
     let mut entries: Vec<Entry> = Vec::new();
     let mut synced: Vec<String> = Vec::new();
+    let silent: std::collections::HashSet<(EntityKind, String)> = done
+        .iter()
+        .filter(|(job, _)| !job.report)
+        .flat_map(|(job, _)| {
+            job.facets
+                .iter()
+                .map(|f| (f.entity, job.phorest_id.clone()))
+        })
+        .collect();
     for (job, written) in done {
         let counted = job.counted_as(match &written {
             Written::Unchanged { contact } | Written::Ok { contact, .. } => Some(contact.as_str()),
@@ -1177,6 +1216,9 @@ async fn settle(
         }
     }
     for entry in entries {
+        if silent.contains(&(entry.entity, entry.id.clone())) {
+            continue;
+        }
         ctx.record(
             entry.entity,
             &entry.id,

@@ -116,6 +116,8 @@ pub(crate) struct RunCtx<'p> {
     pub(crate) recheck_overlay: Mutex<BTreeSet<String>>,
     /// About how many records have no contact yet (computed once, when first needed).
     expected_new: OnceCell<u64>,
+    /// A dry run's clients that would have a contact (a dry run stores no mapping).
+    pub(crate) dry_contacts: Mutex<std::collections::HashSet<String>>,
     /// How many stages ran, and how many of them Phorest failed (all of them: the run fails).
     pub(crate) stages_run: std::sync::atomic::AtomicUsize,
     pub(crate) stages_failed: std::sync::atomic::AtomicUsize,
@@ -143,6 +145,7 @@ impl<'p> RunCtx<'p> {
             recheck_overlay: Mutex::new(BTreeSet::new()),
             expected_new: OnceCell::new(),
             conflicted: Mutex::new(BTreeSet::new()),
+            dry_contacts: Mutex::new(std::collections::HashSet::new()),
             stages_run: std::sync::atomic::AtomicUsize::new(0),
             stages_failed: std::sync::atomic::AtomicUsize::new(0),
         }
@@ -287,6 +290,16 @@ impl RunCtx<'_> {
             })
             .await
             .copied()
+    }
+
+    /// In a dry run: whether the client stage would have given `client` a contact.
+    pub(crate) fn would_have_contact(&self, client: &str) -> bool {
+        self.dry_run()
+            && self
+                .dry_contacts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(client)
     }
 
     pub(crate) fn event(&self, event: SyncEvent) {

@@ -29,11 +29,22 @@ pub(crate) struct Facts {
     pub(crate) staff_users: HashMap<String, String>,
     /// Phorest staff id → display name (appointment descriptions, notes).
     pub(crate) staff_names: HashMap<String, String>,
+    /// Every staff member of each branch (and the records that did not decode), when preflight
+    /// read them for the staff → user map: the staff stage uses this read.
+    pub(crate) staff_read: HashMap<
+        String,
+        (
+            Vec<phorest_client::Staff>,
+            Vec<phorest_client::RejectedRecord>,
+        ),
+    >,
     /// Staff without a GHL user, with the reason (appointments use the fallback user; each is
     /// a warning in the report).
     pub(crate) unmatched_staff: Vec<(String, String)>,
     /// The GHL custom field id that holds loyalty points, once resolved.
     pub(crate) loyalty_field_id: Option<String>,
+    /// Preflight created that field (or, in a dry run, would create it): one write.
+    pub(crate) loyalty_field_created: bool,
     /// The GHL calendar's team member user ids (an assignee must be one of them).
     pub(crate) calendar_members: Vec<String>,
     /// Whether the GHL location refuses duplicate contacts (its "Allow Duplicate Contact"

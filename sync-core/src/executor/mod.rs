@@ -98,7 +98,7 @@ impl SyncPlan {
             .filter(|e| self.config.enabled(*e) && *e != EntityKind::StaffUser)
             .collect();
         report.plan_stages(enabled.iter().copied());
-        if let Err(failure) = self.check_state_location().await {
+        if let Err(failure) = self.check_state_location(false).await {
             report.fail(failure);
             report.finish(false);
             return report;
@@ -124,10 +124,19 @@ impl SyncPlan {
                 return report;
             }
         };
+        // The location is verified: the state store belongs to it from now on.
+        if let Err(failure) = self.check_state_location(true).await {
+            report.fail(failure);
+            report.finish(false);
+            return report;
+        }
         if let Some(failure) = all_blocked_by_scopes(self, &preflight.stages) {
             report.fail(failure);
             report.finish(false);
             return report;
+        }
+        if facts.loyalty_field_created {
+            report.add_requests(EntityKind::Loyalty, 1);
         }
         for (staff, reason) in &facts.unmatched_staff {
             let label = facts.staff_names.get(staff).map(String::as_str);
@@ -170,9 +179,10 @@ impl SyncPlan {
     }
 
     /// A state store belongs to one GHL location: mappings point at that location's objects.
-    /// The first (real) run records the location; a later run against another location fails
-    /// as a configuration error instead of writing through foreign mappings.
-    async fn check_state_location(&self) -> Result<(), RunFailure> {
+    /// The first (real) run records the location once preflight verified it (`record`); a later
+    /// run against another location fails as a configuration error instead of writing through
+    /// foreign mappings.
+    async fn check_state_location(&self, record: bool) -> Result<(), RunFailure> {
         let location = self.ghl.location_id().as_str().to_owned();
         let store_err = |e: crate::store::StoreError| RunFailure::Store {
             message: e.to_string(),
@@ -193,7 +203,7 @@ impl SyncPlan {
                 ))
             }
             Some(_) => Ok(()),
-            None if self.config.dry_run => Ok(()),
+            None if self.config.dry_run || !record => Ok(()),
             None => self
                 .store
                 .set_value(STATE_LOCATION_KEY, &serde_json::Value::String(location))

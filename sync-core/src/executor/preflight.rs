@@ -177,11 +177,8 @@ impl SyncPlan {
             ));
         }
 
-        // The walk-in placeholder client is never a contact.
-        match self.phorest.clients().walk_in().await {
-            Ok(client) => facts.walk_in_client_id = Some(client.client_id.to_string()),
-            Err(err) => tracing::warn!(error = %err, "could not read the walk-in client"),
-        }
+        // The walk-in placeholder client is never a contact (its id is kept for a day).
+        facts.walk_in_client_id = self.walk_in_client().await;
 
         // Client categories (business level), for category tags.
         let needs_categories =
@@ -215,6 +212,39 @@ impl SyncPlan {
             self.resolve_loyalty_field(&mut facts, stages).await;
         }
         Ok(facts)
+    }
+
+    /// The business's walk-in client id: from the store when read in the last day, else from
+    /// Phorest (and stored).
+    async fn walk_in_client(&self) -> Option<String> {
+        const KEY: &str = "phorest.walk_in_client";
+        if let Ok(Some(cached)) = self.store.get_value(KEY).await
+            && let (Some(id), Some(at)) = (
+                cached.get("id").and_then(|v| v.as_str()),
+                cached.get("at").and_then(|v| {
+                    serde_json::from_value::<chrono::DateTime<chrono::Utc>>(v.clone()).ok()
+                }),
+            )
+            && chrono::Utc::now() - at < chrono::Duration::hours(24)
+        {
+            return Some(id.to_owned());
+        }
+        match self.phorest.clients().walk_in().await {
+            Ok(client) => {
+                let id = client.client_id.to_string();
+                if !self.config.dry_run {
+                    let value = serde_json::json!({"id": id, "at": chrono::Utc::now()});
+                    if let Err(err) = self.store.set_value(KEY, &value).await {
+                        tracing::warn!(error = %err, "could not keep the walk-in client id");
+                    }
+                }
+                Some(id)
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read the walk-in client");
+                None
+            }
+        }
     }
 
     /// The token reaches the configured GHL location: `GET /locations/{id}` when the token may
@@ -321,14 +351,16 @@ impl SyncPlan {
         };
         let mut staff: Vec<phorest_client::Staff> = Vec::new();
         for branch in &facts.branches {
-            let mut list: Vec<phorest_client::Staff> = self
-                .phorest
-                .staff(branch.id.as_str())
-                .list(&phorest_client::StaffQuery::all())
-                .try_collect()
-                .await
-                .map_err(|e| phorest_failure("staff", &e))?;
-            staff.append(&mut list);
+            let (list, rejected) = phorest_client::collect_items(
+                self.phorest
+                    .staff(branch.id.as_str())
+                    .list(&phorest_client::StaffQuery::all()),
+            )
+            .await
+            .map_err(|e| phorest_failure("staff", &e))?;
+            staff.extend(list.iter().cloned());
+            // The staff stage uses this read instead of reading the staff again.
+            facts.staff_read.insert(branch.id.clone(), (list, rejected));
         }
         for member in &staff {
             if let Some(name) = crate::mappers::display_name(
@@ -434,6 +466,7 @@ impl SyncPlan {
                 EntityKind::Loyalty,
                 format!("custom field {name:?} would be created"),
             );
+            facts.loyalty_field_created = true;
             return;
         }
         let request = ghl_client::custom_fields::CreateCustomField::new(
@@ -441,7 +474,10 @@ impl SyncPlan {
             ghl_client::custom_fields::CustomFieldDataType::Numerical,
         );
         match self.ghl.custom_fields().create(&request).await {
-            Ok(field) => facts.loyalty_field_id = Some(field.id.to_string()),
+            Ok(field) => {
+                facts.loyalty_field_id = Some(field.id.to_string());
+                facts.loyalty_field_created = true;
+            }
             Err(err) => block(
                 stages,
                 EntityKind::Loyalty,

@@ -1,6 +1,8 @@
 //! The staff stage (staff → contacts with the staff tags) and the client-category stage (a
 //! report of the category tags the client stage writes).
 
+use std::collections::HashSet;
+
 use phorest_client::{Staff, StaffQuery};
 use serde_json::Value;
 
@@ -11,7 +13,9 @@ use crate::mappers;
 use crate::report::{Outcome, StageStatus};
 use crate::store::Mapping;
 
-/// Staff → contacts, branch by branch.
+/// Staff → contacts, branch by branch. Preflight already read every staff member when
+/// appointments are enabled (for the staff → user map): that read is used; otherwise the staff
+/// are read page by page from the stage's watermark.
 pub(crate) async fn run_staff(ctx: &RunCtx<'_>) -> Result<(), Abort> {
     let entity = EntityKind::Staff;
     let plan = ctx.plan;
@@ -25,9 +29,26 @@ pub(crate) async fn run_staff(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         // Failed or interrupted staff are read again in full (there are few).
         let full = ctx.has_outstanding(&[entity]).await?;
         let since = if full { None } else { cursors[0].since() };
+        let region = branch.country.as_deref();
+        if let Some((list, rejected)) = ctx.facts.staff_read.get(&branch.id) {
+            for r in rejected {
+                ctx.reject(entity, r);
+            }
+            let mut seen = HashSet::new();
+            let changed: Vec<Staff> = list
+                .iter()
+                .filter(|s| seen.insert(s.staff_id.to_string()))
+                .filter(|s| since.is_none_or(|t| s.updated_at.is_none_or(|u| u >= t)))
+                .cloned()
+                .collect();
+            if !write_staff(ctx, region, changed).await? {
+                return Err(Abort::Cancelled);
+            }
+            cursors.pop().expect("one cursor").complete().await?;
+            continue;
+        }
         let query = StaffQuery::all().updated_after(since);
         let pages = plan.phorest.staff(branch.id.as_str()).pages(&query, start);
-        let region = branch.country.as_deref();
         let walk = ctx
             .walk_pages(
                 entity,
@@ -36,31 +57,7 @@ pub(crate) async fn run_staff(ctx: &RunCtx<'_>) -> Result<(), Abort> {
                 start,
                 pages,
                 true,
-                |items: Vec<Staff>| async move {
-                    let ids: Vec<String> = items.iter().map(|s| s.staff_id.to_string()).collect();
-                    let existing = plan.store.get_many(entity, &ids).await?;
-                    let mut jobs = Vec::new();
-                    for staff in &items {
-                        let id = staff.staff_id.to_string();
-                        let label = mappers::display_name(
-                            staff.first_name.as_deref(),
-                            staff.last_name.as_deref(),
-                        );
-                        match mappers::map_staff(staff, &plan.config.mapping, region) {
-                            Err(skip) => {
-                                ctx.record(entity, &id, label.as_deref(), Outcome::skipped(&skip))
-                            }
-                            Ok(mapped) => {
-                                for w in &mapped.warnings {
-                                    ctx.warn(entity, &id, w.clone());
-                                }
-                                jobs.push(staff_job(ctx, &id, label, mapped, existing.get(&id)));
-                            }
-                        }
-                    }
-                    let expected = ctx.expected_new_contacts().await?;
-                    Ok(write_contacts(ctx, jobs, expected).await?.complete)
-                },
+                |items: Vec<Staff>| write_staff(ctx, region, items),
             )
             .await?;
         let cursor = cursors.pop().expect("one cursor");
@@ -72,6 +69,33 @@ pub(crate) async fn run_staff(ctx: &RunCtx<'_>) -> Result<(), Abort> {
         }
     }
     Ok(())
+}
+
+/// Maps and writes a batch of staff; answers whether every one was accounted for.
+async fn write_staff(
+    ctx: &RunCtx<'_>,
+    region: Option<&str>,
+    items: Vec<Staff>,
+) -> Result<bool, Abort> {
+    let entity = EntityKind::Staff;
+    let plan = ctx.plan;
+    let ids: Vec<String> = items.iter().map(|s| s.staff_id.to_string()).collect();
+    let existing = plan.store.get_many(entity, &ids).await?;
+    let mut jobs = Vec::new();
+    for staff in &items {
+        let id = staff.staff_id.to_string();
+        let label = mappers::display_name(staff.first_name.as_deref(), staff.last_name.as_deref());
+        match mappers::map_staff(staff, &plan.config.mapping, region) {
+            Err(skip) => ctx.record(entity, &id, label.as_deref(), Outcome::skipped(&skip)),
+            Ok(mapped) => {
+                for w in &mapped.warnings {
+                    ctx.warn(entity, &id, w.clone());
+                }
+                jobs.push(staff_job(ctx, &id, label, mapped, existing.get(&id)));
+            }
+        }
+    }
+    Ok(write_contacts(ctx, jobs).await?.complete)
 }
 
 fn staff_job(
@@ -105,6 +129,7 @@ fn staff_job(
         marker_tag: marker,
         facets: vec![facet],
         update_only: false,
+        report: true,
     }
 }
 
