@@ -13,8 +13,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use ghl_client::GhlClient;
-use phorest_client::PhorestClient;
+use ghl_client::{CalendarId, GhlClient, UserId};
+use phorest_client::{BranchId, PhorestClient, StaffId};
 
 use crate::entity::EntityKind;
 use crate::mappers::MapperOptions;
@@ -28,9 +28,9 @@ pub struct SyncConfig {
     /// The entities to sync. Stages whose entity is absent are not run.
     pub entities: BTreeSet<EntityKind>,
     /// Phorest branch ids to sync; `None` means every branch of the business.
-    pub branches: Option<Vec<String>>,
+    pub branches: Option<Vec<BranchId>>,
     /// The GHL calendar that receives appointments (required for the appointment stage).
-    pub calendar_id: Option<String>,
+    pub calendar_id: Option<CalendarId>,
     /// Build and count every request, write nothing (no GHL writes, no store mutation).
     pub dry_run: bool,
     /// Ignore checkpoints and watermarks: re-read everything (mappings and hashes are kept, so
@@ -42,9 +42,9 @@ pub struct SyncConfig {
     /// contacts, archived records, consent → DND.
     pub mapping: MapperOptions,
     /// Explicit staff id → GHL user id assignments, overriding the match by email.
-    pub staff_user_overrides: HashMap<String, String>,
+    pub staff_user_overrides: HashMap<StaffId, UserId>,
     /// GHL user that receives appointments whose staff has no GHL user (reported when used).
-    pub fallback_user_id: Option<String>,
+    pub fallback_user_id: Option<UserId>,
     /// Appointment horizon: days before today.
     pub appointment_days_back: u32,
     /// Appointment horizon: days after today.

@@ -187,7 +187,7 @@ impl Sandboxes {
         ghl: impl FnOnce(GhlClientBuilder) -> GhlClientBuilder,
     ) -> SyncPlanBuilder {
         if config.calendar_id.is_none() {
-            config.calendar_id = Some(self.calendar_id.clone());
+            config.calendar_id = Some(self.calendar_id.as_str().into());
         }
         let phorest = self
             .phorest

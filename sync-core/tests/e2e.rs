@@ -273,7 +273,7 @@ async fn oauth_token_expiring_mid_run_is_refreshed_and_nothing_is_lost() {
         ..Faults::default()
     });
     let mut config = SyncConfig::default();
-    config.calendar_id = Some(sb.calendar_id.clone());
+    config.calendar_id = Some(sb.calendar_id.as_str().into());
     let store = MemoryStore::new();
     let plan = SyncPlan::builder(config, phorest, ghl)
         .store(store.clone())

@@ -183,7 +183,7 @@ async fn run(args: Args) -> Result<i32> {
                 "GHL sandbox rate limit runs on a scaled clock: {} (the real limit is 100 requests / 10 s).",
                 demo.rate_limit_description()
             );
-            config.calendar_id = Some(demo.calendar_id());
+            config.calendar_id = Some(demo.calendar_id().into());
             // The sandboxes live only as long as this process: keep the demo's state in memory.
             let store = sync_core::MemoryStore::new();
             let plan = demo.plan_builder(config).store(store);
@@ -195,9 +195,15 @@ async fn run(args: Args) -> Result<i32> {
                     "note: GHL_CALENDAR_ID is not set; the appointment stage will be blocked."
                 );
             }
-            config.calendar_id = creds.calendar_id.clone();
+            config.calendar_id = creds.calendar_id.clone().map(Into::into);
             if !creds.phorest_branches.is_empty() {
-                config.branches = Some(creds.phorest_branches.clone());
+                config.branches = Some(
+                    creds
+                        .phorest_branches
+                        .iter()
+                        .map(|b| b.as_str().into())
+                        .collect(),
+                );
             }
             let store = sync_core::SqliteStore::open(&args.state)
                 .with_context(|| format!("opening state file {}", args.state.display()))?;

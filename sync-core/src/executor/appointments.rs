@@ -19,7 +19,7 @@ use chrono::{Duration, Utc};
 use futures::StreamExt;
 use ghl_client::calendars::{EventOwner, ListEvents, UpdateAppointment};
 use ghl_client::contacts::CreateNote;
-use ghl_client::{AppointmentId, CalendarId, ContactId, NoteId, UserId};
+use ghl_client::{AppointmentId, ContactId, NoteId};
 use phorest_client::{Appointment, AppointmentQuery, MonthWindow};
 use serde::{Deserialize, Serialize};
 
@@ -86,14 +86,9 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
     let today = Utc::now().date_naive();
     let from = today - Duration::days(i64::from(config.appointment_days_back));
     let to = today + Duration::days(i64::from(config.appointment_days_ahead));
-    let staff_users: HashMap<String, UserId> = ctx
-        .facts
-        .staff_users
-        .iter()
-        .map(|(k, v)| (k.clone(), UserId::from(v.as_str())))
-        .collect();
-    let fallback = config.fallback_user_id.as_deref().map(UserId::from);
-    let calendar = CalendarId::from(config.calendar_id.clone().unwrap_or_default());
+    let staff_users = &ctx.facts.staff_users;
+    let fallback = config.fallback_user_id.clone();
+    let calendar = config.calendar_id.clone().unwrap_or_default();
 
     let mut unusable: Vec<String> = Vec::new();
     let mut incomplete: Vec<String> = Vec::new();
@@ -157,7 +152,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
             calendar_id: &calendar,
             location_id: None,
             time_zone: tz,
-            staff_users: &staff_users,
+            staff_users,
             staff_names: &ctx.facts.staff_names,
             fallback_user: fallback.as_ref(),
         };
@@ -386,6 +381,12 @@ fn resolve_contact(
         _ if ctx.would_have_contact(&client) => {
             ContactRef::Synced(format!("(contact of client {client})"))
         }
+        // Never settled by a client stage that read everything: the client may simply not have
+        // been read (an untrusted page, a blocked or unselected client stage). Skipping would
+        // let the checkpoint move past the appointment for good; fail it and retry instead.
+        None if !ctx.clients_read_all() => ContactRef::Retry(format!(
+            "client {client} has not been read yet (the client stage did not complete)"
+        )),
         _ => ContactRef::Skip(format!(
             "client {client} has no GHL contact (skipped in the client stage, see its reason)"
         )),

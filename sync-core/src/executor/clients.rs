@@ -90,6 +90,8 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, facets: ClientFacets) -> Result<(), Ab
 
     // 2. The incremental pass, over every enabled facet that reads clients.
     let mut seen: HashSet<String> = HashSet::new();
+    // Whether the pass read every client it should have (no page anomaly).
+    let mut read_all = true;
     if facets.clients || facets.loyalty {
         let mut cursors: Vec<(EntityKind, StageCursor<'_>)> = Vec::new();
         for (entity, name) in [
@@ -150,6 +152,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, facets: ClientFacets) -> Result<(), Ab
             } else {
                 ctx.stage(entity, StageStatus::Incomplete(walk.reason()));
                 cursor.abandon().await?;
+                read_all = false;
             }
         }
     }
@@ -196,14 +199,32 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, facets: ClientFacets) -> Result<(), Ab
         identities::done_rechecking(ctx, &retry.recheck).await?;
     }
 
-    // 4. Buyers with new purchases only.
-    let buyers: Vec<String> = stage
+    // 4. Buyers with new purchases only. A buyer the store has never heard of was not read
+    //    (a page the walk could not trust, or a client outside the incremental window that
+    //    never synced): read it now, so it is created with its purchase tags.
+    let mut buyers: Vec<String> = stage
         .purchases
         .into_iter()
         .flat_map(|p| p.keys())
         .filter(|id| !seen.contains(*id))
         .cloned()
         .collect();
+    if facets.clients && !buyers.is_empty() {
+        let known = ctx.plan.store.get_many(EntityKind::Client, &buyers).await?;
+        let unknown: Vec<String> = buyers
+            .iter()
+            .filter(|id| !known.contains_key(*id))
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            let (clients, _gone) = read_by_id(ctx, &unknown).await?;
+            let read: HashSet<String> = clients.iter().map(|c| c.client_id.to_string()).collect();
+            if !stage.process(clients).await? {
+                return Err(Abort::Cancelled);
+            }
+            buyers.retain(|id| !read.contains(id));
+        }
+    }
     for chunk in buyers.chunks(100) {
         if !stage.purchases_only(chunk).await? {
             return Err(Abort::Cancelled);
@@ -211,7 +232,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, facets: ClientFacets) -> Result<(), Ab
     }
     drop(stage);
     if let Some(purchases) = purchases {
-        super::purchases::settle(ctx, purchases).await?;
+        super::purchases::settle(ctx, purchases, read_all).await?;
     }
     Ok(())
 }

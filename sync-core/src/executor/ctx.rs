@@ -127,6 +127,15 @@ pub(crate) struct RunCtx<'p> {
 }
 
 impl<'p> RunCtx<'p> {
+    /// Whether this run's client stage read every client it should have: it ran and completed
+    /// (a client with no mapping then has none for a reason of its own).
+    pub(crate) fn clients_read_all(&self) -> bool {
+        let report = self.report.lock().unwrap_or_else(|e| e.into_inner());
+        report
+            .entity(EntityKind::Client)
+            .is_some_and(|row| row.stage == StageStatus::Completed)
+    }
+
     /// The context of a run of `plan` with the facts preflight gathered.
     pub(crate) fn new(
         plan: &'p SyncPlan,
@@ -163,7 +172,11 @@ impl<'p> RunCtx<'p> {
         if calendar {
             target.push_str(&format!(
                 ";calendar={}",
-                self.plan.config.calendar_id.as_deref().unwrap_or("")
+                self.plan
+                    .config
+                    .calendar_id
+                    .as_ref()
+                    .map_or("", |c| c.as_str())
             ));
         }
         cursor::StageCursor::begin(

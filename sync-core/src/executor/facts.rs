@@ -26,7 +26,7 @@ pub(crate) struct Facts {
     /// Client category id → name.
     pub(crate) categories: HashMap<String, String>,
     /// Phorest staff id → GHL user id (overrides first, then a match by email).
-    pub(crate) staff_users: HashMap<String, String>,
+    pub(crate) staff_users: HashMap<String, ghl_client::UserId>,
     /// Phorest staff id → display name (appointment descriptions, notes).
     pub(crate) staff_names: HashMap<String, String>,
     /// Every staff member of each branch (and the records that did not decode), when preflight

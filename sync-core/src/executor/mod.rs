@@ -11,7 +11,7 @@
 //! - *config* errors (missing scope, forbidden location) block the stage once;
 //! - *fatal* errors (the token is invalid even after a refresh, the daily request budget is
 //!   exhausted, the store fails) stop the run with its checkpoints intact, so the next run
-//!   resumes; the report carries them as a typed [`RunFailure`](crate::RunFailure).
+//!   resumes; the report carries them as a typed [`RunFailure`].
 //!
 //! Module map: `ctx` is the shared run state and the operations stages call on it; `walk` is
 //! the checkpointed, read-ahead walk over a Phorest list that refuses to lose records; `lease`

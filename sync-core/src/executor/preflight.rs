@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use futures::TryStreamExt;
-use ghl_client::{Scope, UserId};
+use ghl_client::{CalendarId, Scope, UserId};
 
 use super::facts::{BranchFacts, Facts};
 use crate::entity::EntityKind;
@@ -137,7 +137,7 @@ impl SyncPlan {
         for branch in branches {
             let id = branch.branch_id.to_string();
             if let Some(wanted) = &config.branches
-                && !wanted.contains(&id)
+                && !wanted.contains(&branch.branch_id)
             {
                 continue;
             }
@@ -293,7 +293,7 @@ impl SyncPlan {
         facts: &mut Facts,
         stages: &mut [StageCheck],
     ) -> Result<(), RunFailure> {
-        let Some(calendar_id) = self.config.calendar_id.as_deref() else {
+        let Some(calendar_id) = self.config.calendar_id.as_ref().map(CalendarId::as_str) else {
             block(
                 stages,
                 EntityKind::Appointment,
@@ -374,7 +374,7 @@ impl SyncPlan {
             .config
             .staff_user_overrides
             .iter()
-            .map(|(staff, user)| (staff.clone(), UserId::from(user.as_str())))
+            .map(|(staff, user)| (staff.to_string(), user.clone()))
             .collect();
         // One matcher for preflight and mapping: overrides first, then a unique email; an email
         // shared by two GHL users is reported, never guessed.
@@ -382,7 +382,7 @@ impl SyncPlan {
         facts.staff_users = matched
             .matched
             .iter()
-            .map(|(id, m)| (id.clone(), m.user_id.to_string()))
+            .map(|(id, m)| (id.clone(), m.user_id.clone()))
             .collect();
         facts.unmatched_staff = matched.unmatched.into_iter().collect();
         if !facts.unmatched_staff.is_empty() {

@@ -389,7 +389,12 @@ async fn sync_product(
         }
         Err(err) => {
             let current = ctx.plan.store.get(entity, id).await?;
-            let ghl_id = current.as_ref().and_then(|m| m.ghl_id.clone());
+            // The product this record writes to, if known (stored, or adopted above): a failed
+            // price write must not make the next run create a second product.
+            let ghl_id = current
+                .as_ref()
+                .and_then(|m| m.ghl_id.clone())
+                .or_else(|| target.clone());
             // The create itself may have gone through (timeout, reset, a 5xx after applying):
             // keep the intent pending, so the next run looks the product up by name instead of
             // creating a second one.

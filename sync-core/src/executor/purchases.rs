@@ -115,8 +115,14 @@ pub(crate) async fn read<'a>(ctx: &'a RunCtx<'_>) -> Result<PurchaseFacts<'a>, A
 }
 
 /// After the clients were written: each branch's window completes when every buyer in it is
-/// settled, else stays open (bounded, see the module docs).
-pub(crate) async fn settle(ctx: &RunCtx<'_>, facts: PurchaseFacts<'_>) -> Result<(), Abort> {
+/// settled, else stays open (bounded, see the module docs). `clients_read_all` says whether the
+/// client pass read every client it should have: when it did not, a buyer the store has no
+/// mapping for may simply not have been read yet, and holds the window open too.
+pub(crate) async fn settle(
+    ctx: &RunCtx<'_>,
+    facts: PurchaseFacts<'_>,
+    clients_read_all: bool,
+) -> Result<(), Abort> {
     if ctx.dry_run() {
         return Ok(());
     }
@@ -140,11 +146,12 @@ pub(crate) async fn settle(ctx: &RunCtx<'_>, facts: PurchaseFacts<'_>) -> Result
         let waiting: HashSet<&String> = window
             .buyers
             .iter()
-            .filter(|id| {
-                clients.get(*id).is_some_and(|m| {
+            .filter(|id| match clients.get(*id) {
+                Some(m) => {
                     m.ghl_id.is_none()
                         && matches!(m.state, MappingState::Failed | MappingState::Pending)
-                })
+                }
+                None => !clients_read_all,
             })
             .collect();
         if failed.is_empty() && waiting.is_empty() {
