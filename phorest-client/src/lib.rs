@@ -37,8 +37,8 @@ pub use resources::client_categories::{
     ClientCategoriesHandler, ClientCategory, ClientCategoryQuery,
 };
 pub use resources::clients::{
-    Address, CLIENT_BATCH_MAX, Client, ClientQuery, ClientsHandler, CreditAccount, Gender,
-    LoyaltyCard,
+    Address, CLIENT_BATCH_MAX, Client, ClientQuery, ClientUpdate, ClientsHandler, CreditAccount,
+    Gender, LoyaltyCard, NewClient,
 };
 pub use resources::csv_export::{
     CsvExportJob, CsvExportsHandler, CsvJobStatus, CsvJobType, CsvRowError, ItemType, PollPolicy,

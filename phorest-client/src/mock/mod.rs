@@ -76,6 +76,7 @@ mod generate;
 mod hostile;
 pub mod model;
 mod server;
+mod writes;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};

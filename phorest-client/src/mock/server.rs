@@ -123,7 +123,7 @@ pub(crate) struct Handler {
 }
 
 /// A finished response before faults are applied.
-struct Reply {
+pub(super) struct Reply {
     status: u16,
     body: Vec<u8>,
     content_type: &'static str,
@@ -136,7 +136,7 @@ struct Reply {
 }
 
 impl Reply {
-    fn json(status: u16, value: &impl Serialize) -> Self {
+    pub(super) fn json(status: u16, value: &impl Serialize) -> Self {
         Self {
             status,
             body: serde_json::to_vec(value).unwrap_or_default(),
@@ -149,12 +149,13 @@ impl Reply {
 }
 
 /// A Spring-style error body with Phorest's `errorCode`.
-fn error(status: u16, code: &str, message: &str, path: &str) -> Reply {
+pub(super) fn error(status: u16, code: &str, message: &str, path: &str) -> Reply {
     let reason = match status {
         400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        409 => "Conflict",
         429 => "Too Many Requests",
         503 => "Service Unavailable",
         _ => "Internal Server Error",
@@ -172,15 +173,15 @@ fn error(status: u16, code: &str, message: &str, path: &str) -> Reply {
     )
 }
 
-fn bad_request(message: &str, path: &str) -> Reply {
+pub(super) fn bad_request(message: &str, path: &str) -> Reply {
     error(400, "BAD_REQUEST", message, path)
 }
 
 /// Query parameters, as Spring sees them: unknown names are ignored.
-struct Query(Vec<(String, String)>);
+pub(super) struct Query(Vec<(String, String)>);
 
 impl Query {
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
@@ -188,7 +189,7 @@ impl Query {
     }
 
     /// Every value of a repeated (or comma-joined) parameter.
-    fn all(&self, name: &str) -> Vec<&str> {
+    pub(super) fn all(&self, name: &str) -> Vec<&str> {
         self.0
             .iter()
             .filter(|(k, _)| k == name)
@@ -199,7 +200,7 @@ impl Query {
     }
 
     /// A boolean flag; absent → false; unparsable → error message.
-    fn flag(&self, name: &str) -> Result<bool, String> {
+    pub(super) fn flag(&self, name: &str) -> Result<bool, String> {
         match self.get(name).map(str::to_ascii_lowercase).as_deref() {
             None => Ok(false),
             Some("true" | "1" | "yes" | "on") => Ok(true),
@@ -210,7 +211,7 @@ impl Query {
         }
     }
 
-    fn instant(&self, name: &str) -> Result<Option<DateTime<Utc>>, String> {
+    pub(super) fn instant(&self, name: &str) -> Result<Option<DateTime<Utc>>, String> {
         self.get(name)
             .map(|v| {
                 DateTime::parse_from_rfc3339(v)
@@ -221,7 +222,7 @@ impl Query {
             .transpose()
     }
 
-    fn date(&self, name: &str) -> Result<Option<NaiveDate>, String> {
+    pub(super) fn date(&self, name: &str) -> Result<Option<NaiveDate>, String> {
         self.get(name)
             .map(|v| {
                 NaiveDate::parse_from_str(v, "%Y-%m-%d")
@@ -232,7 +233,7 @@ impl Query {
 
     /// `(page, size)` with Spring's rules: negative page → 0, size < 1 →
     /// default 20, size above the endpoint max → max.
-    fn paging(&self, max: usize) -> Result<(usize, usize), String> {
+    pub(super) fn paging(&self, max: usize) -> Result<(usize, usize), String> {
         let num = |name: &str| -> Result<Option<i64>, String> {
             self.get(name)
                 .map(|v| {
@@ -309,7 +310,7 @@ fn paged_by<'a, T: Serialize + 'a>(
 }
 
 /// Pages a fully filtered list.
-fn paged<T: Serialize>(
+pub(super) fn paged<T: Serialize>(
     state: &State,
     kind: ListKind,
     items: &[&T],
@@ -584,6 +585,9 @@ fn route(
         );
     }
     let post = method == "POST";
+    if method == "PUT" {
+        return super::writes::route_put(state, segments, body, path);
+    }
     if !post && method != "GET" {
         return error(
             405,
@@ -668,7 +672,7 @@ fn route(
                 _ => return not_found(path),
             }
         }
-        _ if post => return not_found(path),
+        _ if post => return super::writes::route_business_post(state, segments, body, path),
         ["branch"] => q.paging(200).map(|(page, size)| {
             let all: Vec<_> = state.salon.branches().iter().collect();
             paged(state, ListKind::Branches, &all, page, size)
@@ -723,11 +727,11 @@ fn route(
     result.unwrap_or_else(|message| bad_request(&message, path))
 }
 
-fn not_found(path: &str) -> Reply {
+pub(super) fn not_found(path: &str) -> Reply {
     error(404, "NOT_FOUND", "No handler found", path)
 }
 
-fn one<T: Serialize>(
+pub(super) fn one<T: Serialize>(
     kind: ListKind,
     item: Option<&T>,
     missing: &str,
