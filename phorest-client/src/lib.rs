@@ -23,8 +23,9 @@ pub use client::{EU_BASE_URL, PhorestClient, PhorestClientBuilder, Region, US_BA
 pub use de::DateOrInstant;
 pub use error::{BODY_EXCERPT_LIMIT, BuildError, Error, Operation, Result, TransportError};
 pub use ids::{
-    AppointmentId, BookingId, BranchId, BusinessId, CategoryId, ClientId, JobId, ProductId,
-    ReviewId, ServiceId, StaffId, TransactionId, UserId, VoucherId,
+    AppointmentId, BookingId, BranchId, BreakId, BusinessId, CategoryId, ClientCourseId, ClientId,
+    CourseId, JobId, MachineId, ProductId, ReviewId, RoomId, ServiceId, StaffId, TransactionId,
+    UserId, VoucherId,
 };
 pub use pacing::{DEFAULT_REQUESTS_PER_SECOND, Pacing};
 pub use page::{ItemStream, Page, PageStream, RejectedRecord, collect_items};
@@ -37,8 +38,8 @@ pub use resources::client_categories::{
     ClientCategoriesHandler, ClientCategory, ClientCategoryQuery,
 };
 pub use resources::clients::{
-    Address, CLIENT_BATCH_MAX, Client, ClientQuery, ClientUpdate, ClientsHandler, CreditAccount,
-    Gender, LoyaltyCard, NewClient,
+    Address, CLIENT_BATCH_MAX, Client, ClientQuery, ClientServiceHistory, ClientUpdate,
+    ClientsHandler, CreditAccount, Gender, LoyaltyCard, NewClient, ServiceHistoryEntry,
 };
 pub use resources::csv_export::{
     CsvExportJob, CsvExportsHandler, CsvJobStatus, CsvJobType, CsvRowError, ItemType, PollPolicy,
@@ -46,6 +47,9 @@ pub use resources::csv_export::{
 };
 pub use resources::products::{Product, ProductQuery, ProductsHandler};
 pub use resources::reviews::{Review, ReviewQuery, ReviewsHandler};
+pub use resources::schedule::{
+    Break, BreakQuery, BreaksHandler, TimeSlot, WorkTimetable, WorkTimetableQuery,
+};
 pub use resources::services::{
     Service, ServiceCategory, ServiceQuery, ServiceType, ServicesHandler, UserPrice,
 };
@@ -95,6 +99,10 @@ impl PhorestClient {
     /// Reviews of one branch.
     pub fn reviews(&self, branch: impl Into<BranchId>) -> ReviewsHandler {
         ReviewsHandler::new(self.clone(), branch.into())
+    }
+    /// Breaks (blocked diary time) of one branch.
+    pub fn breaks(&self, branch: impl Into<BranchId>) -> BreaksHandler {
+        BreaksHandler::new(self.clone(), branch.into())
     }
     /// Vouchers of the business.
     pub fn vouchers(&self) -> VouchersHandler {

@@ -124,3 +124,103 @@ async fn create_without_a_known_branch_is_a_bad_request() {
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn diary_reads_follow_the_salon() {
+    use chrono::{Datelike, NaiveDate, Weekday};
+    use phorest_client::{BreakQuery, ClientId, StaffQuery, WorkTimetableQuery};
+
+    let (sb, phorest) = setup(33).await;
+    // Service history follows the client's appointments, including one added later.
+    let (client_id, before) = sb.with_salon(|s| {
+        let a = s.appointments().iter().find(|a| !a.deleted).unwrap();
+        let n = s
+            .appointments()
+            .iter()
+            .filter(|x| x.client_id == a.client_id && !x.deleted)
+            .count();
+        (a.client_id.clone(), n)
+    });
+    let history = |phorest: PhorestClient, id: String| async move {
+        phorest
+            .clients()
+            .service_history(&ClientId::from(id))
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+    };
+    let visits = history(phorest.clone(), client_id.clone()).await;
+    assert_eq!(
+        visits.iter().map(|v| v.services.len()).sum::<usize>(),
+        before
+    );
+    assert!(
+        visits.windows(2).all(|w| w[0].date >= w[1].date),
+        "newest first"
+    );
+    let day = NaiveDate::from_ymd_opt(2030, 1, 8).unwrap();
+    let new_id = sb.add_appointment(|a| {
+        a.client_id = client_id.clone();
+        a.appointment_date = day;
+        a.start_time = chrono::NaiveTime::from_hms_opt(10, 0, 0).unwrap();
+        a.end_time = chrono::NaiveTime::from_hms_opt(10, 45, 0).unwrap();
+    });
+    let visits = history(phorest.clone(), client_id).await;
+    assert_eq!(visits[0].date, Some(day));
+    assert_eq!(
+        visits[0].services[0]
+            .appointment_id
+            .as_ref()
+            .map(|a| a.as_str()),
+        Some(new_id.as_str())
+    );
+    assert_eq!(visits[0].services[0].duration, Some(45));
+
+    // Breaks and rota: one lunch break and one slot per working day per listed staff member,
+    // across a two-month range (month windows).
+    let staff: Vec<_> = phorest
+        .staff(sb.branch_id())
+        .list(&StaffQuery::new())
+        .try_collect()
+        .await
+        .unwrap();
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(2026, 1, 20).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(),
+    );
+    let working = from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .filter(|d| !matches!(d.weekday(), Weekday::Sun | Weekday::Mon))
+        .count();
+    let breaks: Vec<_> = phorest
+        .breaks(sb.branch_id())
+        .list(&BreakQuery::new(from, to))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(breaks.len(), staff.len() * working);
+    assert!(breaks.iter().all(|b| b.label.as_deref() == Some("Lunch")));
+    let one: Vec<_> = phorest
+        .breaks(sb.branch_id())
+        .list(&BreakQuery::new(from, to).staff_id(staff[0].staff_id.clone()))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(one.len(), working);
+    let rota: Vec<_> = phorest
+        .staff(sb.branch_id())
+        .work_timetables(&WorkTimetableQuery::new(from, to))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        rota.len(),
+        staff.len() * 2,
+        "one timetable per staff member per month"
+    );
+    assert_eq!(
+        rota.iter().map(|t| t.time_slots.len()).sum::<usize>(),
+        staff.len() * working
+    );
+}

@@ -32,6 +32,12 @@ pub enum ListKind {
     Reviews,
     /// `GET /{b}/voucher` (`vouchers`).
     Vouchers,
+    /// `GET /{b}/client/{id}/service-history` (`clientServiceHistories`).
+    ServiceHistories,
+    /// `GET /{b}/branch/{br}/break` (`breaks`).
+    Breaks,
+    /// `GET /{b}/branch/{br}/staff/worktimetable` (`workTimeTables`).
+    WorkTimetables,
 }
 
 impl ListKind {
@@ -56,6 +62,9 @@ impl ListKind {
             ListKind::Products => "products",
             ListKind::Reviews => "reviews",
             ListKind::Vouchers => "vouchers",
+            ListKind::ServiceHistories => "clientServiceHistories",
+            ListKind::Breaks => "breaks",
+            ListKind::WorkTimetables => "workTimeTables",
         }
     }
 
@@ -72,6 +81,9 @@ impl ListKind {
             ListKind::Products => "productId",
             ListKind::Reviews => "reviewId",
             ListKind::Vouchers => "voucherId",
+            ListKind::ServiceHistories => "date",
+            ListKind::Breaks => "breakId",
+            ListKind::WorkTimetables => "staffId",
         }
     }
 }

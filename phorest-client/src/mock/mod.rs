@@ -72,6 +72,7 @@
 //! # }
 //! ```
 
+mod diary;
 mod generate;
 mod hostile;
 pub mod model;

@@ -613,6 +613,10 @@ fn route(
             }
             match (post, tail) {
                 (false, ["staff"]) => staff(state, branch, q),
+                (false, ["staff", "worktimetable"]) => {
+                    super::diary::work_timetables(state, branch, q)
+                }
+                (false, ["break"]) => super::diary::breaks(state, branch, q),
                 (false, ["staff", id]) => one(
                     ListKind::Staff,
                     state
@@ -691,6 +695,9 @@ fn route(
             path,
         ),
         ["client-batch"] => client_batch(state, q),
+        ["client", id, "service-history"] => {
+            return super::diary::service_history(state, id, q, path);
+        }
         ["category", "client"] => {
             state
                 .archived_deleted_flag(q, "includeArchived")

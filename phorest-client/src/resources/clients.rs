@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::PhorestClient;
 use crate::de::{self, DateOrInstant};
 use crate::error::{Operation, Result};
-use crate::ids::{BranchId, CategoryId, ClientId, StaffId};
+use crate::ids::{AppointmentId, BranchId, CategoryId, ClientId, ServiceId, StaffId};
 use crate::macros::open_enum;
 use crate::page::{ItemStream, ListSpec, Listed, PageStream};
 use crate::query::{Query, UpdatedWindow, params, updated_window_setters};
@@ -584,6 +584,71 @@ impl ClientUpdate {
     }
 }
 
+/// One service line of a visit in a client's service history.
+///
+/// Shape observed in production callers (U1's typed Go structs), not documented.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
+pub struct ServiceHistoryEntry {
+    /// The appointment of this line.
+    pub appointment_id: Option<AppointmentId>,
+    /// Staff member.
+    pub staff_id: Option<StaffId>,
+    /// Service.
+    pub service_id: Option<ServiceId>,
+    /// Service category.
+    pub service_category_id: Option<CategoryId>,
+    /// Start instant (observed as RFC 3339).
+    #[serde(
+        deserialize_with = "de::opt_instant",
+        serialize_with = "de::ser_opt_instant"
+    )]
+    pub time: Option<DateTime<Utc>>,
+    /// Description (the service name).
+    pub description: Option<String>,
+    /// Duration (minutes, UNCONFIRMED unit).
+    pub duration: Option<i64>,
+    /// Discount.
+    pub discount: Option<f64>,
+    /// Fee charged.
+    pub fee: Option<f64>,
+    /// Price before discount.
+    pub original_price: Option<f64>,
+    /// Booked from the waiting list.
+    #[serde(deserialize_with = "de::null_default")]
+    pub waiting_list: bool,
+    /// Cancelled.
+    #[serde(deserialize_with = "de::null_default")]
+    pub cancelled: bool,
+}
+
+/// One visit (a day at a branch) in a client's service history
+/// (`_embedded.clientServiceHistories[]` of `GET /{businessId}/client/{clientId}/service-history`).
+///
+/// Path and shape observed in production callers (U1), not documented in detail.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
+pub struct ClientServiceHistory {
+    /// The client.
+    pub client_id: Option<ClientId>,
+    /// The branch visited.
+    pub branch_id: Option<BranchId>,
+    /// The visit's branch-local date.
+    #[serde(deserialize_with = "de::opt_date")]
+    pub date: Option<NaiveDate>,
+    /// Visit notes.
+    pub notes: Option<String>,
+    /// The service lines.
+    #[serde(deserialize_with = "de::null_default")]
+    pub services: Vec<ServiceHistoryEntry>,
+}
+
+impl Listed for ClientServiceHistory {
+    const ID_FIELDS: &'static [&'static str] = &["date"];
+}
+
 /// Creating a client.
 const CREATE_CLIENT: Operation = Operation::new("POST", "/{businessId}/client");
 /// Updating a client.
@@ -681,6 +746,36 @@ impl ClientsHandler {
                 Some(&body),
             )
             .await
+    }
+
+    fn history_spec(&self, client_id: &ClientId) -> ListSpec {
+        ListSpec {
+            operation: Operation::get("/{businessId}/client/{clientId}/service-history"),
+            segments: vec![
+                "client".into(),
+                client_id.to_string(),
+                "service-history".into(),
+            ],
+            query: Query::default(),
+            key: "clientServiceHistories",
+            size: PAGE_SIZE,
+        }
+    }
+
+    /// Pages of a client's service history from `start_page`.
+    pub fn service_history_pages(
+        &self,
+        client_id: &ClientId,
+        start_page: u32,
+    ) -> PageStream<ClientServiceHistory> {
+        self.history_spec(client_id)
+            .pages(self.client.clone(), start_page)
+    }
+
+    /// A client's service history, visit by visit
+    /// (`GET /{businessId}/client/{clientId}/service-history`).
+    pub fn service_history(&self, client_id: &ClientId) -> ItemStream<ClientServiceHistory> {
+        self.history_spec(client_id).items(self.client.clone())
     }
 
     /// Clients by id, [`CLIENT_BATCH_MAX`] ids per call (`client_id` repeated). Unknown ids are

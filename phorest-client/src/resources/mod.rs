@@ -7,6 +7,7 @@ pub mod clients;
 pub mod csv_export;
 pub mod products;
 pub mod reviews;
+pub mod schedule;
 pub mod services;
 pub mod staff;
 pub mod vouchers;

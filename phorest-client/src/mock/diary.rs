@@ -1,0 +1,218 @@
+//! The sandbox's diary reads derived from the salon: a client's service history (from its
+//! appointments, so it follows every appointment write), staff breaks and work timetables
+//! (a fixed, deterministic rota: Tuesday to Saturday 09:00–17:30 with a 13:00–13:30 lunch
+//! break; the real salon's rota is not modelled).
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{Datelike, NaiveDate, NaiveTime, SecondsFormat, TimeZone, Weekday};
+use serde_json::{Value, json};
+
+use super::hostile::ListKind;
+use super::model::Staff;
+use super::server::{Query, Reply, State, error, paged};
+
+/// A deterministic 22-character URL-safe id derived from `parts`.
+pub(super) fn derived_id(parts: &[&str]) -> String {
+    let mut bytes = [0u8; 16];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        let mut h = DefaultHasher::new();
+        i.hash(&mut h);
+        parts.hash(&mut h);
+        chunk.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn time(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default()
+}
+
+fn hms(t: NaiveTime) -> String {
+    t.format("%H:%M:%S%.3f").to_string()
+}
+
+/// Whether the fixed rota has `day` as a working day (Tuesday to Saturday).
+fn working_day(day: NaiveDate) -> bool {
+    !matches!(day.weekday(), Weekday::Sun | Weekday::Mon)
+}
+
+/// `from_date`/`to_date` (required, inclusive, at most 31 days).
+fn window(q: &Query) -> Result<(NaiveDate, NaiveDate), String> {
+    let (Some(from), Some(to)) = (q.date("from_date")?, q.date("to_date")?) else {
+        return Err("Parameters from_date and to_date are required".to_owned());
+    };
+    if to < from {
+        return Err("to_date must not be before from_date".to_owned());
+    }
+    if (to - from).num_days() > 30 {
+        return Err("Maximum one month date range is allowed".to_owned());
+    }
+    Ok((from, to))
+}
+
+fn days(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
+    from.iter_days().take_while(move |d| *d <= to)
+}
+
+fn rota_staff<'a>(state: &'a State, branch: &'a str) -> impl Iterator<Item = &'a Staff> {
+    state
+        .salon
+        .staff()
+        .iter()
+        .filter(move |s| s.branch_id == branch && !s.archived && !s.deleted)
+}
+
+/// `GET /{b}/branch/{br}/break`: `from_date`/`to_date` (required, ≤ 31 days), `staff_id`,
+/// `room_id`, `machine_id` (no rooms or machines are modelled, so either gives nothing).
+pub(super) fn breaks(state: &State, branch: &str, q: &Query) -> Result<Reply, String> {
+    let (from, to) = window(q)?;
+    let staff_id = q.get("staff_id");
+    let none = q.get("room_id").is_some() || q.get("machine_id").is_some();
+    let (page, size) = q.paging(100)?;
+    let mut all = Vec::new();
+    if !none {
+        for s in rota_staff(state, branch).filter(|s| staff_id.is_none_or(|id| s.staff_id == id)) {
+            for day in days(from, to).filter(|d| working_day(*d)) {
+                let date = day.format("%Y-%m-%d").to_string();
+                all.push(json!({
+                    "breakId": derived_id(&["break", &s.staff_id, &date]),
+                    "version": 1,
+                    "breakDate": date,
+                    "startTime": hms(time(13, 0)),
+                    "endTime": hms(time(13, 30)),
+                    "staffId": s.staff_id,
+                    "roomId": null,
+                    "machineId": null,
+                    "label": "Lunch",
+                    "paidBreak": false,
+                }));
+            }
+        }
+    }
+    let refs: Vec<&Value> = all.iter().collect();
+    Ok(paged(state, ListKind::Breaks, &refs, page, size))
+}
+
+/// `GET /{b}/branch/{br}/staff/worktimetable`: `from_date`/`to_date` (required, ≤ 31 days),
+/// `activity_type` (keeps slots of that `type`; the fixed rota's slots are `WORKING`, a value
+/// invented by the sandbox).
+pub(super) fn work_timetables(state: &State, branch: &str, q: &Query) -> Result<Reply, String> {
+    let (from, to) = window(q)?;
+    let activity = q.get("activity_type");
+    let (page, size) = q.paging(100)?;
+    let all: Vec<Value> = rota_staff(state, branch)
+        .map(|s| {
+            let slots: Vec<Value> = days(from, to)
+                .filter(|d| working_day(*d))
+                .filter(|_| activity.is_none_or(|a| a == "WORKING"))
+                .map(|day| {
+                    json!({
+                        "date": day.format("%Y-%m-%d").to_string(),
+                        "startTime": hms(time(9, 0)),
+                        "endTime": hms(time(17, 30)),
+                        "timeOffStartTime": null,
+                        "timeOffEndTime": null,
+                        "type": "WORKING",
+                        "custom": null,
+                        "branchId": branch,
+                        "workActivityId": null,
+                    })
+                })
+                .collect();
+            json!({ "staffId": s.staff_id, "branchId": branch, "timeSlots": slots })
+        })
+        .collect();
+    let refs: Vec<&Value> = all.iter().collect();
+    Ok(paged(state, ListKind::WorkTimetables, &refs, page, size))
+}
+
+/// `GET /{b}/client/{id}/service-history`: the client's appointments that are not deleted,
+/// grouped by day and branch, newest day first; one `services[]` line per appointment
+/// (`cancelled` for cancelled ones). 404 for an unknown client.
+pub(super) fn service_history(state: &State, client: &str, q: &Query, path: &str) -> Reply {
+    if state.salon.client(client).is_none() {
+        return error(
+            404,
+            "NOT_FOUND",
+            "Client with a given id doesn't exist",
+            path,
+        );
+    }
+    let (page, size) = match q.paging(100) {
+        Ok(p) => p,
+        Err(message) => return super::server::bad_request(&message, path),
+    };
+    let tz = state.salon.time_zone();
+    let mut rows: Vec<_> = state
+        .salon
+        .appointments()
+        .iter()
+        .filter(|a| a.client_id == client && !a.deleted)
+        .collect();
+    rows.sort_by(|a, b| {
+        (b.appointment_date, &a.branch_id, a.start_time).cmp(&(
+            a.appointment_date,
+            &b.branch_id,
+            b.start_time,
+        ))
+    });
+    let mut visits: Vec<Value> = Vec::new();
+    for a in rows {
+        let date = a.appointment_date.format("%Y-%m-%d").to_string();
+        let category = state
+            .salon
+            .services()
+            .iter()
+            .find(|s| s.service_id == a.service_id)
+            .map(|s| s.category_id.clone());
+        let instant = tz
+            .from_local_datetime(&a.appointment_date.and_time(a.start_time))
+            .earliest()
+            .map(|t| {
+                t.with_timezone(&chrono::Utc)
+                    .to_rfc3339_opts(SecondsFormat::Millis, true)
+            });
+        let minutes = (a.end_time - a.start_time)
+            .num_minutes()
+            .rem_euclid(24 * 60);
+        let line = json!({
+            "appointmentId": a.appointment_id,
+            "staffId": a.staff_id,
+            "serviceId": a.service_id,
+            "serviceCategoryId": category,
+            "time": instant,
+            "description": a.service_name,
+            "duration": minutes,
+            "discount": 0.0,
+            "fee": a.price,
+            "originalPrice": a.price,
+            "waitingList": false,
+            "cancelled": a.activation_state == "CANCELED",
+        });
+        let same = visits
+            .last()
+            .is_some_and(|v| v["date"] == date.as_str() && v["branchId"] == a.branch_id.as_str());
+        if same {
+            if let Some(list) = visits
+                .last_mut()
+                .and_then(|v| v.get_mut("services"))
+                .and_then(Value::as_array_mut)
+            {
+                list.push(line);
+            }
+        } else {
+            visits.push(json!({
+                "clientId": client,
+                "branchId": a.branch_id,
+                "date": date,
+                "notes": a.notes,
+                "services": [line],
+            }));
+        }
+    }
+    let refs: Vec<&Value> = visits.iter().collect();
+    paged(state, ListKind::ServiceHistories, &refs, page, size)
+}
