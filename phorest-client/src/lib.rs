@@ -30,8 +30,12 @@ pub use ids::{
 pub use pacing::{DEFAULT_REQUESTS_PER_SECOND, Pacing};
 pub use page::{ItemStream, Page, PageStream, RejectedRecord, collect_items};
 pub use resources::appointments::{
-    ActivationState, Appointment, AppointmentQuery, AppointmentState, AppointmentsHandler,
-    InternetServiceCategory, group_by_booking,
+    ActivationState, Appointment, AppointmentQuery, AppointmentState, AppointmentUpdate,
+    AppointmentsHandler, InternetServiceCategory, group_by_booking,
+};
+pub use resources::bookings::{
+    AvailabilityQuery, AvailabilitySlot, Booking, BookingStatus, BookingsHandler, ClientServices,
+    NewBooking, ScheduledService, ServiceBooking,
 };
 pub use resources::branches::{Branch, BranchesHandler};
 pub use resources::client_categories::{
@@ -83,6 +87,10 @@ impl PhorestClient {
     /// Appointments of one branch (month-split windows).
     pub fn appointments(&self, branch: impl Into<BranchId>) -> AppointmentsHandler {
         AppointmentsHandler::new(self.clone(), branch.into())
+    }
+    /// Bookings of one branch (create, activate, cancel).
+    pub fn bookings(&self, branch: impl Into<BranchId>) -> BookingsHandler {
+        BookingsHandler::new(self.clone(), branch.into())
     }
     /// Services and service categories of one branch.
     pub fn services(&self, branch: impl Into<BranchId>) -> ServicesHandler {

@@ -224,3 +224,180 @@ async fn diary_reads_follow_the_salon() {
         staff.len() * working
     );
 }
+
+#[tokio::test]
+async fn booking_flow_reserve_activate_update_cancel_is_visible_in_reads() {
+    use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+    use phorest_client::{
+        ActivationState, AppointmentId, AppointmentQuery, AppointmentUpdate, AvailabilityQuery,
+        BookingStatus, NewBooking, ServiceBooking, StaffQuery,
+    };
+
+    let (sb, phorest) = setup(34).await;
+    let tz = sb.with_salon(|s| s.time_zone());
+    let branch = sb.branch_id().to_owned();
+    // A far-future Tuesday: nothing is booked yet.
+    let mut day = NaiveDate::from_ymd_opt(2031, 3, 4).unwrap();
+    while day.weekday() != Weekday::Tue {
+        day = day.succ_opt().unwrap();
+    }
+    let (service, minutes) = sb.with_salon(|s| {
+        let sv = s
+            .services()
+            .iter()
+            .find(|x| x.duration <= 60 && !x.is_addon_only)
+            .unwrap();
+        (sv.service_id.clone(), sv.duration)
+    });
+    let client_id = sb.with_salon(|s| s.listed_clients().nth(3).unwrap().client_id.clone());
+    let staff: Vec<_> = phorest
+        .staff(branch.as_str())
+        .list(&StaffQuery::new())
+        .try_collect()
+        .await
+        .unwrap();
+    let staff_id = staff[0].staff_id.clone();
+    let local = |h, m| {
+        tz.from_local_datetime(&day.and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap()))
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+
+    // Availability for the day: 10:00 is free with this staff member.
+    let appts = phorest.appointments(branch.as_str());
+    let free = appts
+        .availability(
+            &AvailabilityQuery::new(local(9, 0), local(18, 0), service.as_str())
+                .staff_id(staff_id.clone()),
+        )
+        .await
+        .unwrap();
+    assert!(free.iter().any(|s| s.start_time == Some(local(10, 0))));
+    assert!(free.iter().all(|s| s.start_time.unwrap() < local(17, 30)));
+
+    // Reserve, see it RESERVED in the list, activate, see it ACTIVE.
+    let made = phorest
+        .bookings(branch.as_str())
+        .create(
+            &NewBooking::new(client_id.as_str())
+                .reserved()
+                .service(ServiceBooking::new(
+                    service.as_str(),
+                    staff_id.clone(),
+                    local(10, 0),
+                )),
+        )
+        .await
+        .unwrap();
+    assert_eq!(made.booking_status, Some(BookingStatus::Reserved));
+    let ids = made.appointment_ids();
+    assert_eq!(ids.len(), 1);
+    let read = |id: AppointmentId| {
+        let appts = appts.clone();
+        async move { appts.get(&id).await.unwrap() }
+    };
+    let a = read(ids[0].clone()).await;
+    assert_eq!(a.activation_state, Some(ActivationState::Reserved));
+    assert_eq!(
+        a.start_time,
+        NaiveTime::from_hms_opt(10, 0, 0),
+        "branch-local"
+    );
+    assert_eq!(
+        a.end_utc(tz).unwrap(),
+        local(10, 0) + Duration::minutes(minutes)
+    );
+    assert_eq!(a.booking_id.as_ref(), Some(&made.booking_id));
+
+    // The slot is gone from availability, and booking it again is refused.
+    let free = appts
+        .availability(
+            &AvailabilityQuery::new(local(9, 0), local(18, 0), service.as_str())
+                .staff_id(staff_id.clone()),
+        )
+        .await
+        .unwrap();
+    assert!(!free.iter().any(|s| s.start_time == Some(local(10, 0))));
+    let err = phorest
+        .bookings(branch.as_str())
+        .create(
+            &NewBooking::new(client_id.as_str()).service(ServiceBooking::new(
+                service.as_str(),
+                staff_id.clone(),
+                local(10, 0),
+            )),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
+
+    phorest
+        .bookings(branch.as_str())
+        .activate(&made.booking_id)
+        .await
+        .unwrap();
+    let a = read(ids[0].clone()).await;
+    assert_eq!(a.activation_state, Some(ActivationState::Active));
+
+    // Confirm, then reschedule with the current version; a stale version conflicts.
+    appts.confirm(&ids).await.unwrap();
+    let a = read(ids[0].clone()).await;
+    assert!(a.confirmed);
+    let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+    let moved = appts
+        .update(&AppointmentUpdate::new(&a).reschedule(day, t(15, 0), t(15, 30)))
+        .await
+        .unwrap();
+    assert_eq!(moved.version, Some(a.version.unwrap() + 1));
+    assert!(moved.updated_at > a.updated_at);
+    assert_eq!(moved.start_time, Some(t(15, 0)));
+    let err = appts
+        .update(&AppointmentUpdate::new(&a).reschedule(day, t(16, 0), t(16, 30)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
+
+    // An incremental read sees the changes; cancelling hides it unless asked.
+    let listed: Vec<_> = appts
+        .list(&AppointmentQuery::new(day, day).updated_from(a.updated_at.unwrap()))
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(listed.iter().any(|x| x.appointment_id == ids[0]));
+    appts.cancel(&ids).await.unwrap();
+    let visible: Vec<_> = appts
+        .list(&AppointmentQuery::new(day, day))
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(!visible.iter().any(|x| x.appointment_id == ids[0]));
+    let all: Vec<_> = appts
+        .list(&AppointmentQuery::for_sync(day, day))
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(
+        all.iter()
+            .any(|x| x.appointment_id == ids[0] && x.is_cancelled())
+    );
+
+    // Booking cancel on a second booking.
+    let second = phorest
+        .bookings(branch.as_str())
+        .create(
+            &NewBooking::new(client_id.as_str()).service(ServiceBooking::new(
+                service.as_str(),
+                staff_id.clone(),
+                local(11, 0),
+            )),
+        )
+        .await
+        .unwrap();
+    phorest
+        .bookings(branch.as_str())
+        .cancel(&second.booking_id)
+        .await
+        .unwrap();
+    let b = read(second.appointment_ids()[0].clone()).await;
+    assert!(b.is_cancelled());
+}

@@ -216,3 +216,97 @@ pub(super) fn service_history(state: &State, client: &str, q: &Query, path: &str
     let refs: Vec<&Value> = visits.iter().collect();
     paged(state, ListKind::ServiceHistories, &refs, page, size)
 }
+
+/// `POST /{b}/branch/{br}/appointments/availability`: free start times for the first service
+/// selection between `startTime` and `endTime` (UTC, at most 31 days), every 15 minutes, for
+/// the selection's `staffId` or every rota staff member (minus those hidden from online
+/// bookings when `isOnlineAvailability` is true). A start is free when the whole service fits
+/// the fixed rota (working day, 09:00–17:30, not across the 13:00 lunch break) and the staff
+/// member has no live appointment overlapping it. Answers `{data: [...], links: []}`.
+pub(super) fn availability(state: &State, branch: &str, body: &Value, path: &str) -> Reply {
+    use super::server::bad_request;
+    let at = |key: &str| {
+        body.get(key)
+            .and_then(Value::as_str)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    let (Some(start), Some(end)) = (at("startTime"), at("endTime")) else {
+        return bad_request("startTime and endTime (UTC instants) are required", path);
+    };
+    if end <= start || (end - start).num_days() > 31 {
+        return bad_request("endTime must be after startTime, at most 31 days", path);
+    }
+    let selection = body
+        .pointer("/clientServiceSelections/0/serviceSelections/0")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let client = body
+        .pointer("/clientServiceSelections/0/clientId")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let service_id = selection
+        .get("serviceId")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let Some(service) = state
+        .salon
+        .services()
+        .iter()
+        .find(|s| s.service_id == service_id)
+    else {
+        return bad_request(&format!("Service '{service_id}' doesn't exist"), path);
+    };
+    let staff_filter = selection.get("staffId").and_then(Value::as_str);
+    let online = body
+        .get("isOnlineAvailability")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let staff: Vec<&Staff> = rota_staff(state, branch)
+        .filter(|s| staff_filter.is_none_or(|id| s.staff_id == id))
+        .filter(|s| !(online && s.hide_from_online_bookings))
+        .collect();
+    let tz = state.salon.time_zone();
+    let minutes = service.duration.max(1);
+    let quarter = 15 * 60;
+    let first = (start.timestamp() + quarter - 1).div_euclid(quarter) * quarter;
+    let (open, close, lunch) = (time(9, 0), time(17, 30), (time(13, 0), time(13, 30)));
+    let mut data = Vec::new();
+    let mut t = first;
+    while t < end.timestamp() {
+        let Some(at) = chrono::DateTime::from_timestamp(t, 0) else {
+            break;
+        };
+        t += quarter;
+        let local = at.with_timezone(&tz).naive_local();
+        let finish = local + chrono::Duration::minutes(minutes);
+        let (day, from, to) = (local.date(), local.time(), finish.time());
+        if !working_day(day) || finish.date() != day || from < open || to > close {
+            continue;
+        }
+        if from < lunch.1 && lunch.0 < to {
+            continue;
+        }
+        let free: Vec<Value> = staff
+            .iter()
+            .filter(|s| !super::writes::busy(state, branch, &s.staff_id, day, (from, to), None))
+            .map(|s| {
+                json!({
+                    "serviceId": service.service_id,
+                    "staffId": s.staff_id,
+                    "startTime": at.to_rfc3339_opts(SecondsFormat::Millis, true),
+                    "endTime": (at + chrono::Duration::minutes(minutes))
+                        .to_rfc3339_opts(SecondsFormat::Millis, true),
+                    "alternativeStaffMember": false,
+                })
+            })
+            .collect();
+        if !free.is_empty() {
+            data.push(json!({
+                "startTime": at.to_rfc3339_opts(SecondsFormat::Millis, true),
+                "clientSchedules": [{ "clientId": client, "serviceSchedules": free }],
+            }));
+        }
+    }
+    Reply::json(200, &json!({ "data": data, "links": [] }))
+}

@@ -136,6 +136,14 @@ pub(super) struct Reply {
 }
 
 impl Reply {
+    /// A success with an empty body (some Phorest actions answer nothing).
+    pub(super) fn empty(status: u16) -> Self {
+        Self {
+            body: Vec::new(),
+            ..Self::json(status, &())
+        }
+    }
+
     pub(super) fn json(status: u16, value: &impl Serialize) -> Self {
         Self {
             status,
@@ -673,6 +681,10 @@ fn route(
                 (false, ["review"]) => reviews(state, branch, q),
                 (true, ["csvexportjob"]) => Ok(start_job(state, branch, body, path)),
                 (false, ["csvexportjob", id]) => Ok(poll_job(state, handler, id, path)),
+                (true, tail) => {
+                    let branch = (*branch).to_owned();
+                    return super::writes::route_branch_post(state, &branch, tail, body, path);
+                }
                 _ => return not_found(path),
             }
         }

@@ -1,6 +1,7 @@
 //! One module per Phorest resource: models, query structs and the handler.
 
 pub mod appointments;
+pub mod bookings;
 pub mod branches;
 pub mod client_categories;
 pub mod clients;
