@@ -51,6 +51,11 @@ pub use resources::csv_export::{
 };
 pub use resources::products::{Product, ProductQuery, ProductsHandler};
 pub use resources::reviews::{Review, ReviewQuery, ReviewsHandler};
+pub use resources::sales::{
+    DepositLink, DepositLinkRequest, LoyaltyOperation, LoyaltyPointsChange, NewPurchase,
+    PaymentType, PurchaseItem, PurchasePayment, PurchaseReceipt, PurchasesHandler, StockAdjustment,
+    StockOperation,
+};
 pub use resources::schedule::{
     Break, BreakQuery, BreaksHandler, TimeSlot, WorkTimetable, WorkTimetableQuery,
 };
@@ -58,7 +63,7 @@ pub use resources::services::{
     Service, ServiceCategory, ServiceQuery, ServiceType, ServicesHandler, UserPrice,
 };
 pub use resources::staff::{Staff, StaffHandler, StaffQuery};
-pub use resources::vouchers::{Voucher, VoucherQuery, VouchersHandler};
+pub use resources::vouchers::{NewVoucher, Voucher, VoucherQuery, VouchersHandler};
 pub use retry::RetryPolicy;
 pub use time::{
     LocalTimeError, MonthWindow, TimeZoneError, local_to_utc, month_windows, parse_time_zone,
@@ -103,6 +108,11 @@ impl PhorestClient {
     /// CSV export jobs (sales transactions) of one branch.
     pub fn csv_exports(&self, branch: impl Into<BranchId>) -> CsvExportsHandler {
         CsvExportsHandler::new(self.clone(), branch.into())
+    }
+    /// Purchases (sales) of one branch: create only; sales are read through
+    /// [`csv_exports`](Self::csv_exports).
+    pub fn purchases(&self, branch: impl Into<BranchId>) -> PurchasesHandler {
+        PurchasesHandler::new(self.clone(), branch.into())
     }
     /// Reviews of one branch.
     pub fn reviews(&self, branch: impl Into<BranchId>) -> ReviewsHandler {

@@ -401,3 +401,199 @@ async fn booking_flow_reserve_activate_update_cancel_is_visible_in_reads() {
     let b = read(second.appointment_ids()[0].clone()).await;
     assert!(b.is_cancelled());
 }
+
+#[tokio::test]
+async fn sales_stock_vouchers_and_points_are_visible_in_reads() {
+    use chrono::Utc;
+    use phorest_client::{
+        AppointmentId, DepositLinkRequest, LoyaltyPointsChange, NewPurchase, NewVoucher,
+        PaymentType, PollPolicy, ProductQuery, PurchaseItem, PurchasePayment, StockAdjustment,
+        VoucherQuery,
+    };
+
+    let (sb, phorest) = setup(35).await;
+    let branch = sb.branch_id().to_owned();
+    let (product, barcode, stock) = sb.with_salon(|s| {
+        let p = s
+            .products()
+            .iter()
+            .find(|p| p.branch_id == branch && !p.archived && p.barcode.is_some())
+            .unwrap();
+        (
+            p.product_id.clone(),
+            p.barcode.clone().unwrap(),
+            p.quantity_in_stock,
+        )
+    });
+    let client_id = sb.with_salon(|s| s.listed_clients().nth(5).unwrap().client_id.clone());
+    let stock_of = |phorest: PhorestClient, branch: String, id: String| async move {
+        phorest
+            .products(branch.as_str())
+            .get(&id.as_str().into())
+            .await
+            .unwrap()
+    };
+
+    // Purchase: stock drops, updatedAt moves, and the sale is in today's export.
+    let before = stock_of(phorest.clone(), branch.clone(), product.clone()).await;
+    let receipt = phorest
+        .purchases(branch.as_str())
+        .create(
+            &NewPurchase::new()
+                .client_id(client_id.as_str())
+                .item(PurchaseItem::product(product.as_str(), 2, 10.0))
+                .payment(PurchasePayment::new(PaymentType::Credit, 20.0)),
+        )
+        .await
+        .unwrap();
+    let tx = receipt.transaction_number.clone().unwrap();
+    let after = stock_of(phorest.clone(), branch.clone(), product.clone()).await;
+    assert_eq!(after.quantity_in_stock, Some(stock - 2.0));
+    assert!(after.updated_at > before.updated_at);
+    let changed: Vec<_> = phorest
+        .products(branch.as_str())
+        .list(
+            &ProductQuery::new()
+                .updated_after(before.updated_at.unwrap() + chrono::Duration::milliseconds(1)),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(changed.iter().any(|p| p.product_id.as_str() == product));
+    let today = Utc::now()
+        .with_timezone(&sb.with_salon(|s| s.time_zone()))
+        .date_naive();
+    let poll = PollPolicy::default()
+        .initial(Duration::from_millis(5))
+        .max(Duration::from_millis(10))
+        .max_polls(10);
+    let rows = phorest
+        .csv_exports(branch.as_str())
+        .transactions(today, today, poll)
+        .await
+        .unwrap();
+    let ours: Vec<_> = rows
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|r| r.transaction_id.as_ref().map(|t| t.as_str()) == Some(tx.as_str()))
+        .collect();
+    assert_eq!(ours.len(), 1);
+    assert_eq!(ours[0].quantity, Some(2.0));
+    assert_eq!(
+        ours[0].client_id.as_ref().map(|c| c.as_str()),
+        Some(client_id.as_str())
+    );
+    // Payments must add up.
+    let err = phorest
+        .purchases(branch.as_str())
+        .create(
+            &NewPurchase::new()
+                .item(PurchaseItem::product(product.as_str(), 1, 10.0))
+                .payment(PurchasePayment::new(PaymentType::Credit, 5.0)),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BadRequest { .. }));
+
+    // Stock adjustment by barcode.
+    phorest
+        .products(branch.as_str())
+        .adjust_stock(&StockAdjustment::new().increase(barcode.as_str(), 10))
+        .await
+        .unwrap();
+    let adjusted = stock_of(phorest.clone(), branch.clone(), product.clone()).await;
+    assert_eq!(adjusted.quantity_in_stock, Some(stock + 8.0));
+    let err = phorest
+        .products(branch.as_str())
+        .adjust_stock(&StockAdjustment::new().deduct("no-such-barcode", 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BadRequest { .. }));
+
+    // Voucher: issued, listed for its owner, duplicate serial refused.
+    let voucher = phorest
+        .vouchers()
+        .create(
+            &NewVoucher::new(branch.as_str(), 40.0, Utc::now())
+                .client_id(client_id.as_str())
+                .serial_number("GIFT-777"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(voucher.remaining_balance, Some(40.0));
+    let listed: Vec<_> = phorest
+        .vouchers()
+        .list(&VoucherQuery::new().serial_number("GIFT-777"))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].voucher_id, voucher.voucher_id);
+    let err = phorest
+        .vouchers()
+        .create(&NewVoucher::new(branch.as_str(), 10.0, Utc::now()).serial_number("GIFT-777"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("DUPLICATE_SERIAL"));
+
+    // Loyalty points: the balance moves and so does updatedAt.
+    let before = phorest
+        .clients()
+        .get(&client_id.as_str().into())
+        .await
+        .unwrap();
+    let points = before
+        .loyalty_card
+        .as_ref()
+        .and_then(|c| c.points)
+        .unwrap_or(0.0);
+    phorest
+        .clients()
+        .change_loyalty_points(&LoyaltyPointsChange::add(
+            client_id.as_str(),
+            branch.as_str(),
+            25,
+            "bonus",
+        ))
+        .await
+        .unwrap();
+    let after = phorest
+        .clients()
+        .get(&client_id.as_str().into())
+        .await
+        .unwrap();
+    assert_eq!(
+        after.loyalty_card.and_then(|c| c.points),
+        Some(points + 25.0)
+    );
+    assert!(after.updated_at > before.updated_at);
+    assert_eq!(after.version, before.version.map(|v| v + 1));
+    let err = phorest
+        .clients()
+        .change_loyalty_points(&LoyaltyPointsChange::deduct(
+            client_id.as_str(),
+            branch.as_str(),
+            1_000_000,
+            "too many",
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BadRequest { .. }));
+
+    // Deposit link for existing appointments; unknown ones are 404.
+    let appt = sb.with_salon(|s| s.appointments()[0].appointment_id.clone());
+    let link = phorest
+        .appointments(branch.as_str())
+        .deposit_payment_link(&DepositLinkRequest::new([AppointmentId::from(
+            appt.as_str(),
+        )]))
+        .await
+        .unwrap();
+    assert!(link.url.unwrap().starts_with("https://"));
+    let err = phorest
+        .appointments(branch.as_str())
+        .deposit_payment_link(&DepositLinkRequest::new([AppointmentId::from("nope")]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }));
+}

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, SecondsFormat, TimeZone, Utc};
 use serde_json::{Value, json};
 
-use super::model::{Address, Appointment, Client};
+use super::model::{Address, Appointment, Client, LoyaltyCard, SaleLine};
 use super::server::{Reply, State, bad_request, error, not_found};
 
 /// `PUT` routes: `/{b}/client/{id}` and `/{b}/branch/{br}/appointment/{id}`.
@@ -63,6 +63,9 @@ pub(super) fn route_branch_post(
         ["booking", id, "cancel"] => booking_action(state, branch, id, "CANCELED", path),
         ["appointment", "cancel"] => appointment_action(state, branch, &request, true, path),
         ["appointment", "confirm"] => appointment_action(state, branch, &request, false, path),
+        ["purchase"] => create_purchase(state, branch, &request, path),
+        ["stock", "adjustment"] => adjust_stock(state, branch, &request, path),
+        ["deposit", "payment-link"] => deposit_link(state, branch, &request, path),
         ["appointments", "availability"] => {
             super::diary::availability(state, branch, &request, path)
         }
@@ -515,8 +518,113 @@ pub(super) fn route_business_post(
     };
     match segments {
         ["client"] => create_client(state, &request, path),
+        ["voucher"] => create_voucher(state, &request, path),
+        ["loyaltypoints"] => change_loyalty(state, &request, path),
         _ => not_found(path),
     }
+}
+
+/// `POST /{b}/voucher`: `creatingBranchId` (known), `originalBalance` > 0, `issueDate`
+/// (defaults to now), optional `expiryDate`, `clientId` (known) and `serialNumber` (unique,
+/// else `400` `DUPLICATE_SERIAL`; absent → the next `V…` number). Answers `201` with the
+/// voucher (remaining balance = original).
+fn create_voucher(state: &mut State, body: &Value, path: &str) -> Reply {
+    let branch = text(body, "creatingBranchId").flatten().unwrap_or_default();
+    if !known_branch(state, &branch) {
+        return bad_request(&format!("Unknown creatingBranchId '{branch}'"), path);
+    }
+    let Some(balance) = body
+        .get("originalBalance")
+        .and_then(Value::as_f64)
+        .filter(|b| *b > 0.0)
+    else {
+        return bad_request("originalBalance must be positive", path);
+    };
+    let client = text(body, "clientId").flatten();
+    if let Some(c) = &client
+        && state.salon.client(c).is_none()
+    {
+        return bad_request(&format!("Client '{c}' doesn't exist"), path);
+    }
+    let serial = text(body, "serialNumber").flatten();
+    if let Some(s) = &serial
+        && state.salon.vouchers().iter().any(|v| v.serial_number == *s)
+    {
+        return error(
+            400,
+            "DUPLICATE_SERIAL",
+            &format!("Voucher serial {s} already exists"),
+            path,
+        );
+    }
+    let issued = instant(body, "issueDate").unwrap_or_else(Utc::now);
+    let expires = instant(body, "expiryDate");
+    state.generation += 1;
+    let id = state.salon.add_voucher(issued, |v| {
+        v.creating_branch_id = branch;
+        v.original_balance = balance;
+        v.remaining_balance = balance;
+        v.client_id = client;
+        v.expiry_date = expires;
+        if let Some(s) = serial {
+            v.serial_number = s;
+        }
+    });
+    match state.salon.vouchers().iter().find(|v| v.voucher_id == id) {
+        Some(v) => Reply::json(201, v),
+        None => not_found(path),
+    }
+}
+
+/// `POST /{b}/loyaltypoints`: `clientId` (404 if unknown), `branchId` (known),
+/// `description`, `pointsChange` (a non-negative integer) and `operationType` `ADD` or
+/// `DEDUCT` (below zero → `400`). Changes the client's loyalty card (created if absent)
+/// through the salon's client mutator, so `updatedAt` moves unless the hostile mode
+/// `loyalty_changes_keep_updated_at` is on. Answers an empty `200`.
+fn change_loyalty(state: &mut State, body: &Value, path: &str) -> Reply {
+    let client = text(body, "clientId").flatten().unwrap_or_default();
+    let Some(current) = state
+        .salon
+        .client(&client)
+        .map(|c| c.loyalty_card.as_ref().map_or(0.0, |card| card.points))
+    else {
+        return error(
+            404,
+            "NOT_FOUND",
+            "Client with a given id doesn't exist",
+            path,
+        );
+    };
+    let branch = text(body, "branchId").flatten().unwrap_or_default();
+    if !known_branch(state, &branch) {
+        return bad_request(&format!("Unknown branchId '{branch}'"), path);
+    }
+    if text(body, "description")
+        .flatten()
+        .is_none_or(|d| d.trim().is_empty())
+    {
+        return bad_request("description is required", path);
+    }
+    let Some(points) = body.get("pointsChange").and_then(Value::as_u64) else {
+        return bad_request("pointsChange must be a non-negative integer", path);
+    };
+    let points = points as f64;
+    let next = match text(body, "operationType").flatten().as_deref() {
+        Some("ADD") => current + points,
+        Some("DEDUCT") if current >= points => current - points,
+        Some("DEDUCT") => return bad_request("Not enough loyalty points", path),
+        _ => return bad_request("operationType must be ADD or DEDUCT", path),
+    };
+    state.generation += 1;
+    let serial = format!("L{}", &client.chars().take(8).collect::<String>());
+    state.salon.update_client(&client, Utc::now(), |c| {
+        let card = c.loyalty_card.get_or_insert_with(|| LoyaltyCard {
+            serial,
+            points: 0.0,
+        });
+        card.points = next;
+    });
+    Reply::empty(200)
 }
 
 /// A string member: absent → `None`; `null` → `Some(None)`; a string → `Some(Some(..))`.
@@ -686,4 +794,195 @@ fn update_client(state: &mut State, id: &str, body: &Value, path: &str) -> Reply
         let _ = apply_client_fields(c, body);
     });
     client_reply(200, state, id)
+}
+
+/// `POST /{b}/branch/{br}/purchase`: `items[{branchProductId, quantity, price}]` (products of
+/// the branch, quantity ≥ 1), `payments[{type, amount}]` (the amounts must add up to the
+/// items' total within a cent, else `400`), optional `clientId` (known; absent → the walk-in
+/// client) and `number`. Lowers each product's stock (moving its `updatedAt`) and appends
+/// sale lines dated now in the branch's zone, so the next `TRANSACTIONS_CSV` export lists
+/// them. Answers `201` with `purchaseId` and `transactionNumber`.
+fn create_purchase(state: &mut State, branch: &str, body: &Value, path: &str) -> Reply {
+    let client = match text(body, "clientId").flatten() {
+        Some(c) if state.salon.client(&c).is_none() => {
+            return bad_request(&format!("Client '{c}' doesn't exist"), path);
+        }
+        Some(c) => c,
+        None => state.salon.walk_in_client_id().to_owned(),
+    };
+    let items: Vec<&Value> = body
+        .get("items")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
+    if items.is_empty() {
+        return bad_request("items must hold at least one item", path);
+    }
+    let mut lines = Vec::new();
+    let mut total = 0.0;
+    for item in items {
+        let product_id = text(item, "branchProductId").flatten().unwrap_or_default();
+        let Some(product) = state
+            .salon
+            .products()
+            .iter()
+            .find(|p| p.product_id == product_id && p.branch_id == branch)
+        else {
+            return bad_request(&format!("Product '{product_id}' doesn't exist"), path);
+        };
+        let Some(quantity) = item
+            .get("quantity")
+            .and_then(Value::as_u64)
+            .filter(|q| *q >= 1)
+        else {
+            return bad_request("quantity must be at least 1", path);
+        };
+        let Some(price) = item.get("price").and_then(Value::as_f64) else {
+            return bad_request("price is required", path);
+        };
+        let amount = price * quantity as f64;
+        total += amount;
+        lines.push((
+            product.product_id.clone(),
+            product.name.clone(),
+            quantity as f64,
+            price,
+            amount,
+        ));
+    }
+    let paid: f64 = body
+        .get("payments")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("amount").and_then(Value::as_f64))
+        .sum();
+    if (paid - total).abs() > 0.01 {
+        return bad_request(
+            &format!("Payments ({paid:.2}) do not match the purchase total ({total:.2})"),
+            path,
+        );
+    }
+    let payment_type = body
+        .pointer("/payments/0/type")
+        .and_then(Value::as_str)
+        .unwrap_or("CREDIT")
+        .to_owned();
+    state.generation += 1;
+    let now = Utc::now();
+    let local = now.with_timezone(&state.salon.time_zone()).naive_local();
+    let purchase_id = state.salon.mint_id();
+    let transaction_id = format!("T{}", state.salon.sales().len() + 100_000);
+    let mut sale = Vec::new();
+    for (i, (product_id, name, quantity, price, amount)) in lines.into_iter().enumerate() {
+        state.salon.update_product(&product_id, now, |p| {
+            p.quantity_in_stock -= quantity;
+        });
+        sale.push(SaleLine {
+            transaction_id: transaction_id.clone(),
+            transaction_item_id: format!("{transaction_id}-{}", i + 1),
+            branch_id: branch.to_owned(),
+            client_id: client.clone(),
+            purchased_date: local.date(),
+            purchase_time: local.time(),
+            item_type: "PRODUCT".to_owned(),
+            product_id: Some(product_id),
+            service_id: None,
+            description: name,
+            quantity,
+            unit_price: price,
+            total_amount: (amount * 100.0).round() / 100.0,
+            loyalty_points_awarded: 0.0,
+            staff_id: None,
+            payment_type: payment_type.clone(),
+        });
+    }
+    state.salon.add_sale_lines(sale);
+    Reply::json(
+        201,
+        &json!({
+            "purchaseId": purchase_id,
+            "transactionNumber": transaction_id,
+            "number": body.get("number").cloned().unwrap_or(Value::Null),
+            "clientId": client,
+        }),
+    )
+}
+
+/// `POST /{b}/branch/{br}/stock/adjustment`: `stocks[{barcode, quantity, operationType}]`;
+/// every barcode must belong to a product of the branch (else `400`, nothing changes).
+/// Moves `quantityInStock` and `updatedAt`. Answers an empty `200`.
+fn adjust_stock(state: &mut State, branch: &str, body: &Value, path: &str) -> Reply {
+    let mut changes = Vec::new();
+    for line in body
+        .get("stocks")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let barcode = text(line, "barcode").flatten().unwrap_or_default();
+        let Some(product) = state
+            .salon
+            .products()
+            .iter()
+            .find(|p| p.branch_id == branch && p.barcode.as_deref() == Some(barcode.as_str()))
+        else {
+            return bad_request(&format!("No product with barcode '{barcode}'"), path);
+        };
+        let Some(quantity) = line.get("quantity").and_then(Value::as_u64) else {
+            return bad_request("quantity must be a non-negative integer", path);
+        };
+        let delta = match text(line, "operationType").flatten().as_deref() {
+            Some("INCREASE") => quantity as f64,
+            Some("DEDUCT") => -(quantity as f64),
+            _ => return bad_request("operationType must be INCREASE or DEDUCT", path),
+        };
+        changes.push((product.product_id.clone(), delta));
+    }
+    if changes.is_empty() {
+        return bad_request("stocks must hold at least one line", path);
+    }
+    state.generation += 1;
+    let now = Utc::now();
+    for (id, delta) in changes {
+        state
+            .salon
+            .update_product(&id, now, |p| p.quantity_in_stock += delta);
+    }
+    Reply::empty(200)
+}
+
+/// `POST /{b}/branch/{br}/deposit/payment-link`: `appointmentIds` (appointments of the
+/// branch, else 404). Answers `200` with `{url}` on an invented payment host.
+fn deposit_link(state: &mut State, branch: &str, body: &Value, path: &str) -> Reply {
+    let ids: Vec<&str> = body
+        .get("appointmentIds")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if ids.is_empty() {
+        return bad_request("appointmentIds must hold at least one id", path);
+    }
+    if let Some(missing) = ids.iter().find(|id| {
+        !state
+            .salon
+            .appointments()
+            .iter()
+            .any(|a| a.appointment_id == **id && a.branch_id == branch)
+    }) {
+        return error(
+            404,
+            "NOT_FOUND",
+            &format!("Appointment '{missing}' doesn't exist"),
+            path,
+        );
+    }
+    let link = super::diary::derived_id(&ids);
+    Reply::json(
+        200,
+        &json!({ "url": format!("https://pay.sandbox-salon.invalid/deposit/{link}") }),
+    )
 }

@@ -546,6 +546,22 @@ impl AppointmentsHandler {
             .map(drop)
     }
 
+    /// A deposit payment link for appointments (`POST …/deposit/payment-link`). Not replayed
+    /// after an ambiguous failure.
+    pub async fn deposit_payment_link(
+        &self,
+        request: &crate::DepositLinkRequest,
+    ) -> Result<crate::DepositLink> {
+        let body = crate::resources::clients::to_body(request);
+        self.client
+            .write_json(
+                crate::resources::sales::DEPOSIT_LINK,
+                &["branch", self.branch.as_str(), "deposit", "payment-link"],
+                Some(&body),
+            )
+            .await
+    }
+
     /// Free start times (`POST …/appointments/availability`, a read: retried like a `GET`).
     pub async fn availability(
         &self,

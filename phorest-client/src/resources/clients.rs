@@ -748,6 +748,22 @@ impl ClientsHandler {
             .await
     }
 
+    /// Adds or deducts a client's loyalty points (`POST /{businessId}/loyaltypoints`; body
+    /// shape weakly evidenced, see [`LoyaltyPointsChange`](crate::LoyaltyPointsChange)). The
+    /// answer body is not read; read the client for the new balance. Not replayed after an
+    /// ambiguous failure.
+    pub async fn change_loyalty_points(&self, change: &crate::LoyaltyPointsChange) -> Result<()> {
+        let body = to_body(change);
+        self.client
+            .write_empty(
+                crate::resources::sales::CHANGE_LOYALTY,
+                &["loyaltypoints"],
+                Some(&body),
+            )
+            .await
+            .map(drop)
+    }
+
     fn history_spec(&self, client_id: &ClientId) -> ListSpec {
         ListSpec {
             operation: Operation::get("/{businessId}/client/{clientId}/service-history"),

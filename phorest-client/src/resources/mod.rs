@@ -8,6 +8,7 @@ pub mod clients;
 pub mod csv_export;
 pub mod products;
 pub mod reviews;
+pub mod sales;
 pub mod schedule;
 pub mod services;
 pub mod staff;
