@@ -41,13 +41,17 @@ pub use resources::branches::{Branch, BranchesHandler};
 pub use resources::client_categories::{
     ClientCategoriesHandler, ClientCategory, ClientCategoryQuery,
 };
+pub use resources::client_csv::{ClientCsvRow, parse_clients};
 pub use resources::clients::{
     Address, CLIENT_BATCH_MAX, Client, ClientQuery, ClientServiceHistory, ClientUpdate,
     ClientsHandler, CreditAccount, Gender, LoyaltyCard, NewClient, ServiceHistoryEntry,
 };
+pub use resources::courses::{
+    ClientCourse, ClientCourseItem, ClientCourseQuery, Course, CourseItem, CoursesHandler,
+};
 pub use resources::csv_export::{
-    CsvExportJob, CsvExportsHandler, CsvJobStatus, CsvJobType, CsvRowError, ItemType, PollPolicy,
-    TRANSACTIONS_CSV, TransactionRow, parse_transactions,
+    CsvExportJob, CsvExportRequest, CsvExportsHandler, CsvJobStatus, CsvJobType, CsvRowError,
+    ItemType, PollPolicy, TRANSACTIONS_CSV, TransactionRow, parse_transactions,
 };
 pub use resources::products::{Product, ProductQuery, ProductsHandler};
 pub use resources::reviews::{Review, ReviewQuery, ReviewsHandler};
@@ -84,6 +88,10 @@ impl PhorestClient {
     /// Clients of the business.
     pub fn clients(&self) -> ClientsHandler {
         ClientsHandler::new(self.clone())
+    }
+    /// Courses of the branches and the courses clients bought.
+    pub fn courses(&self) -> CoursesHandler {
+        CoursesHandler::new(self.clone())
     }
     /// Client categories of the business.
     pub fn client_categories(&self) -> ClientCategoriesHandler {

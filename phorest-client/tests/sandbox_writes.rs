@@ -597,3 +597,71 @@ async fn sales_stock_vouchers_and_points_are_visible_in_reads() {
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }));
 }
+
+#[tokio::test]
+async fn courses_and_client_csv_follow_the_salon() {
+    use phorest_client::{BranchId, ClientCourseQuery, CsvExportRequest, CsvJobType, PollPolicy};
+
+    let (sb, phorest) = setup(36).await;
+    let branch = BranchId::from(sb.branch_id());
+    let courses: Vec<_> = phorest.courses().list(&branch).try_collect().await.unwrap();
+    assert_eq!(courses.len(), 3);
+    let all: Vec<_> = phorest
+        .courses()
+        .client_courses(&ClientCourseQuery::new().include_used_course_items(true))
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(!all.is_empty());
+    let owner = all[0].client_id.clone().unwrap();
+    let units = all[0].remaining_units();
+    // Redeem one unit: a PAID appointment of the course's service.
+    let service = all[0].client_course_items[0].service_id.clone().unwrap();
+    if units > 0 {
+        sb.add_appointment(|a| {
+            a.client_id = owner.to_string();
+            a.service_id = service.to_string();
+            a.state = "PAID".to_owned();
+        });
+        let mine: Vec<_> = phorest
+            .courses()
+            .client_courses(
+                &ClientCourseQuery::new()
+                    .client_id(owner.clone())
+                    .include_used_course_items(true),
+            )
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].remaining_units(), units - 1);
+    }
+
+    // CLIENT_CSV: the full export lists every client but the walk-in; the incremental one
+    // only the client edited after the watermark.
+    let poll = PollPolicy::default()
+        .initial(Duration::from_millis(5))
+        .max(Duration::from_millis(10))
+        .max_polls(10);
+    let exports = phorest.csv_exports(branch.clone());
+    let full = exports.clients_csv(None, poll).await.unwrap();
+    let expected = sb.with_salon(|s| s.clients().len() - 1);
+    assert_eq!(full.iter().filter(|r| r.is_ok()).count(), expected);
+    let edited = sb.with_salon(|s| s.listed_clients().nth(2).unwrap().client_id.clone());
+    assert!(sb.update_client(&edited, |c| c.notes = Some("late edit".into())));
+    let since = sb.with_salon(|s| s.client(&edited).unwrap().updated_at);
+    let changed = exports.clients_csv(Some(since), poll).await.unwrap();
+    let ids: Vec<_> = changed
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .filter_map(|r| r.client_id.clone())
+        .collect();
+    assert!(ids.iter().any(|id| id.as_str() == edited));
+    assert!(ids.len() < expected);
+    // An unsupported expression is refused.
+    let err = exports
+        .start_request(&CsvExportRequest::new(CsvJobType::ClientCsv).filter_expression("name=Ann"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BadRequest { .. }));
+}

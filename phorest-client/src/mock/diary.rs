@@ -310,3 +310,255 @@ pub(super) fn availability(state: &State, branch: &str, body: &Value, path: &str
     }
     Reply::json(200, &json!({ "data": data, "links": [] }))
 }
+
+/// Parses a CSV export `filterExpression` of DH's forms (`updated=>{from}`,
+/// `updated=<{to}`, joined with `&`) into inclusive bounds; anything else is a 400.
+pub(super) fn updated_bounds(
+    expression: &str,
+) -> Result<
+    (
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    ),
+    String,
+> {
+    let parse = |v: &str| {
+        chrono::DateTime::parse_from_rfc3339(v.trim())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|_| format!("Invalid instant '{v}' in filterExpression"))
+    };
+    let (mut after, mut before) = (None, None);
+    for part in expression.split('&').filter(|p| !p.trim().is_empty()) {
+        if let Some(v) = part.trim().strip_prefix("updated=>") {
+            after = Some(parse(v)?);
+        } else if let Some(v) = part.trim().strip_prefix("updated=<") {
+            before = Some(parse(v)?);
+        } else {
+            return Err(format!("Unsupported filterExpression '{part}'"));
+        }
+    }
+    Ok((after, before))
+}
+
+/// The `CLIENT_CSV` text: every client (archived, deleted and merged included, the walk-in
+/// excluded) whose `updatedAt` is within the bounds, with the columns DH reads.
+pub(super) fn clients_csv(
+    salon: &super::generate::Salon,
+    (after, before): (
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    ),
+) -> (String, usize) {
+    const COLUMNS: &[&str] = &[
+        "client_id",
+        "version",
+        "first_name",
+        "last_name",
+        "mobile",
+        "linked_client_mobile",
+        "land_line",
+        "email",
+        "birth_date",
+        "gender",
+        "sms_marketing_consent",
+        "email_marketing_consent",
+        "sms_reminder_consent",
+        "email_reminder_consent",
+        "archived",
+        "deleted",
+        "banned",
+        "merged_to_client_id",
+        "street_address_1",
+        "street_address_2",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "client_since",
+        "first_visit",
+        "last_visit",
+        "notes",
+        "preferred_staff_id",
+        "loyalty_card_serial_number",
+        "external_id",
+        "creating_branch_id",
+        "client_category_ids",
+        "created_at",
+        "updated_at",
+    ];
+    let iso = |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let day = |t: &Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    };
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut ok = writer.write_record(COLUMNS).is_ok();
+    let mut rows = 0;
+    for c in salon
+        .clients()
+        .iter()
+        .filter(|c| c.client_id != salon.walk_in_client_id())
+        .filter(|c| {
+            after.is_none_or(|a| c.updated_at >= a) && before.is_none_or(|b| c.updated_at <= b)
+        })
+    {
+        let address = c.address.clone().unwrap_or_default();
+        let record = vec![
+            c.client_id.clone(),
+            c.version.to_string(),
+            c.first_name.clone(),
+            c.last_name.clone(),
+            opt(&c.mobile),
+            opt(&c.linked_client_mobile),
+            opt(&c.land_line),
+            opt(&c.email),
+            c.birth_date.map(|d| d.to_string()).unwrap_or_default(),
+            opt(&c.gender),
+            c.sms_marketing_consent.to_string(),
+            c.email_marketing_consent.to_string(),
+            c.sms_reminder_consent.to_string(),
+            c.email_reminder_consent.to_string(),
+            c.archived.to_string(),
+            c.deleted.to_string(),
+            c.banned.to_string(),
+            opt(&c.merged_to_client_id),
+            address.street_address1,
+            address.street_address2,
+            address.city,
+            address.state,
+            address.postal_code,
+            address.country,
+            day(&c.client_since),
+            day(&c.first_visit),
+            day(&c.last_visit),
+            opt(&c.notes),
+            opt(&c.preferred_staff_id),
+            c.loyalty_card
+                .as_ref()
+                .map(|l| l.serial.clone())
+                .unwrap_or_default(),
+            opt(&c.external_id),
+            opt(&c.creating_branch_id),
+            c.client_category_ids.join(","),
+            iso(&c.created_at),
+            iso(&c.updated_at),
+        ];
+        ok &= writer.write_record(&record).is_ok();
+        rows += 1;
+    }
+    if !ok {
+        tracing::warn!("sandbox: failed to write a CLIENT_CSV record");
+    }
+    let bytes = writer.into_inner().unwrap_or_default();
+    (String::from_utf8(bytes).unwrap_or_default(), rows)
+}
+
+/// Units in every sandbox course.
+const COURSE_UNITS: i64 = 6;
+
+/// The branch's courses: one "6 × service" course for each of the first three bookable
+/// services (priced as five), derived from the salon's services.
+fn course_values(state: &State) -> Vec<Value> {
+    state
+        .salon
+        .services()
+        .iter()
+        .filter(|s| !s.is_addon_only && !s.archived && !s.deleted)
+        .take(3)
+        .map(|s| {
+            json!({
+                "courseId": derived_id(&["course", &s.service_id]),
+                "courseName": format!("{COURSE_UNITS} x {}", s.name),
+                "availableOnline": s.internet_enabled,
+                "multiBranchCourse": true,
+                "totalPrice": s.price * (COURSE_UNITS - 1) as f64,
+                "courseItems": [{
+                    "courseItemId": derived_id(&["course-item", &s.service_id]),
+                    "unitType": "SESSION",
+                    "totalUnits": COURSE_UNITS,
+                    "totalPrice": s.price * (COURSE_UNITS - 1) as f64,
+                    "serviceId": s.service_id,
+                }],
+            })
+        })
+        .collect()
+}
+
+/// `GET /{b}/branch/{br}/course`.
+pub(super) fn courses(state: &State, q: &Query) -> Result<Reply, String> {
+    let (page, size) = q.paging(100)?;
+    let all = course_values(state);
+    let refs: Vec<&Value> = all.iter().collect();
+    Ok(paged(state, ListKind::Courses, &refs, page, size))
+}
+
+/// `GET /{b}/clientcourse`: every tenth listed client owns the first course, bought on the
+/// day they became a client; a unit is used by each of their `PAID` appointments of the
+/// course's service (so it follows appointment writes). `clientId` filters;
+/// `includeUsedCourseItems=true` keeps items with no units left (else they are dropped, and
+/// a course with no item left is not listed).
+pub(super) fn client_courses(state: &State, q: &Query) -> Result<Reply, String> {
+    let include_used = q.flag("includeUsedCourseItems")?;
+    let client_filter = q.get("clientId");
+    let (page, size) = q.paging(100)?;
+    let Some(course) = course_values(state).into_iter().next() else {
+        return Ok(paged::<Value>(
+            state,
+            ListKind::ClientCourses,
+            &[],
+            page,
+            size,
+        ));
+    };
+    let service = course["courseItems"][0]["serviceId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut all = Vec::new();
+    for c in state
+        .salon
+        .listed_clients()
+        .filter(|c| c.client_id != state.salon.walk_in_client_id())
+        .step_by(10)
+        .filter(|c| client_filter.is_none_or(|f| c.client_id == f))
+    {
+        let used = state
+            .salon
+            .appointments()
+            .iter()
+            .filter(|a| {
+                a.client_id == c.client_id
+                    && a.service_id == service
+                    && a.state == "PAID"
+                    && !a.deleted
+            })
+            .count() as i64;
+        let remaining = (COURSE_UNITS - used).max(0);
+        if remaining == 0 && !include_used {
+            continue;
+        }
+        let bought = c.client_since.unwrap_or(c.created_at);
+        all.push(json!({
+            "clientCourseId": derived_id(&["client-course", &c.client_id]),
+            "clientId": c.client_id,
+            "purchasingBranchId": state.salon.branch_id(),
+            "courseId": course["courseId"],
+            "purchaseDate": bought.format("%Y-%m-%d").to_string(),
+            "expiryDate": (bought + chrono::Duration::days(365)).format("%Y-%m-%d").to_string(),
+            "grossPrice": course["totalPrice"],
+            "netPrice": course["totalPrice"],
+            "clientCourseItems": [{
+                "clientCourseItemId": derived_id(&["client-course-item", &c.client_id]),
+                "courseItemId": course["courseItems"][0]["courseItemId"],
+                "serviceId": service,
+                "initialUnits": COURSE_UNITS,
+                "remainingUnits": remaining,
+                "grossPrice": course["totalPrice"],
+                "netPrice": course["totalPrice"],
+            }],
+        }));
+    }
+    let refs: Vec<&Value> = all.iter().collect();
+    Ok(paged(state, ListKind::ClientCourses, &refs, page, size))
+}

@@ -38,6 +38,10 @@ pub enum ListKind {
     Breaks,
     /// `GET /{b}/branch/{br}/staff/worktimetable` (`workTimeTables`).
     WorkTimetables,
+    /// `GET /{b}/branch/{br}/course` (`courses`).
+    Courses,
+    /// `GET /{b}/clientcourse` (`clientCourses`).
+    ClientCourses,
 }
 
 impl ListKind {
@@ -65,6 +69,8 @@ impl ListKind {
             ListKind::ServiceHistories => "clientServiceHistories",
             ListKind::Breaks => "breaks",
             ListKind::WorkTimetables => "workTimeTables",
+            ListKind::Courses => "courses",
+            ListKind::ClientCourses => "clientCourses",
         }
     }
 
@@ -84,6 +90,8 @@ impl ListKind {
             ListKind::ServiceHistories => "date",
             ListKind::Breaks => "breakId",
             ListKind::WorkTimetables => "staffId",
+            ListKind::Courses => "courseId",
+            ListKind::ClientCourses => "clientCourseId",
         }
     }
 }

@@ -625,6 +625,7 @@ fn route(
                     super::diary::work_timetables(state, branch, q)
                 }
                 (false, ["break"]) => super::diary::breaks(state, branch, q),
+                (false, ["course"]) => super::diary::courses(state, q),
                 (false, ["staff", id]) => one(
                     ListKind::Staff,
                     state
@@ -707,6 +708,7 @@ fn route(
             path,
         ),
         ["client-batch"] => client_batch(state, q),
+        ["clientcourse"] => super::diary::client_courses(state, q),
         ["client", id, "service-history"] => {
             return super::diary::service_history(state, id, q, path);
         }
@@ -1123,13 +1125,26 @@ fn csv_record(salon: &Salon, line: &SaleLine) -> Vec<String> {
     ]
 }
 
-/// The CSV text of a branch's sale lines between two dates (inclusive).
+/// The CSV text of a branch's sale lines between two dates (inclusive) whose sale instant
+/// (a line's only time: the sandbox does not model edits) is within the `filterExpression`
+/// bounds.
 fn transactions_csv(
     salon: &Salon,
     branch: &str,
     from: NaiveDate,
     to: NaiveDate,
+    (after, before): (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
 ) -> (String, usize) {
+    use chrono::TimeZone as _;
+    let tz = salon.time_zone();
+    let instant = |l: &SaleLine| {
+        tz.from_local_datetime(&l.purchased_date.and_time(l.purchase_time))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let in_bounds = |l: &SaleLine| {
+        instant(l).is_none_or(|t| after.is_none_or(|a| t >= a) && before.is_none_or(|b| t <= b))
+    };
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut rows = 0;
     let mut ok = writer.write_record(CSV_COLUMNS).is_ok();
@@ -1137,6 +1152,7 @@ fn transactions_csv(
         .sales()
         .iter()
         .filter(|l| l.branch_id == branch && l.purchased_date >= from && l.purchased_date <= to)
+        .filter(|l| in_bounds(l))
     {
         ok &= writer.write_record(csv_record(salon, line)).is_ok();
         rows += 1;
@@ -1155,36 +1171,50 @@ fn start_job(state: &mut State, branch: &str, body: &[u8], path: &str) -> Reply 
     let job_type = request
         .get("jobType")
         .and_then(Value::as_str)
-        .unwrap_or_default();
-    if job_type != "TRANSACTIONS_CSV" {
-        return bad_request(&format!("Unsupported jobType '{job_type}'"), path);
-    }
+        .unwrap_or_default()
+        .to_owned();
     let date = |key: &str| {
         request
             .get(key)
             .and_then(Value::as_str)
             .and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
     };
-    let (Some(from), Some(to)) = (date("startFilter"), date("finishFilter")) else {
-        return bad_request(
-            "startFilter and finishFilter (yyyy-MM-dd) are required",
-            path,
-        );
+    let (from, to) = (date("startFilter"), date("finishFilter"));
+    let expression = request
+        .get("filterExpression")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let bounds = match expression.as_deref().map(super::diary::updated_bounds) {
+        None => (None, None),
+        Some(Ok(b)) => b,
+        Some(Err(message)) => return bad_request(&message, path),
     };
-    if to < from {
-        return bad_request("finishFilter must not be before startFilter", path);
-    }
+    let (csv, rows) = match job_type.as_str() {
+        "TRANSACTIONS_CSV" => {
+            let (Some(from), Some(to)) = (from, to) else {
+                return bad_request(
+                    "startFilter and finishFilter (yyyy-MM-dd) are required",
+                    path,
+                );
+            };
+            if to < from {
+                return bad_request("finishFilter must not be before startFilter", path);
+            }
+            transactions_csv(&state.salon, branch, from, to, bounds)
+        }
+        "CLIENT_CSV" => super::diary::clients_csv(&state.salon, bounds),
+        other => return bad_request(&format!("Unsupported jobType '{other}'"), path),
+    };
     state.job_seq += 1;
     let job_id = format!("job-{}-{}", state.salon.business_id(), state.job_seq);
-    let (csv, rows) = transactions_csv(&state.salon, branch, from, to);
     let body = json!({
         "jobId": job_id,
         "jobType": job_type,
         "jobStatus": "IN_PROGRESS",
         "started": millis(Utc::now()).to_rfc3339_opts(SecondsFormat::Millis, true),
         "finished": null,
-        "startFilter": from.to_string(),
-        "finishFilter": to.to_string(),
+        "startFilter": from.map(|d| d.to_string()),
+        "finishFilter": to.map(|d| d.to_string()),
         "filterExpression": request.get("filterExpression").cloned().unwrap_or(Value::Null),
         "totalRows": null,
         "succeededRows": null,

@@ -137,6 +137,9 @@ pub struct Appointment {
     pub room_id: Option<String>,
     /// Machine (UNCONFIRMED field).
     pub machine_id: Option<String>,
+    /// The client course item this appointment redeems (U1; see
+    /// [`ClientCourse`](crate::ClientCourse)).
+    pub client_course_item_id: Option<String>,
     /// Group booking (UNCONFIRMED field).
     pub group_booking_id: Option<String>,
     /// Created.
