@@ -311,17 +311,15 @@ pub(super) fn availability(state: &State, branch: &str, body: &Value, path: &str
     Reply::json(200, &json!({ "data": data, "links": [] }))
 }
 
+/// Inclusive `updatedAt` bounds of a CSV export `filterExpression` (after, before).
+pub(super) type Bounds = (
+    Option<chrono::DateTime<chrono::Utc>>,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
+
 /// Parses a CSV export `filterExpression` of DH's forms (`updated=>{from}`,
 /// `updated=<{to}`, joined with `&`) into inclusive bounds; anything else is a 400.
-pub(super) fn updated_bounds(
-    expression: &str,
-) -> Result<
-    (
-        Option<chrono::DateTime<chrono::Utc>>,
-        Option<chrono::DateTime<chrono::Utc>>,
-    ),
-    String,
-> {
+pub(super) fn updated_bounds(expression: &str) -> Result<Bounds, String> {
     let parse = |v: &str| {
         chrono::DateTime::parse_from_rfc3339(v.trim())
             .map(|t| t.with_timezone(&chrono::Utc))
@@ -344,10 +342,7 @@ pub(super) fn updated_bounds(
 /// excluded) whose `updatedAt` is within the bounds, with the columns DH reads.
 pub(super) fn clients_csv(
     salon: &super::generate::Salon,
-    (after, before): (
-        Option<chrono::DateTime<chrono::Utc>>,
-        Option<chrono::DateTime<chrono::Utc>>,
-    ),
+    (after, before): Bounds,
 ) -> (String, usize) {
     const COLUMNS: &[&str] = &[
         "client_id",

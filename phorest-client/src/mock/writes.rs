@@ -618,7 +618,7 @@ fn change_loyalty(state: &mut State, body: &Value, path: &str) -> Reply {
     state.generation += 1;
     let serial = format!("L{}", &client.chars().take(8).collect::<String>());
     state.salon.update_client(&client, Utc::now(), |c| {
-        let card = c.loyalty_card.get_or_insert_with(|| LoyaltyCard {
+        let card = c.loyalty_card.get_or_insert(LoyaltyCard {
             serial,
             points: 0.0,
         });
