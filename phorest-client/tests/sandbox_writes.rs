@@ -665,3 +665,66 @@ async fn courses_and_client_csv_follow_the_salon() {
         .unwrap_err();
     assert!(matches!(err, Error::BadRequest { .. }));
 }
+
+#[tokio::test]
+async fn transactions_filter_expression_narrows_the_export_to_the_updated_window() {
+    use chrono::{Duration as Span, TimeZone};
+    use phorest_client::{CsvExportRequest, CsvJobType, PollPolicy, TransactionId};
+
+    let (sb, phorest) = setup(37).await;
+    let branch = sb.branch_id().to_owned();
+    let tz = sb.with_salon(|s| s.time_zone());
+    // The busiest sale day of the branch, and the instant of its middle line.
+    let (day, lines) = sb.with_salon(|s| {
+        let mut per_day = std::collections::BTreeMap::new();
+        for l in s.sales().iter().filter(|l| l.branch_id == branch) {
+            per_day
+                .entry(l.purchased_date)
+                .or_insert_with(Vec::new)
+                .push((l.purchase_time, l.transaction_id.clone()));
+        }
+        per_day.into_iter().max_by_key(|(_, v)| v.len()).unwrap()
+    });
+    assert!(lines.len() >= 2);
+    let mut times: Vec<_> = lines.iter().map(|(t, _)| *t).collect();
+    times.sort();
+    let cut = times[times.len() / 2];
+    let cut_utc = tz
+        .from_local_datetime(&day.and_time(cut))
+        .earliest()
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let poll = PollPolicy::default()
+        .initial(Duration::from_millis(5))
+        .max(Duration::from_millis(10))
+        .max_polls(10);
+    let exports = phorest.csv_exports(branch.as_str());
+    let whole = exports
+        .transactions_with(
+            &CsvExportRequest::new(CsvJobType::TransactionsCsv).dates(day, day),
+            poll,
+        )
+        .await
+        .unwrap();
+    let late = exports
+        .transactions_with(
+            &CsvExportRequest::new(CsvJobType::TransactionsCsv)
+                .dates(day, day)
+                .updated_between(cut_utc, cut_utc + Span::days(1)),
+            poll,
+        )
+        .await
+        .unwrap();
+    let expected: std::collections::BTreeSet<TransactionId> = lines
+        .iter()
+        .filter(|(t, _)| *t >= cut)
+        .map(|(_, id)| TransactionId::from(id.as_str()))
+        .collect();
+    let got: std::collections::BTreeSet<TransactionId> = late
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .filter_map(|r| r.transaction_id.clone())
+        .collect();
+    assert_eq!(got, expected);
+    assert!(late.len() < whole.len());
+}
