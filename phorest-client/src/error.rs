@@ -585,6 +585,30 @@ mod tests {
     }
 
     #[test]
+    fn conflict_is_typed_and_post_reads_are_reads() {
+        let put = Operation::new("PUT", "/{businessId}/client/{clientId}");
+        let err = Error::from_response(
+            put,
+            409,
+            br#"{"errorCode":"VERSION_CONFLICT","message":"stale"}"#,
+            None,
+            &[],
+        );
+        assert!(matches!(err, Error::Conflict { .. }));
+        assert_eq!(
+            (err.status(), err.code(), err.message()),
+            (Some(409), Some("VERSION_CONFLICT"), Some("stale"))
+        );
+        assert!(!err.is_retryable() && !err.may_have_been_applied());
+        assert!(!put.is_read());
+        let search =
+            Operation::post_read("/{businessId}/branch/{branchId}/appointments/availability");
+        assert!(search.is_read() && search.method() == "POST");
+        let server = Error::from_response(search, 503, b"", None, &[]);
+        assert!(!server.may_have_been_applied(), "a read changes nothing");
+    }
+
+    #[test]
     fn applied_only_for_writes_that_reached_the_server() {
         let get = Operation::new("GET", "/{businessId}/client");
         let post = Operation::new("POST", "/{businessId}/branch/{branchId}/csvexportjob");
