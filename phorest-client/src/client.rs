@@ -266,6 +266,7 @@ impl Call<'_> {
     fn method(&self) -> reqwest::Method {
         match self.operation.method() {
             "POST" => reqwest::Method::POST,
+            "PUT" => reqwest::Method::PUT,
             _ => reqwest::Method::GET,
         }
     }
@@ -521,6 +522,44 @@ impl PhorestClient {
             })
             .await?;
         self.decode(operation, answer)
+    }
+
+    /// Sends a write (`POST`/`PUT`) with a JSON body (none when `body` is `None`) and decodes
+    /// its JSON answer. Not replayed unless certainly not applied (429, failed connection).
+    pub(crate) async fn write_json<T: DeserializeOwned>(
+        &self,
+        operation: Operation,
+        segments: &[&str],
+        body: Option<&serde_json::Value>,
+    ) -> Result<T> {
+        let answer = self
+            .send_json(Call {
+                operation,
+                segments,
+                query: &Query::default(),
+                body,
+            })
+            .await?;
+        self.decode(operation, answer)
+    }
+
+    /// Sends a write whose success body may be empty (Phorest answers some actions with no
+    /// body); a non-empty answer is returned as JSON when it parses, else ignored.
+    pub(crate) async fn write_empty(
+        &self,
+        operation: Operation,
+        segments: &[&str],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Option<serde_json::Value>> {
+        let url = self.url(segments)?;
+        let call = Call {
+            operation,
+            segments,
+            query: &Query::default(),
+            body,
+        };
+        let answer = self.execute(url, &call, true, Expect::Bytes).await?;
+        Ok(parse_json(&answer.bytes).ok())
     }
 
     /// Decodes an answer's JSON into `T`, naming the failing JSON path.

@@ -21,11 +21,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct Operation {
     method: &'static str,
     template: &'static str,
+    /// Whether the operation only reads (a `GET`, or a `POST` that only queries).
+    read: bool,
 }
 
 impl Operation {
     pub(crate) const fn new(method: &'static str, template: &'static str) -> Self {
-        Self { method, template }
+        let read = matches!(method.as_bytes(), b"GET");
+        Self {
+            method,
+            template,
+            read,
+        }
     }
 
     /// A `GET` of `template`.
@@ -33,7 +40,16 @@ impl Operation {
         Self::new("GET", template)
     }
 
-    /// The HTTP method (`GET`, `POST`).
+    /// A `POST` that only reads (availability search): replayable like a `GET`.
+    pub(crate) const fn post_read(template: &'static str) -> Self {
+        Self {
+            method: "POST",
+            template,
+            read: true,
+        }
+    }
+
+    /// The HTTP method (`GET`, `POST`, `PUT`).
     pub fn method(&self) -> &'static str {
         self.method
     }
@@ -43,9 +59,10 @@ impl Operation {
         self.template
     }
 
-    /// Whether the operation only reads (replaying it cannot change data).
+    /// Whether the operation only reads (replaying it cannot change data): every `GET`, and
+    /// the `POST` of the availability search.
     pub fn is_read(&self) -> bool {
-        self.method == "GET"
+        self.read
     }
 }
 
@@ -225,6 +242,25 @@ pub enum Error {
         /// Phorest's error code.
         code: Option<String>,
     },
+    /// 409: the write conflicts with the record's current state; for an update carrying a
+    /// `version` (client update, appointment update), the version was stale: someone else
+    /// changed the record since it was read. Read it again, re-apply the change, and send the
+    /// new `version`. Never retried automatically.
+    ///
+    /// The status is UNCONFIRMED for Phorest: an integration adapter's notes say a stale
+    /// version "surfaces as a CONFLICT error", which is a 409 in Spring; the body shape is
+    /// not captured anywhere.
+    #[error(
+        "Phorest reports a conflict (409){}{}",
+        fmt_code(code),
+        fmt_msg(message)
+    )]
+    Conflict {
+        /// Phorest's message, if any.
+        message: Option<String>,
+        /// Phorest's error code, if any.
+        code: Option<String>,
+    },
     /// 429 after the retry budget was used up, or asking for a longer wait than the retry
     /// policy's `max_delay`.
     #[error("Phorest rate limit exceeded (429)")]
@@ -244,7 +280,7 @@ pub enum Error {
         /// The start of the response body (may be HTML from a gateway), scrubbed.
         body_excerpt: String,
     },
-    /// Any other unexpected HTTP status (e.g. 409, 412).
+    /// Any other unexpected HTTP status (e.g. 412).
     #[error(
         "Phorest answered with HTTP {status}{}{}",
         fmt_code(code),
@@ -335,6 +371,7 @@ impl Error {
             Self::Forbidden { .. } => Some(403),
             Self::NotFound { .. } => Some(404),
             Self::BadRequest { .. } => Some(400),
+            Self::Conflict { .. } => Some(409),
             Self::RateLimited { .. } => Some(429),
             Self::Server { status, .. } | Self::Api { status, .. } => Some(*status),
             _ => None,
@@ -348,6 +385,7 @@ impl Error {
             | Self::Forbidden { message }
             | Self::NotFound { message }
             | Self::BadRequest { message, .. }
+            | Self::Conflict { message, .. }
             | Self::Server { message, .. }
             | Self::Api { message, .. } => message.as_deref(),
             _ => None,
@@ -357,7 +395,9 @@ impl Error {
     /// Phorest's error code (e.g. `STAFF_UNQUALIFIED`), if any.
     pub fn code(&self) -> Option<&str> {
         match self {
-            Self::BadRequest { code, .. } | Self::Api { code, .. } => code.as_deref(),
+            Self::BadRequest { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Api { code, .. } => code.as_deref(),
             _ => None,
         }
     }
@@ -375,9 +415,10 @@ impl Error {
     }
 
     /// Whether the request may have changed data on the server although it failed: a write
-    /// (the CSV export job's `POST`) that got a 5xx, timed out, broke after sending, or whose
+    /// (a `POST` or `PUT`) that got a 5xx, timed out, broke after sending, or whose
     /// success answer did not decode. Such a request is never replayed automatically; a caller
-    /// must check (e.g. list the jobs) before starting it again. Always `false` for reads.
+    /// must check (e.g. list the jobs, read the client) before sending it again. Always
+    /// `false` for reads (the availability search included).
     pub fn may_have_been_applied(&self) -> bool {
         match self {
             Self::Server { operation, .. } | Self::Decode { operation, .. } => !operation.is_read(),
@@ -436,6 +477,7 @@ impl Error {
             401 => Self::Unauthorized { message },
             403 => Self::Forbidden { message },
             404 => Self::NotFound { message },
+            409 => Self::Conflict { message, code },
             429 => Self::RateLimited { retry_after },
             500..=599 => Self::Server {
                 operation,
@@ -540,6 +582,30 @@ mod tests {
         // A secret straddling the cut is scrubbed before truncation.
         let body = format!("{}SECRET-1", "x".repeat(BODY_EXCERPT_LIMIT - 3));
         assert!(!excerpt(body.as_bytes(), &["SECRET-1"]).contains("SEC"));
+    }
+
+    #[test]
+    fn conflict_is_typed_and_post_reads_are_reads() {
+        let put = Operation::new("PUT", "/{businessId}/client/{clientId}");
+        let err = Error::from_response(
+            put,
+            409,
+            br#"{"errorCode":"VERSION_CONFLICT","message":"stale"}"#,
+            None,
+            &[],
+        );
+        assert!(matches!(err, Error::Conflict { .. }));
+        assert_eq!(
+            (err.status(), err.code(), err.message()),
+            (Some(409), Some("VERSION_CONFLICT"), Some("stale"))
+        );
+        assert!(!err.is_retryable() && !err.may_have_been_applied());
+        assert!(!put.is_read());
+        let search =
+            Operation::post_read("/{businessId}/branch/{branchId}/appointments/availability");
+        assert!(search.is_read() && search.method() == "POST");
+        let server = Error::from_response(search, 503, b"", None, &[]);
+        assert!(!server.may_have_been_applied(), "a read changes nothing");
     }
 
     #[test]

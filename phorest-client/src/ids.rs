@@ -31,4 +31,14 @@ string_id! {
     VoucherId,
     /// A sales transaction id (unique per branch only).
     TransactionId,
+    /// A break (blocked time in a staff member's diary) id.
+    BreakId,
+    /// A room id (appointments and breaks may hold one).
+    RoomId,
+    /// A machine id (appointments and breaks may hold one).
+    MachineId,
+    /// A course (a package of service units sold together) id.
+    CourseId,
+    /// A client's purchased course id.
+    ClientCourseId,
 }

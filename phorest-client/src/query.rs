@@ -86,6 +86,20 @@ pub(crate) mod params {
     /// Reviews: review date. UNCONFIRMED name.
     pub const REVIEW_DATE: &str = "reviewDate";
 
+    /// Breaks: staff filter (production caller DH).
+    pub const BREAK_STAFF_ID: &str = "staff_id";
+    /// Breaks: room filter (production caller DH).
+    pub const BREAK_ROOM_ID: &str = "room_id";
+    /// Breaks: machine filter (production caller DH).
+    pub const BREAK_MACHINE_ID: &str = "machine_id";
+    /// Staff work timetables: activity type filter (production caller DH; values UNCONFIRMED).
+    pub const ACTIVITY_TYPE: &str = "activity_type";
+
+    /// Client courses: client filter. UNCONFIRMED name.
+    pub const CLIENT_COURSE_CLIENT_ID: &str = "clientId";
+    /// Client courses: keep used-up items (DOC changelog 1.27.0).
+    pub const INCLUDE_USED_COURSE_ITEMS: &str = "includeUsedCourseItems";
+
     /// Vouchers: client filter. UNCONFIRMED name (API Evangelist spec).
     pub const VOUCHER_CLIENT_ID: &str = "clientId";
     /// Vouchers: serial number. UNCONFIRMED name (API Evangelist spec).

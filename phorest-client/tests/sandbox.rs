@@ -182,7 +182,14 @@ async fn unknown_business_branch_and_route_are_404() {
     assert_eq!(api.get("/branch/nope/staff").await.status, 404);
     assert_eq!(api.get("/client/nope").await.status, 404);
     assert_eq!(api.get("/branch/{br}/nothing-here").await.status, 404);
-    assert_eq!(api.post("/client", serde_json::json!({})).await.status, 404);
+    assert_eq!(
+        api.post("/nothing-here", serde_json::json!({}))
+            .await
+            .status,
+        404
+    );
+    // Client create is served: an empty body lacks `creatingBranchId`.
+    assert_eq!(api.post("/client", serde_json::json!({})).await.status, 400);
 }
 
 #[tokio::test]

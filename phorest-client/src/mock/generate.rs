@@ -438,6 +438,28 @@ impl Salon {
         id
     }
 
+    /// Adds a voucher built by `f` from a blank voucher with a fresh id, issued `now` at the
+    /// first branch with the next free `V…` serial; returns its id.
+    pub fn add_voucher(&mut self, now: DateTime<Utc>, f: impl FnOnce(&mut Voucher)) -> String {
+        let serial = format!("V{:06}", 100_000 + self.vouchers.len());
+        let mut v = Voucher {
+            voucher_id: self.mint_id(),
+            serial_number: serial,
+            issue_date: millis(now),
+            creating_branch_id: self.branch_id().to_owned(),
+            ..Voucher::default()
+        };
+        f(&mut v);
+        let id = v.voucher_id.clone();
+        self.vouchers.push(v);
+        id
+    }
+
+    /// Appends sale lines (a purchase), as the `TRANSACTIONS_CSV` export will list them.
+    pub fn add_sale_lines(&mut self, lines: impl IntoIterator<Item = SaleLine>) {
+        self.sales.extend(lines);
+    }
+
     /// Applies `f` to the appointment with `id`, bumping `version` and `updatedAt`.
     pub fn update_appointment(
         &mut self,

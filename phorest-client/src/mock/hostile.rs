@@ -32,6 +32,16 @@ pub enum ListKind {
     Reviews,
     /// `GET /{b}/voucher` (`vouchers`).
     Vouchers,
+    /// `GET /{b}/client/{id}/service-history` (`clientServiceHistories`).
+    ServiceHistories,
+    /// `GET /{b}/branch/{br}/break` (`breaks`).
+    Breaks,
+    /// `GET /{b}/branch/{br}/staff/worktimetable` (`workTimeTables`).
+    WorkTimetables,
+    /// `GET /{b}/branch/{br}/course` (`courses`).
+    Courses,
+    /// `GET /{b}/clientcourse` (`clientCourses`).
+    ClientCourses,
 }
 
 impl ListKind {
@@ -56,6 +66,11 @@ impl ListKind {
             ListKind::Products => "products",
             ListKind::Reviews => "reviews",
             ListKind::Vouchers => "vouchers",
+            ListKind::ServiceHistories => "clientServiceHistories",
+            ListKind::Breaks => "breaks",
+            ListKind::WorkTimetables => "workTimeTables",
+            ListKind::Courses => "courses",
+            ListKind::ClientCourses => "clientCourses",
         }
     }
 
@@ -72,6 +87,11 @@ impl ListKind {
             ListKind::Products => "productId",
             ListKind::Reviews => "reviewId",
             ListKind::Vouchers => "voucherId",
+            ListKind::ServiceHistories => "date",
+            ListKind::Breaks => "breakId",
+            ListKind::WorkTimetables => "staffId",
+            ListKind::Courses => "courseId",
+            ListKind::ClientCourses => "clientCourseId",
         }
     }
 }

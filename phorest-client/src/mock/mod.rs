@@ -42,7 +42,25 @@
 //! | `GET /{b}/branch/{br}/product[/{id}]` | `includeArchived`, `updatedAfter` + `updatedBefore` (both or neither, else 400), `productType`, `searchQuery` |
 //! | `GET /{b}/branch/{br}/review[/{id}]` | `clientId`, `reviewDate` |
 //! | `GET /{b}/voucher[/{id}]` | `includeUsed` (used = no remaining balance), `clientId`, `serialNumber` |
-//! | `POST /{b}/branch/{br}/csvexportjob`, `GET …/csvexportjob/{jobId}` | body `jobType` = `TRANSACTIONS_CSV`, `startFilter`, `finishFilter` |
+//! | `POST /{b}/branch/{br}/csvexportjob`, `GET …/csvexportjob/{jobId}` | body `jobType` = `TRANSACTIONS_CSV` (`startFilter`, `finishFilter` required) or `CLIENT_CSV`; `filterExpression` `updated=>…`/`updated=<…` |
+//! | `GET /{b}/client/{id}/service-history` | (derived from the client's appointments) |
+//! | `GET /{b}/branch/{br}/break`, `GET …/staff/worktimetable` | `from_date`, `to_date` (required, ≤ 31 days); `staff_id`, `room_id`, `machine_id`; `activity_type` |
+//! | `GET /{b}/branch/{br}/course`, `GET /{b}/clientcourse` | `clientId`, `includeUsedCourseItems` |
+//!
+//! Writes (each visible to later reads; `version` and `updatedAt` move through the salon's
+//! mutators; a stale `version` is a `409`):
+//!
+//! | route | effect |
+//! |---|---|
+//! | `POST /{b}/client`, `PUT /{b}/client/{id}` | create (`creatingBranchId`, `firstName` required); update with the current `version` |
+//! | `POST /{b}/branch/{br}/booking`, `…/booking/{id}/activate`, `…/booking/{id}/cancel` | appointments created `RESERVED` or `ACTIVE` (UTC start instants, staff must be free), activated, cancelled |
+//! | `POST /{b}/branch/{br}/appointments/availability` | free 15-minute starts in the fixed rota (09:00–17:30 Tue–Sat, lunch 13:00–13:30), minus live appointments |
+//! | `PUT /{b}/branch/{br}/appointment/{id}`, `POST …/appointment/cancel`, `…/confirm` | reschedule with the current `version`; cancel or confirm `appointmentIds` |
+//! | `POST /{b}/branch/{br}/purchase` | lowers stock, appends sale lines to the `TRANSACTIONS_CSV` export |
+//! | `POST /{b}/branch/{br}/stock/adjustment` | moves `quantityInStock` by barcode |
+//! | `POST /{b}/voucher` | issues a voucher (unique `serialNumber`) |
+//! | `POST /{b}/loyaltypoints` | adds or deducts points on the client's card |
+//! | `POST /{b}/branch/{br}/deposit/payment-link` | answers a payment URL |
 //!
 //! Update windows are `from <= updatedAt < to`. Lists are in creation order
 //! (appointments in update order when an update window is given).
@@ -54,8 +72,11 @@
 //! update time is modelled); error bodies are Spring-style
 //! (`status`, `error`, `errorCode`, `message`, `path`); a 429 carries
 //! `Retry-After` only when [`Faults::retry_after`] is set; only the
-//! `TRANSACTIONS_CSV` job type is served, and an empty export ends `FAILED`
-//! with `failureReason: "No records found"`.
+//! `TRANSACTIONS_CSV` and `CLIENT_CSV` job types are served, and an empty export ends
+//! `FAILED` with `failureReason: "No records found"`; a sale line's "updated" time for
+//! `filterExpression` is its sale time (edits are not modelled); write error codes
+//! (`VERSION_CONFLICT`, `STAFF_NOT_AVAILABLE`, `DUPLICATE_SERIAL`) are invented; breaks, rota
+//! and courses are derived from the staff and services, not generated.
 //!
 //! ```no_run
 //! use futures::TryStreamExt as _;
@@ -72,10 +93,12 @@
 //! # }
 //! ```
 
+mod diary;
 mod generate;
 mod hostile;
 pub mod model;
 mod server;
+mod writes;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};

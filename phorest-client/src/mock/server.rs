@@ -123,7 +123,7 @@ pub(crate) struct Handler {
 }
 
 /// A finished response before faults are applied.
-struct Reply {
+pub(super) struct Reply {
     status: u16,
     body: Vec<u8>,
     content_type: &'static str,
@@ -136,7 +136,15 @@ struct Reply {
 }
 
 impl Reply {
-    fn json(status: u16, value: &impl Serialize) -> Self {
+    /// A success with an empty body (some Phorest actions answer nothing).
+    pub(super) fn empty(status: u16) -> Self {
+        Self {
+            body: Vec::new(),
+            ..Self::json(status, &())
+        }
+    }
+
+    pub(super) fn json(status: u16, value: &impl Serialize) -> Self {
         Self {
             status,
             body: serde_json::to_vec(value).unwrap_or_default(),
@@ -149,12 +157,13 @@ impl Reply {
 }
 
 /// A Spring-style error body with Phorest's `errorCode`.
-fn error(status: u16, code: &str, message: &str, path: &str) -> Reply {
+pub(super) fn error(status: u16, code: &str, message: &str, path: &str) -> Reply {
     let reason = match status {
         400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        409 => "Conflict",
         429 => "Too Many Requests",
         503 => "Service Unavailable",
         _ => "Internal Server Error",
@@ -172,15 +181,15 @@ fn error(status: u16, code: &str, message: &str, path: &str) -> Reply {
     )
 }
 
-fn bad_request(message: &str, path: &str) -> Reply {
+pub(super) fn bad_request(message: &str, path: &str) -> Reply {
     error(400, "BAD_REQUEST", message, path)
 }
 
 /// Query parameters, as Spring sees them: unknown names are ignored.
-struct Query(Vec<(String, String)>);
+pub(super) struct Query(Vec<(String, String)>);
 
 impl Query {
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
@@ -188,7 +197,7 @@ impl Query {
     }
 
     /// Every value of a repeated (or comma-joined) parameter.
-    fn all(&self, name: &str) -> Vec<&str> {
+    pub(super) fn all(&self, name: &str) -> Vec<&str> {
         self.0
             .iter()
             .filter(|(k, _)| k == name)
@@ -199,7 +208,7 @@ impl Query {
     }
 
     /// A boolean flag; absent → false; unparsable → error message.
-    fn flag(&self, name: &str) -> Result<bool, String> {
+    pub(super) fn flag(&self, name: &str) -> Result<bool, String> {
         match self.get(name).map(str::to_ascii_lowercase).as_deref() {
             None => Ok(false),
             Some("true" | "1" | "yes" | "on") => Ok(true),
@@ -210,7 +219,7 @@ impl Query {
         }
     }
 
-    fn instant(&self, name: &str) -> Result<Option<DateTime<Utc>>, String> {
+    pub(super) fn instant(&self, name: &str) -> Result<Option<DateTime<Utc>>, String> {
         self.get(name)
             .map(|v| {
                 DateTime::parse_from_rfc3339(v)
@@ -221,7 +230,7 @@ impl Query {
             .transpose()
     }
 
-    fn date(&self, name: &str) -> Result<Option<NaiveDate>, String> {
+    pub(super) fn date(&self, name: &str) -> Result<Option<NaiveDate>, String> {
         self.get(name)
             .map(|v| {
                 NaiveDate::parse_from_str(v, "%Y-%m-%d")
@@ -232,7 +241,7 @@ impl Query {
 
     /// `(page, size)` with Spring's rules: negative page → 0, size < 1 →
     /// default 20, size above the endpoint max → max.
-    fn paging(&self, max: usize) -> Result<(usize, usize), String> {
+    pub(super) fn paging(&self, max: usize) -> Result<(usize, usize), String> {
         let num = |name: &str| -> Result<Option<i64>, String> {
             self.get(name)
                 .map(|v| {
@@ -309,7 +318,7 @@ fn paged_by<'a, T: Serialize + 'a>(
 }
 
 /// Pages a fully filtered list.
-fn paged<T: Serialize>(
+pub(super) fn paged<T: Serialize>(
     state: &State,
     kind: ListKind,
     items: &[&T],
@@ -584,6 +593,9 @@ fn route(
         );
     }
     let post = method == "POST";
+    if method == "PUT" {
+        return super::writes::route_put(state, segments, body, path);
+    }
     if !post && method != "GET" {
         return error(
             405,
@@ -609,6 +621,11 @@ fn route(
             }
             match (post, tail) {
                 (false, ["staff"]) => staff(state, branch, q),
+                (false, ["staff", "worktimetable"]) => {
+                    super::diary::work_timetables(state, branch, q)
+                }
+                (false, ["break"]) => super::diary::breaks(state, branch, q),
+                (false, ["course"]) => super::diary::courses(state, q),
                 (false, ["staff", id]) => one(
                     ListKind::Staff,
                     state
@@ -665,10 +682,14 @@ fn route(
                 (false, ["review"]) => reviews(state, branch, q),
                 (true, ["csvexportjob"]) => Ok(start_job(state, branch, body, path)),
                 (false, ["csvexportjob", id]) => Ok(poll_job(state, handler, id, path)),
+                (true, tail) => {
+                    let branch = (*branch).to_owned();
+                    return super::writes::route_branch_post(state, &branch, tail, body, path);
+                }
                 _ => return not_found(path),
             }
         }
-        _ if post => return not_found(path),
+        _ if post => return super::writes::route_business_post(state, segments, body, path),
         ["branch"] => q.paging(200).map(|(page, size)| {
             let all: Vec<_> = state.salon.branches().iter().collect();
             paged(state, ListKind::Branches, &all, page, size)
@@ -687,6 +708,10 @@ fn route(
             path,
         ),
         ["client-batch"] => client_batch(state, q),
+        ["clientcourse"] => super::diary::client_courses(state, q),
+        ["client", id, "service-history"] => {
+            return super::diary::service_history(state, id, q, path);
+        }
         ["category", "client"] => {
             state
                 .archived_deleted_flag(q, "includeArchived")
@@ -723,11 +748,11 @@ fn route(
     result.unwrap_or_else(|message| bad_request(&message, path))
 }
 
-fn not_found(path: &str) -> Reply {
+pub(super) fn not_found(path: &str) -> Reply {
     error(404, "NOT_FOUND", "No handler found", path)
 }
 
-fn one<T: Serialize>(
+pub(super) fn one<T: Serialize>(
     kind: ListKind,
     item: Option<&T>,
     missing: &str,
@@ -1100,13 +1125,26 @@ fn csv_record(salon: &Salon, line: &SaleLine) -> Vec<String> {
     ]
 }
 
-/// The CSV text of a branch's sale lines between two dates (inclusive).
+/// The CSV text of a branch's sale lines between two dates (inclusive) whose sale instant
+/// (a line's only time: the sandbox does not model edits) is within the `filterExpression`
+/// bounds.
 fn transactions_csv(
     salon: &Salon,
     branch: &str,
     from: NaiveDate,
     to: NaiveDate,
+    (after, before): (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
 ) -> (String, usize) {
+    use chrono::TimeZone as _;
+    let tz = salon.time_zone();
+    let instant = |l: &SaleLine| {
+        tz.from_local_datetime(&l.purchased_date.and_time(l.purchase_time))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let in_bounds = |l: &SaleLine| {
+        instant(l).is_none_or(|t| after.is_none_or(|a| t >= a) && before.is_none_or(|b| t <= b))
+    };
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut rows = 0;
     let mut ok = writer.write_record(CSV_COLUMNS).is_ok();
@@ -1114,6 +1152,7 @@ fn transactions_csv(
         .sales()
         .iter()
         .filter(|l| l.branch_id == branch && l.purchased_date >= from && l.purchased_date <= to)
+        .filter(|l| in_bounds(l))
     {
         ok &= writer.write_record(csv_record(salon, line)).is_ok();
         rows += 1;
@@ -1132,36 +1171,50 @@ fn start_job(state: &mut State, branch: &str, body: &[u8], path: &str) -> Reply 
     let job_type = request
         .get("jobType")
         .and_then(Value::as_str)
-        .unwrap_or_default();
-    if job_type != "TRANSACTIONS_CSV" {
-        return bad_request(&format!("Unsupported jobType '{job_type}'"), path);
-    }
+        .unwrap_or_default()
+        .to_owned();
     let date = |key: &str| {
         request
             .get(key)
             .and_then(Value::as_str)
             .and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
     };
-    let (Some(from), Some(to)) = (date("startFilter"), date("finishFilter")) else {
-        return bad_request(
-            "startFilter and finishFilter (yyyy-MM-dd) are required",
-            path,
-        );
+    let (from, to) = (date("startFilter"), date("finishFilter"));
+    let expression = request
+        .get("filterExpression")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let bounds = match expression.as_deref().map(super::diary::updated_bounds) {
+        None => (None, None),
+        Some(Ok(b)) => b,
+        Some(Err(message)) => return bad_request(&message, path),
     };
-    if to < from {
-        return bad_request("finishFilter must not be before startFilter", path);
-    }
+    let (csv, rows) = match job_type.as_str() {
+        "TRANSACTIONS_CSV" => {
+            let (Some(from), Some(to)) = (from, to) else {
+                return bad_request(
+                    "startFilter and finishFilter (yyyy-MM-dd) are required",
+                    path,
+                );
+            };
+            if to < from {
+                return bad_request("finishFilter must not be before startFilter", path);
+            }
+            transactions_csv(&state.salon, branch, from, to, bounds)
+        }
+        "CLIENT_CSV" => super::diary::clients_csv(&state.salon, bounds),
+        other => return bad_request(&format!("Unsupported jobType '{other}'"), path),
+    };
     state.job_seq += 1;
     let job_id = format!("job-{}-{}", state.salon.business_id(), state.job_seq);
-    let (csv, rows) = transactions_csv(&state.salon, branch, from, to);
     let body = json!({
         "jobId": job_id,
         "jobType": job_type,
         "jobStatus": "IN_PROGRESS",
         "started": millis(Utc::now()).to_rfc3339_opts(SecondsFormat::Millis, true),
         "finished": null,
-        "startFilter": from.to_string(),
-        "finishFilter": to.to_string(),
+        "startFilter": from.map(|d| d.to_string()),
+        "finishFilter": to.map(|d| d.to_string()),
         "filterExpression": request.get("filterExpression").cloned().unwrap_or(Value::Null),
         "totalRows": null,
         "succeededRows": null,

@@ -137,6 +137,9 @@ pub struct Appointment {
     pub room_id: Option<String>,
     /// Machine (UNCONFIRMED field).
     pub machine_id: Option<String>,
+    /// The client course item this appointment redeems (U1; see
+    /// [`ClientCourse`](crate::ClientCourse)).
+    pub client_course_item_id: Option<String>,
     /// Group booking (UNCONFIRMED field).
     pub group_booking_id: Option<String>,
     /// Created.
@@ -342,6 +345,108 @@ impl AppointmentQuery {
     }
 }
 
+/// A change to one appointment (`PUT /{businessId}/branch/{branchId}/appointment/{id}`):
+/// reschedule (date, times, staff) or switch the service.
+///
+/// Built from the appointment as read ([`AppointmentUpdate::new`]), which carries its
+/// `version` and the fields U3 found required (`appointmentId`, `staffId`, `startTime`,
+/// `version`, with `appointmentDate`, `endTime`, `serviceId`); setters override them. Dates
+/// and times use the appointment list's clock: **branch-local** per the fidelity evidence
+/// (U3 alone reads them as UTC; UNCONFIRMED for writes). A stale `version` fails with
+/// [`Error::Conflict`](crate::Error::Conflict).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppointmentUpdate {
+    appointment_id: AppointmentId,
+    version: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    staff_id: Option<StaffId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_id: Option<ServiceId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    appointment_date: Option<NaiveDate>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "de::ser_opt_time"
+    )]
+    start_time: Option<NaiveTime>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "de::ser_opt_time"
+    )]
+    end_time: Option<NaiveTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notes: Option<String>,
+}
+
+impl AppointmentUpdate {
+    /// A change to `appointment` as read: its id, `version` (0 when absent), staff, service,
+    /// date and times.
+    pub fn new(appointment: &Appointment) -> Self {
+        Self {
+            appointment_id: appointment.appointment_id.clone(),
+            version: appointment.version.unwrap_or_default(),
+            staff_id: appointment.staff_id.clone(),
+            service_id: appointment.service_id.clone(),
+            appointment_date: appointment.appointment_date,
+            start_time: appointment.start_time,
+            end_time: appointment.end_time,
+            notes: None,
+        }
+    }
+
+    /// Moves it to `date`, `start..end` (branch-local).
+    pub fn reschedule(mut self, date: NaiveDate, start: NaiveTime, end: NaiveTime) -> Self {
+        self.appointment_date = Some(date);
+        self.start_time = Some(start);
+        self.end_time = Some(end);
+        self
+    }
+
+    /// `staffId`.
+    pub fn staff_id(mut self, id: impl Into<StaffId>) -> Self {
+        self.staff_id = Some(id.into());
+        self
+    }
+
+    /// `serviceId`.
+    pub fn service_id(mut self, id: impl Into<ServiceId>) -> Self {
+        self.service_id = Some(id.into());
+        self
+    }
+
+    /// `notes` (UNCONFIRMED field).
+    pub fn notes(mut self, notes: impl Into<String>) -> Self {
+        self.notes = Some(notes.into());
+        self
+    }
+
+    /// The appointment changed.
+    pub fn appointment_id(&self) -> &AppointmentId {
+        &self.appointment_id
+    }
+
+    /// The JSON body this sends (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn to_body(&self) -> serde_json::Value {
+        crate::resources::clients::to_body(self)
+    }
+}
+
+/// Updating an appointment.
+const UPDATE_APPOINTMENT: Operation = Operation::new(
+    "PUT",
+    "/{businessId}/branch/{branchId}/appointment/{appointmentId}",
+);
+/// Cancelling appointments.
+const CANCEL_APPOINTMENTS: Operation =
+    Operation::new("POST", "/{businessId}/branch/{branchId}/appointment/cancel");
+/// Confirming appointments.
+const CONFIRM_APPOINTMENTS: Operation = Operation::new(
+    "POST",
+    "/{businessId}/branch/{branchId}/appointment/confirm",
+);
+
 /// Page size used for appointments (the documented maximum is cut off; production uses 100).
 const PAGE_SIZE: u32 = 100;
 
@@ -398,6 +503,74 @@ impl AppointmentsHandler {
         stream::iter(specs)
             .flat_map(move |spec| flatten(spec.pages(client.clone(), 0)))
             .boxed()
+    }
+
+    /// Updates an appointment (`PUT …/appointment/{appointmentId}`); answers it as stored,
+    /// with its new `version`. Not replayed after an ambiguous failure.
+    pub async fn update(&self, update: &AppointmentUpdate) -> Result<Appointment> {
+        let body = crate::resources::clients::to_body(update);
+        self.client
+            .write_json(
+                UPDATE_APPOINTMENT,
+                &[
+                    "branch",
+                    self.branch.as_str(),
+                    "appointment",
+                    update.appointment_id.as_str(),
+                ],
+                Some(&body),
+            )
+            .await
+    }
+
+    /// Cancels appointments (`POST …/appointment/cancel`). The path is observed in U3; the
+    /// body `{"appointmentIds": [...]}` is UNCONFIRMED (not captured anywhere). The answer
+    /// body, if any, is not decoded. To cancel a whole booking use
+    /// [`BookingsHandler::cancel`](crate::BookingsHandler::cancel).
+    pub async fn cancel(&self, ids: &[AppointmentId]) -> Result<()> {
+        self.action(CANCEL_APPOINTMENTS, "cancel", ids).await
+    }
+
+    /// Confirms appointments (`POST …/appointment/confirm`; path observed in U3, body
+    /// `{"appointmentIds": [...]}` UNCONFIRMED). Sets their `confirmed` flag.
+    pub async fn confirm(&self, ids: &[AppointmentId]) -> Result<()> {
+        self.action(CONFIRM_APPOINTMENTS, "confirm", ids).await
+    }
+
+    async fn action(&self, operation: Operation, verb: &str, ids: &[AppointmentId]) -> Result<()> {
+        let body = serde_json::json!({ "appointmentIds": ids });
+        self.client
+            .write_empty(
+                operation,
+                &["branch", self.branch.as_str(), "appointment", verb],
+                Some(&body),
+            )
+            .await
+            .map(drop)
+    }
+
+    /// A deposit payment link for appointments (`POST …/deposit/payment-link`). Not replayed
+    /// after an ambiguous failure.
+    pub async fn deposit_payment_link(
+        &self,
+        request: &crate::DepositLinkRequest,
+    ) -> Result<crate::DepositLink> {
+        let body = crate::resources::clients::to_body(request);
+        self.client
+            .write_json(
+                crate::resources::sales::DEPOSIT_LINK,
+                &["branch", self.branch.as_str(), "deposit", "payment-link"],
+                Some(&body),
+            )
+            .await
+    }
+
+    /// Free start times (`POST …/appointments/availability`, a read: retried like a `GET`).
+    pub async fn availability(
+        &self,
+        query: &crate::AvailabilityQuery,
+    ) -> Result<Vec<crate::AvailabilitySlot>> {
+        crate::resources::bookings::availability(&self.client, &self.branch, query).await
     }
 
     /// One appointment.

@@ -1,4 +1,5 @@
-//! Clients (business-level): list, get, batch by ids, walk-in client.
+//! Clients (business-level): list, get, batch by ids, walk-in client, create, update, and
+//! a client's service history.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::stream::{self, StreamExt};
@@ -7,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::PhorestClient;
 use crate::de::{self, DateOrInstant};
 use crate::error::{Operation, Result};
-use crate::ids::{BranchId, CategoryId, ClientId, StaffId};
+use crate::ids::{AppointmentId, BranchId, CategoryId, ClientId, ServiceId, StaffId};
 use crate::macros::open_enum;
 use crate::page::{ItemStream, ListSpec, Listed, PageStream};
 use crate::query::{Query, UpdatedWindow, params, updated_window_setters};
@@ -47,6 +48,43 @@ pub struct Address {
     pub postal_code: Option<String>,
     /// Country.
     pub country: Option<String>,
+}
+
+impl Address {
+    /// An empty address; fill it with the chained setters (for [`NewClient::address`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// `streetAddress1`.
+    pub fn street_address1(mut self, v: impl Into<String>) -> Self {
+        self.street_address1 = Some(v.into());
+        self
+    }
+    /// `streetAddress2`.
+    pub fn street_address2(mut self, v: impl Into<String>) -> Self {
+        self.street_address2 = Some(v.into());
+        self
+    }
+    /// `city`.
+    pub fn city(mut self, v: impl Into<String>) -> Self {
+        self.city = Some(v.into());
+        self
+    }
+    /// `state`.
+    pub fn state(mut self, v: impl Into<String>) -> Self {
+        self.state = Some(v.into());
+        self
+    }
+    /// `postalCode`.
+    pub fn postal_code(mut self, v: impl Into<String>) -> Self {
+        self.postal_code = Some(v.into());
+        self
+    }
+    /// `country`.
+    pub fn country(mut self, v: impl Into<String>) -> Self {
+        self.country = Some(v.into());
+        self
+    }
 }
 
 /// A loyalty card: its serial and current points balance.
@@ -289,6 +327,333 @@ impl ClientQuery {
     }
 }
 
+/// The writable fields of a client, shared by [`NewClient`] and [`ClientUpdate`]. Unset
+/// fields are left out of the body.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mobile: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    land_line: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<Address>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    birth_date: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gender: Option<Gender>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notes: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sms_marketing_consent: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_marketing_consent: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sms_reminder_consent: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_reminder_consent: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preferred_staff_id: Option<StaffId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_category_ids: Option<Vec<CategoryId>>,
+}
+
+/// One chained setter per writable client field, on a builder holding `fields: ClientFields`.
+macro_rules! client_field_setters {
+    () => {
+        /// `firstName`.
+        pub fn first_name(mut self, name: impl Into<String>) -> Self {
+            self.fields.first_name = Some(name.into());
+            self
+        }
+        /// `lastName`.
+        pub fn last_name(mut self, name: impl Into<String>) -> Self {
+            self.fields.last_name = Some(name.into());
+            self
+        }
+        /// `mobile`, sent as given. Phorest's stored form is digits without `+` (e.g.
+        /// `16135550142`), which is what production callers send; `+…` is also seen.
+        pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
+            self.fields.mobile = Some(mobile.into());
+            self
+        }
+        /// `landLine`.
+        pub fn land_line(mut self, number: impl Into<String>) -> Self {
+            self.fields.land_line = Some(number.into());
+            self
+        }
+        /// `email`.
+        pub fn email(mut self, email: impl Into<String>) -> Self {
+            self.fields.email = Some(email.into());
+            self
+        }
+        /// `address`.
+        pub fn address(mut self, address: Address) -> Self {
+            self.fields.address = Some(address);
+            self
+        }
+        /// `birthDate` (`yyyy-MM-dd`).
+        pub fn birth_date(mut self, date: NaiveDate) -> Self {
+            self.fields.birth_date = Some(date);
+            self
+        }
+        /// `gender`.
+        pub fn gender(mut self, gender: Gender) -> Self {
+            self.fields.gender = Some(gender);
+            self
+        }
+        /// `notes`.
+        pub fn notes(mut self, notes: impl Into<String>) -> Self {
+            self.fields.notes = Some(notes.into());
+            self
+        }
+        /// `smsMarketingConsent`.
+        pub fn sms_marketing_consent(mut self, consent: bool) -> Self {
+            self.fields.sms_marketing_consent = Some(consent);
+            self
+        }
+        /// `emailMarketingConsent`.
+        pub fn email_marketing_consent(mut self, consent: bool) -> Self {
+            self.fields.email_marketing_consent = Some(consent);
+            self
+        }
+        /// `smsReminderConsent`.
+        pub fn sms_reminder_consent(mut self, consent: bool) -> Self {
+            self.fields.sms_reminder_consent = Some(consent);
+            self
+        }
+        /// `emailReminderConsent`.
+        pub fn email_reminder_consent(mut self, consent: bool) -> Self {
+            self.fields.email_reminder_consent = Some(consent);
+            self
+        }
+        /// `preferredStaffId`.
+        pub fn preferred_staff_id(mut self, id: impl Into<StaffId>) -> Self {
+            self.fields.preferred_staff_id = Some(id.into());
+            self
+        }
+        /// `externalId`: the integrator's own id for the client.
+        pub fn external_id(mut self, id: impl Into<String>) -> Self {
+            self.fields.external_id = Some(id.into());
+            self
+        }
+        /// `clientCategoryIds` (replaces the list).
+        pub fn client_category_ids(mut self, ids: impl IntoIterator<Item = CategoryId>) -> Self {
+            self.fields.client_category_ids = Some(ids.into_iter().collect());
+            self
+        }
+    };
+}
+
+/// A client to create (`POST /{businessId}/client`).
+///
+/// `creatingBranchId` is required (documented; every production caller sends it), as are in
+/// practice `firstName` and `lastName` (every caller sends both; which fields Phorest itself
+/// requires is UNCONFIRMED). Phorest answers `201` with the created client.
+///
+/// ```
+/// use phorest_client::NewClient;
+///
+/// let ann = NewClient::new("SE-J0emUgQnya14mOGdQSw", "Ann", "Byrne")
+///     .mobile("16135550142")
+///     .email("ann@example.com")
+///     .sms_reminder_consent(true);
+/// # let _ = ann;
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewClient {
+    creating_branch_id: BranchId,
+    #[serde(flatten)]
+    fields: ClientFields,
+}
+
+impl NewClient {
+    /// A client created at `creating_branch_id` with a first and last name.
+    pub fn new(
+        creating_branch_id: impl Into<BranchId>,
+        first_name: impl Into<String>,
+        last_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            creating_branch_id: creating_branch_id.into(),
+            fields: ClientFields::default(),
+        }
+        .first_name(first_name)
+        .last_name(last_name)
+    }
+
+    client_field_setters!();
+
+    /// The JSON body this sends (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn to_body(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// A change to an existing client (`PUT /{businessId}/client/{clientId}`).
+///
+/// Phorest locks clients optimistically: the body carries the `version` read last, and a
+/// stale version is refused with [`Error::Conflict`](crate::Error::Conflict) (status
+/// UNCONFIRMED, see there). Read the client again and re-apply the change.
+///
+/// Whether fields left out of the body are kept or cleared is UNCONFIRMED: production callers
+/// send the changed fields plus `clientId` and `version`. [`ClientUpdate::from_client`] starts
+/// from the whole current record, which is safe either way; [`ClientUpdate::new`] sends only
+/// what is set.
+///
+/// ```
+/// use phorest_client::{ClientId, ClientUpdate};
+///
+/// let change = ClientUpdate::new(ClientId::from("cl-1"), 7).email("new@example.com");
+/// # let _ = change;
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientUpdate {
+    client_id: ClientId,
+    version: i64,
+    #[serde(flatten)]
+    fields: ClientFields,
+}
+
+impl ClientUpdate {
+    /// A change to `client_id` whose current `version` is `version`; only the fields set
+    /// afterwards are sent.
+    pub fn new(client_id: impl Into<ClientId>, version: i64) -> Self {
+        Self {
+            client_id: client_id.into(),
+            version,
+            fields: ClientFields::default(),
+        }
+    }
+
+    /// A change starting from `client` as read (its `version`, or 0 when absent, and every
+    /// writable field it has); setters then override fields.
+    pub fn from_client(client: &Client) -> Self {
+        let fields = ClientFields {
+            first_name: client.first_name.clone(),
+            last_name: client.last_name.clone(),
+            mobile: client.mobile.clone(),
+            land_line: client.land_line.clone(),
+            email: client.email.clone(),
+            address: client.address.clone(),
+            birth_date: client.birth_date,
+            gender: client.gender.clone(),
+            notes: client.notes.clone(),
+            sms_marketing_consent: Some(client.sms_marketing_consent),
+            email_marketing_consent: Some(client.email_marketing_consent),
+            sms_reminder_consent: Some(client.sms_reminder_consent),
+            email_reminder_consent: Some(client.email_reminder_consent),
+            preferred_staff_id: client.preferred_staff_id.clone(),
+            external_id: client.external_id.clone(),
+            client_category_ids: Some(client.client_category_ids.clone()),
+        };
+        Self {
+            client_id: client.client_id.clone(),
+            version: client.version.unwrap_or_default(),
+            fields,
+        }
+    }
+
+    /// The client changed.
+    pub fn client_id(&self) -> &ClientId {
+        &self.client_id
+    }
+
+    /// The version the change is based on.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    client_field_setters!();
+
+    /// The JSON body this sends (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn to_body(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// One service line of a visit in a client's service history.
+///
+/// Shape observed in production callers (U1's typed Go structs), not documented.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
+pub struct ServiceHistoryEntry {
+    /// The appointment of this line.
+    pub appointment_id: Option<AppointmentId>,
+    /// Staff member.
+    pub staff_id: Option<StaffId>,
+    /// Service.
+    pub service_id: Option<ServiceId>,
+    /// Service category.
+    pub service_category_id: Option<CategoryId>,
+    /// Start instant (observed as RFC 3339).
+    #[serde(
+        deserialize_with = "de::opt_instant",
+        serialize_with = "de::ser_opt_instant"
+    )]
+    pub time: Option<DateTime<Utc>>,
+    /// Description (the service name).
+    pub description: Option<String>,
+    /// Duration (minutes, UNCONFIRMED unit).
+    pub duration: Option<i64>,
+    /// Discount.
+    pub discount: Option<f64>,
+    /// Fee charged.
+    pub fee: Option<f64>,
+    /// Price before discount.
+    pub original_price: Option<f64>,
+    /// Booked from the waiting list.
+    #[serde(deserialize_with = "de::null_default")]
+    pub waiting_list: bool,
+    /// Cancelled.
+    #[serde(deserialize_with = "de::null_default")]
+    pub cancelled: bool,
+}
+
+/// One visit (a day at a branch) in a client's service history
+/// (`_embedded.clientServiceHistories[]` of `GET /{businessId}/client/{clientId}/service-history`).
+///
+/// Path and shape observed in production callers (U1), not documented in detail.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
+pub struct ClientServiceHistory {
+    /// The client.
+    pub client_id: Option<ClientId>,
+    /// The branch visited.
+    pub branch_id: Option<BranchId>,
+    /// The visit's branch-local date.
+    #[serde(deserialize_with = "de::opt_date")]
+    pub date: Option<NaiveDate>,
+    /// Visit notes.
+    pub notes: Option<String>,
+    /// The service lines.
+    #[serde(deserialize_with = "de::null_default")]
+    pub services: Vec<ServiceHistoryEntry>,
+}
+
+impl Listed for ClientServiceHistory {
+    const ID_FIELDS: &'static [&'static str] = &["date"];
+}
+
+/// Creating a client.
+const CREATE_CLIENT: Operation = Operation::new("POST", "/{businessId}/client");
+/// Updating a client.
+const UPDATE_CLIENT: Operation = Operation::new("PUT", "/{businessId}/client/{clientId}");
+
 /// Page size of the client list: 100, what every production caller uses (200 is unconfirmed).
 const PAGE_SIZE: u32 = 100;
 /// Maximum ids (and page size) of one client batch call.
@@ -353,6 +718,82 @@ impl ClientsHandler {
             .await
     }
 
+    /// Creates a client (`POST /{businessId}/client`); answers the created client with its id
+    /// and first `version`.
+    ///
+    /// Not retried after an ambiguous failure (a 5xx, a timeout): the client may have been
+    /// created ([`Error::may_have_been_applied`](crate::Error::may_have_been_applied)); search
+    /// by email, phone or `externalId` before creating again.
+    pub async fn create(&self, client: &NewClient) -> Result<Client> {
+        let body = to_body(client);
+        tracing::debug!(operation = %CREATE_CLIENT, "creating Phorest client");
+        self.client
+            .write_json(CREATE_CLIENT, &["client"], Some(&body))
+            .await
+    }
+
+    /// Updates a client (`PUT /{businessId}/client/{clientId}`, body with `clientId` and the
+    /// current `version`); answers the client as stored, with its new `version`.
+    ///
+    /// A stale `version` fails with [`Error::Conflict`](crate::Error::Conflict). Not retried
+    /// after an ambiguous failure (a replay would meet its own new version and conflict).
+    pub async fn update(&self, update: &ClientUpdate) -> Result<Client> {
+        let body = to_body(update);
+        self.client
+            .write_json(
+                UPDATE_CLIENT,
+                &["client", update.client_id.as_str()],
+                Some(&body),
+            )
+            .await
+    }
+
+    /// Adds or deducts a client's loyalty points (`POST /{businessId}/loyaltypoints`; body
+    /// shape weakly evidenced, see [`LoyaltyPointsChange`](crate::LoyaltyPointsChange)). The
+    /// answer body is not read; read the client for the new balance. Not replayed after an
+    /// ambiguous failure.
+    pub async fn change_loyalty_points(&self, change: &crate::LoyaltyPointsChange) -> Result<()> {
+        let body = to_body(change);
+        self.client
+            .write_empty(
+                crate::resources::sales::CHANGE_LOYALTY,
+                &["loyaltypoints"],
+                Some(&body),
+            )
+            .await
+            .map(drop)
+    }
+
+    fn history_spec(&self, client_id: &ClientId) -> ListSpec {
+        ListSpec {
+            operation: Operation::get("/{businessId}/client/{clientId}/service-history"),
+            segments: vec![
+                "client".into(),
+                client_id.to_string(),
+                "service-history".into(),
+            ],
+            query: Query::default(),
+            key: "clientServiceHistories",
+            size: PAGE_SIZE,
+        }
+    }
+
+    /// Pages of a client's service history from `start_page`.
+    pub fn service_history_pages(
+        &self,
+        client_id: &ClientId,
+        start_page: u32,
+    ) -> PageStream<ClientServiceHistory> {
+        self.history_spec(client_id)
+            .pages(self.client.clone(), start_page)
+    }
+
+    /// A client's service history, visit by visit
+    /// (`GET /{businessId}/client/{clientId}/service-history`).
+    pub fn service_history(&self, client_id: &ClientId) -> ItemStream<ClientServiceHistory> {
+        self.history_spec(client_id).items(self.client.clone())
+    }
+
     /// Clients by id, [`CLIENT_BATCH_MAX`] ids per call (`client_id` repeated). Unknown ids are
     /// simply absent from the result.
     pub fn batch(&self, ids: &[ClientId]) -> ItemStream<Client> {
@@ -377,4 +818,9 @@ impl ClientsHandler {
             .flat_map(move |spec| spec.items(client.clone()))
             .boxed()
     }
+}
+
+/// Serialises a request body (the crate's bodies always serialise).
+pub(crate) fn to_body(value: &impl Serialize) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
 }

@@ -241,6 +241,15 @@ pub struct CsvRowError {
 /// Parses a `TRANSACTIONS_CSV` file. Each line gives a row or a [`CsvRowError`]; a bad line
 /// never fails the whole file. Extra and missing columns are tolerated.
 pub fn parse_transactions(csv_bytes: &[u8]) -> Vec<Result<TransactionRow, CsvRowError>> {
+    parse_rows(csv_bytes, row_from_record)
+}
+
+/// Reads a Phorest CSV export line by line: headers lower-cased (BOM dropped), empty lines
+/// skipped, a bad line reported and the rest read on.
+pub(crate) fn parse_rows<T>(
+    csv_bytes: &[u8],
+    row: impl Fn(&[String], &csv::StringRecord, u64) -> Result<T, CsvRowError>,
+) -> Vec<Result<T, CsvRowError>> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -269,7 +278,7 @@ pub fn parse_transactions(csv_bytes: &[u8]) -> Vec<Result<TransactionRow, CsvRow
                 if record.iter().all(str::is_empty) {
                     continue;
                 }
-                out.push(row_from_record(&headers, &record, line));
+                out.push(row(&headers, &record, line));
             }
             Err(e) => {
                 out.push(Err(CsvRowError {
@@ -360,7 +369,7 @@ fn row_from_record(
     })
 }
 
-fn bad(line: u64, column: &str, message: &str) -> CsvRowError {
+pub(crate) fn bad(line: u64, column: &str, message: &str) -> CsvRowError {
     CsvRowError {
         line,
         column: Some(column.to_owned()),
@@ -370,13 +379,95 @@ fn bad(line: u64, column: &str, message: &str) -> CsvRowError {
 
 /// Dates in the export: `yyyy-MM-dd` (optionally followed by a time) or `dd/MM/yyyy`
 /// (format UNCONFIRMED).
-fn parse_csv_date(s: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_csv_date(s: &str) -> Option<NaiveDate> {
     de::parse_date(s)
         .or_else(|| s.get(..10).and_then(de::parse_date))
         .or_else(|| NaiveDate::parse_from_str(s, "%d/%m/%Y").ok())
 }
 
-/// Starting an export job (the only write of the crate).
+/// An export job to start (`POST …/csvexportjob`): its type, the day range
+/// (`startFilter`/`finishFilter`, required for `TRANSACTIONS_CSV`, not for `CLIENT_CSV`) and
+/// an optional `filterExpression`.
+///
+/// `filterExpression` is how the production puller (DH, "per Phorest docs") re-exports
+/// records *edited* in a window: `updated=<{to}&updated=>{from}` on `TRANSACTIONS_CSV` picks
+/// up edited and voided older sales, `updated=>{from}` on `CLIENT_CSV` gives the clients
+/// changed since a watermark. Instants are sent as `yyyy-MM-ddTHH:mm:ss.SSSZ`.
+///
+/// ```
+/// use chrono::{NaiveDate, TimeZone, Utc};
+/// use phorest_client::{CsvExportRequest, CsvJobType};
+///
+/// let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).unwrap();
+/// let since = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+/// let until = Utc.with_ymd_and_hms(2026, 1, 31, 23, 59, 59).unwrap();
+/// let edited_sales = CsvExportRequest::new(CsvJobType::TransactionsCsv)
+///     .dates(day(1), day(31))
+///     .updated_between(since, until);
+/// let changed_clients = CsvExportRequest::new(CsvJobType::ClientCsv).updated_after(since);
+/// # let _ = (edited_sales, changed_clients);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CsvExportRequest {
+    job_type: CsvJobType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_filter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finish_filter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter_expression: Option<String>,
+}
+
+impl CsvExportRequest {
+    /// An export of `job_type` with no range or filter.
+    pub fn new(job_type: CsvJobType) -> Self {
+        Self {
+            job_type,
+            start_filter: None,
+            finish_filter: None,
+            filter_expression: None,
+        }
+    }
+
+    /// `startFilter`/`finishFilter`: the days `from..=to` (`yyyy-MM-dd`).
+    pub fn dates(mut self, from: NaiveDate, to: NaiveDate) -> Self {
+        self.start_filter = Some(from.format("%Y-%m-%d").to_string());
+        self.finish_filter = Some(to.format("%Y-%m-%d").to_string());
+        self
+    }
+
+    /// `filterExpression`, verbatim (replaces any set before).
+    pub fn filter_expression(mut self, expression: impl Into<String>) -> Self {
+        self.filter_expression = Some(expression.into());
+        self
+    }
+
+    /// `filterExpression=updated=<{to}&updated=>{from}`: records updated in `from..to`, the
+    /// form DH sends for `TRANSACTIONS_CSV`.
+    pub fn updated_between(self, from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
+        let expression = format!(
+            "updated=<{}&updated=>{}",
+            de::format_instant(&to),
+            de::format_instant(&from)
+        );
+        self.filter_expression(expression)
+    }
+
+    /// `filterExpression=updated=>{from}`: records updated since `from`, the form DH sends
+    /// for `CLIENT_CSV`.
+    pub fn updated_after(self, from: DateTime<Utc>) -> Self {
+        let expression = format!("updated=>{}", de::format_instant(&from));
+        self.filter_expression(expression)
+    }
+
+    /// The job type.
+    pub fn job_type(&self) -> &CsvJobType {
+        &self.job_type
+    }
+}
+
+/// Starting an export job.
 const START_JOB: Operation = Operation::new("POST", "/{businessId}/branch/{branchId}/csvexportjob");
 /// Polling an export job.
 const GET_JOB: Operation = Operation::get("/{businessId}/branch/{branchId}/csvexportjob/{jobId}");
@@ -405,18 +496,24 @@ impl CsvExportsHandler {
         Self { client, branch }
     }
 
-    /// Starts an export of `from..=to` (`POST …/csvexportjob`).
+    /// Starts an export of `from..=to` (`POST …/csvexportjob`); see
+    /// [`start_request`](Self::start_request) for a `filterExpression` or a `CLIENT_CSV`
+    /// without dates.
     pub async fn start(
         &self,
         job_type: CsvJobType,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<CsvExportJob> {
-        let body = serde_json::json!({
-            "jobType": job_type.as_str(),
-            "startFilter": from.format("%Y-%m-%d").to_string(),
-            "finishFilter": to.format("%Y-%m-%d").to_string(),
-        });
+        self.start_request(&CsvExportRequest::new(job_type).dates(from, to))
+            .await
+    }
+
+    /// Starts an export job (`POST …/csvexportjob`). Not replayed after an ambiguous
+    /// failure (a job may have been started; starting another is harmless but costs an
+    /// export).
+    pub async fn start_request(&self, request: &CsvExportRequest) -> Result<CsvExportJob> {
+        let body = crate::resources::clients::to_body(request);
         let answer = self
             .client
             .send_json(Call {
@@ -492,6 +589,59 @@ impl CsvExportsHandler {
         self.client.download(DOWNLOAD, url).await
     }
 
+    /// Start, wait and download an export; `None` when the job fails with "No records
+    /// found".
+    pub async fn run(
+        &self,
+        request: &CsvExportRequest,
+        poll: PollPolicy,
+    ) -> Result<Option<Vec<u8>>> {
+        let job = self.start_request(request).await?;
+        let job = match self.wait(&job.job_id, poll).await {
+            Ok(job) => job,
+            Err(Error::ExportFailed {
+                reason: Some(r), ..
+            }) if r.to_ascii_lowercase().contains("no records") => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        self.download(&job).await.map(Some)
+    }
+
+    /// Runs a `TRANSACTIONS_CSV` request (e.g. with
+    /// [`CsvExportRequest::updated_between`] to pick up edited and voided sales) and parses
+    /// it; "No records found" gives an empty list.
+    pub async fn transactions_with(
+        &self,
+        request: &CsvExportRequest,
+        poll: PollPolicy,
+    ) -> Result<Vec<Result<TransactionRow, CsvRowError>>> {
+        Ok(self
+            .run(request, poll)
+            .await?
+            .map(|bytes| parse_transactions(&bytes))
+            .unwrap_or_default())
+    }
+
+    /// Runs a `CLIENT_CSV` export (every client, or those updated since `updated_after`,
+    /// DH's incremental form) and parses it; "No records found" gives an empty list.
+    pub async fn clients_csv(
+        &self,
+        updated_after: Option<DateTime<Utc>>,
+        poll: PollPolicy,
+    ) -> Result<Vec<Result<crate::ClientCsvRow, CsvRowError>>> {
+        let mut request = CsvExportRequest::new(CsvJobType::ClientCsv);
+        if let Some(since) = updated_after {
+            request = request.updated_after(since);
+        }
+        Ok(self
+            .run(&request, poll)
+            .await?
+            .map(|bytes| crate::resources::client_csv::parse_clients(&bytes))
+            .unwrap_or_default())
+    }
+
     /// Start, wait, download and parse a `TRANSACTIONS_CSV` export of `from..=to`. A job that
     /// fails with "No records found" gives an empty list.
     pub async fn transactions(
@@ -500,17 +650,10 @@ impl CsvExportsHandler {
         to: NaiveDate,
         poll: PollPolicy,
     ) -> Result<Vec<Result<TransactionRow, CsvRowError>>> {
-        let job = self.start(TRANSACTIONS_CSV, from, to).await?;
-        let job = match self.wait(&job.job_id, poll).await {
-            Ok(job) => job,
-            Err(Error::ExportFailed {
-                reason: Some(r), ..
-            }) if r.to_ascii_lowercase().contains("no records") => {
-                return Ok(Vec::new());
-            }
-            Err(e) => return Err(e),
-        };
-        let bytes = self.download(&job).await?;
-        Ok(parse_transactions(&bytes))
+        self.transactions_with(
+            &CsvExportRequest::new(TRANSACTIONS_CSV).dates(from, to),
+            poll,
+        )
+        .await
     }
 }

@@ -170,6 +170,21 @@ impl ProductsHandler {
         self.spec(query).items(self.client.clone())
     }
 
+    /// Adjusts stock by barcode (`POST …/stock/adjustment`); the answer body is not read.
+    /// Not replayed after an ambiguous failure: re-read the product's `quantityInStock`
+    /// before adjusting again.
+    pub async fn adjust_stock(&self, adjustment: &crate::StockAdjustment) -> Result<()> {
+        let body = crate::resources::clients::to_body(adjustment);
+        self.client
+            .write_empty(
+                crate::resources::sales::ADJUST_STOCK,
+                &["branch", self.branch.as_str(), "stock", "adjustment"],
+                Some(&body),
+            )
+            .await
+            .map(drop)
+    }
+
     /// One product.
     pub async fn get(&self, id: &ProductId) -> Result<Product> {
         self.client

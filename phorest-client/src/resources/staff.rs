@@ -162,6 +162,15 @@ impl StaffHandler {
         self.spec(query).items(self.client.clone())
     }
 
+    /// The branch's staff work timetables (rota) over `query`'s range, month window after
+    /// month window (`GET /{businessId}/branch/{branchId}/staff/worktimetable`).
+    pub fn work_timetables(
+        &self,
+        query: &crate::WorkTimetableQuery,
+    ) -> ItemStream<crate::WorkTimetable> {
+        crate::resources::schedule::work_timetables(&self.client, &self.branch, query)
+    }
+
     /// One staff member.
     pub async fn get(&self, staff_id: &StaffId) -> Result<Staff> {
         self.client

@@ -1,4 +1,5 @@
-//! Vouchers (business-level): `GET /{businessId}/voucher`. The shape is mostly UNCONFIRMED.
+//! Vouchers (business-level): `GET /{businessId}/voucher` (list shape mostly UNCONFIRMED) and
+//! `POST /{businessId}/voucher` (create; FV, BW and Phorest's dev-gateway examples).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -107,6 +108,69 @@ impl VoucherQuery {
     }
 }
 
+/// A gift voucher to issue (`POST /{businessId}/voucher`).
+///
+/// Body shape from callers on Phorest's dev gateway (FV, BW and the tech tests):
+/// `clientId`, `creatingBranchId`, `issueDate`, `expiryDate`, `originalBalance`, optional
+/// `serialNumber` (Phorest numbers the voucher when it is absent: UNCONFIRMED). The answer
+/// is the voucher (FV's captured response).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewVoucher {
+    creating_branch_id: BranchId,
+    original_balance: f64,
+    #[serde(serialize_with = "de::ser_opt_instant")]
+    issue_date: Option<DateTime<Utc>>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "de::ser_opt_instant"
+    )]
+    expiry_date: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<ClientId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    serial_number: Option<String>,
+}
+
+impl NewVoucher {
+    /// A voucher worth `original_balance`, issued at `creating_branch_id` at `issue_date`.
+    pub fn new(
+        creating_branch_id: impl Into<BranchId>,
+        original_balance: f64,
+        issue_date: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            creating_branch_id: creating_branch_id.into(),
+            original_balance,
+            issue_date: Some(issue_date),
+            expiry_date: None,
+            client_id: None,
+            serial_number: None,
+        }
+    }
+
+    /// `expiryDate`.
+    pub fn expiry_date(mut self, expires: DateTime<Utc>) -> Self {
+        self.expiry_date = Some(expires);
+        self
+    }
+
+    /// `clientId`: the owner.
+    pub fn client_id(mut self, id: impl Into<ClientId>) -> Self {
+        self.client_id = Some(id.into());
+        self
+    }
+
+    /// `serialNumber`: the number printed on the voucher.
+    pub fn serial_number(mut self, serial: impl Into<String>) -> Self {
+        self.serial_number = Some(serial.into());
+        self
+    }
+}
+
+/// Issuing a voucher.
+const CREATE_VOUCHER: Operation = Operation::new("POST", "/{businessId}/voucher");
+
 /// Page size of the voucher list: 100, what production callers use (200 is unconfirmed).
 const PAGE_SIZE: u32 = 100;
 
@@ -143,6 +207,15 @@ impl VouchersHandler {
     /// Every matching voucher.
     pub fn list(&self, query: &VoucherQuery) -> ItemStream<Voucher> {
         self.spec(query).items(self.client.clone())
+    }
+
+    /// Issues a voucher (`POST /{businessId}/voucher`); answers the voucher. Not replayed
+    /// after an ambiguous failure (list by `serialNumber` before issuing again).
+    pub async fn create(&self, voucher: &NewVoucher) -> Result<Voucher> {
+        let body = crate::resources::clients::to_body(voucher);
+        self.client
+            .write_json(CREATE_VOUCHER, &["voucher"], Some(&body))
+            .await
     }
 
     /// One voucher.
