@@ -35,10 +35,11 @@ fn database_url(test: &str) -> Option<String> {
     }
 }
 
-/// A fresh schema name, unique per test and run.
+/// A fresh schema name, unique per test and run (within PostgreSQL's 63 bytes).
 fn fresh_schema(test: &str) -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    format!("t_{test}_{}", &id[..12])
+    let test = test.trim_start_matches("postgres_");
+    format!("t_{}_{}", &test[..test.len().min(40)], &id[..12])
 }
 
 /// Drops a test's schema (the store has no API for that: a test concern).
@@ -74,79 +75,85 @@ macro_rules! with_store {
 
 #[tokio::test]
 async fn postgres_store_conforms() {
-    with_store!("conforms", |store, url, schema| {
+    with_store!("postgres_store_conforms", |store, url, schema| {
         testing::conformance(store).await;
     });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_store_conforms_on_a_multi_thread_runtime() {
-    with_store!("conforms_mt", |store, url, schema| {
-        testing::conformance(store).await;
-    });
+    with_store!(
+        "postgres_store_conforms_on_a_multi_thread_runtime",
+        |store, url, schema| {
+            testing::conformance(store).await;
+        }
+    );
 }
 
 #[tokio::test]
 async fn postgres_schema_is_versioned_and_reconnect_keeps_data() {
-    with_store!("reconnect", |store, url, schema| {
-        assert_eq!(
-            store.schema_version().await.unwrap(),
-            POSTGRES_SCHEMA_VERSION
-        );
-        assert_eq!(store.schema(), schema);
-        let m = testing::sample_mapping(
-            EntityKind::Appointment,
-            "a1",
-            Some("evt1"),
-            MappingState::Synced,
-        );
-        store.put(&m).await.unwrap();
-        store.save(&Checkpoint::new("appointments")).await.unwrap();
-        store.set_value("k", &json!(1)).await.unwrap();
-        drop(store);
+    with_store!(
+        "postgres_schema_is_versioned_and_reconnect_keeps_data",
+        |store, url, schema| {
+            assert_eq!(
+                store.schema_version().await.unwrap(),
+                POSTGRES_SCHEMA_VERSION
+            );
+            assert_eq!(store.schema(), schema);
+            let m = testing::sample_mapping(
+                EntityKind::Appointment,
+                "a1",
+                Some("evt1"),
+                MappingState::Synced,
+            );
+            store.put(&m).await.unwrap();
+            store.save(&Checkpoint::new("appointments")).await.unwrap();
+            store.set_value("k", &json!(1)).await.unwrap();
+            drop(store);
 
-        // A second connect migrates nothing and sees the data.
-        let again = PostgresStore::builder(url.clone())
-            .schema(schema.clone())
-            .connect()
-            .await
-            .unwrap();
-        assert_eq!(
-            again.schema_version().await.unwrap(),
-            POSTGRES_SCHEMA_VERSION
-        );
-        assert_eq!(
-            again.get(EntityKind::Appointment, "a1").await.unwrap(),
-            Some(m)
-        );
-        assert!(again.load("appointments").await.unwrap().is_some());
-        assert_eq!(again.get_value("k").await.unwrap(), Some(json!(1)));
+            // A second connect migrates nothing and sees the data.
+            let again = PostgresStore::builder(url.clone())
+                .schema(schema.clone())
+                .connect()
+                .await
+                .unwrap();
+            assert_eq!(
+                again.schema_version().await.unwrap(),
+                POSTGRES_SCHEMA_VERSION
+            );
+            assert_eq!(
+                again.get(EntityKind::Appointment, "a1").await.unwrap(),
+                Some(m)
+            );
+            assert!(again.load("appointments").await.unwrap().is_some());
+            assert_eq!(again.get_value("k").await.unwrap(), Some(json!(1)));
 
-        // One row per applied migration.
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        let versions: Vec<i32> = client
-            .query(
-                &format!("SELECT version FROM \"{schema}\".schema_version ORDER BY version"),
-                &[],
-            )
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        assert_eq!(versions, (1..=POSTGRES_SCHEMA_VERSION).collect::<Vec<_>>());
-    });
+            // One row per applied migration.
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let versions: Vec<i32> = client
+                .query(
+                    &format!("SELECT version FROM \"{schema}\".schema_version ORDER BY version"),
+                    &[],
+                )
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            assert_eq!(versions, (1..=POSTGRES_SCHEMA_VERSION).collect::<Vec<_>>());
+        }
+    );
 }
 
 #[tokio::test]
 async fn postgres_workers_starting_together_migrate_once() {
-    let Some(url) = database_url("migrate_once") else {
+    let Some(url) = database_url("postgres_workers_starting_together_migrate_once") else {
         return;
     };
-    let schema = fresh_schema("migrate_once");
+    let schema = fresh_schema("postgres_workers_starting_together_migrate_once");
     let connects: Vec<_> = (0..6)
         .map(|_| {
             let (url, schema) = (url.clone(), schema.clone());
@@ -171,7 +178,7 @@ async fn postgres_workers_starting_together_migrate_once() {
 
 #[tokio::test]
 async fn postgres_refuses_a_newer_schema() {
-    with_store!("newer", |store, url, schema| {
+    with_store!("postgres_refuses_a_newer_schema", |store, url, schema| {
         let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
             .await
             .unwrap();
@@ -199,7 +206,7 @@ async fn postgres_refuses_a_newer_schema() {
 
 #[tokio::test]
 async fn postgres_schemas_are_independent() {
-    with_store!("iso_a", |a, url, schema_a| {
+    with_store!("postgres_schemas_are_independent", |a, url, schema_a| {
         let schema_b = fresh_schema("iso_b");
         let b = PostgresStore::builder(url.clone())
             .schema(schema_b.clone())
@@ -242,140 +249,151 @@ async fn postgres_schemas_are_independent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_separate_stores_on_one_schema_keep_one_owner_and_one_lease_holder() {
     // Like several worker processes: each its own store (own pool) on the same schema.
-    with_store!("workers", |first, url, schema| {
-        let mut stores = vec![first];
-        for _ in 0..3 {
-            stores.push(
-                PostgresStore::builder(url.clone())
-                    .schema(schema.clone())
-                    .max_connections(4)
-                    .connect()
-                    .await
-                    .unwrap(),
-            );
-        }
-        // 40 claims of 10 objects across 4 stores: exactly one owner per object.
-        let tasks: Vec<_> = (0..40)
-            .map(|i| {
-                let store = stores[i % 4].clone();
-                tokio::spawn(async move {
-                    let m = testing::sample_mapping(
-                        if i % 3 == 0 {
-                            EntityKind::Staff
-                        } else {
-                            EntityKind::Client
-                        },
-                        &format!("racer-{i}"),
-                        Some(&format!("contact-{}", i % 10)),
-                        MappingState::Synced,
-                    );
-                    (i % 10, store.claim(&m).await.unwrap())
-                })
-            })
-            .collect();
-        let mut winners = HashSet::new();
-        for t in tasks {
-            let (object, claim) = t.await.unwrap();
-            if claim == Claim::Claimed {
-                assert!(winners.insert(object), "contact-{object} claimed twice");
+    with_store!(
+        "postgres_separate_stores_on_one_schema_keep_one_owner_and_one_lease_holder",
+        |first, url, schema| {
+            let mut stores = vec![first];
+            for _ in 0..3 {
+                stores.push(
+                    PostgresStore::builder(url.clone())
+                        .schema(schema.clone())
+                        .max_connections(4)
+                        .connect()
+                        .await
+                        .unwrap(),
+                );
             }
-        }
-        assert_eq!(winners.len(), 10, "every object has exactly one owner");
-        for object in 0..10 {
+            // 40 claims of 10 objects across 4 stores: exactly one owner per object.
+            let tasks: Vec<_> = (0..40)
+                .map(|i| {
+                    let store = stores[i % 4].clone();
+                    tokio::spawn(async move {
+                        let m = testing::sample_mapping(
+                            if i % 3 == 0 {
+                                EntityKind::Staff
+                            } else {
+                                EntityKind::Client
+                            },
+                            &format!("racer-{i}"),
+                            Some(&format!("contact-{}", i % 10)),
+                            MappingState::Synced,
+                        );
+                        (i % 10, store.claim(&m).await.unwrap())
+                    })
+                })
+                .collect();
+            let mut winners = HashSet::new();
+            for t in tasks {
+                let (object, claim) = t.await.unwrap();
+                if claim == Claim::Claimed {
+                    assert!(winners.insert(object), "contact-{object} claimed twice");
+                }
+            }
+            assert_eq!(winners.len(), 10, "every object has exactly one owner");
+            for object in 0..10 {
+                assert!(
+                    stores[0]
+                        .owner_of(GhlObject::Contact, &format!("contact-{object}"))
+                        .await
+                        .unwrap()
+                        .is_some()
+                );
+            }
+
+            // 12 workers race for one lease: one holder.
+            let tasks: Vec<_> = (0..12)
+                .map(|i| {
+                    let store = stores[i % 4].clone();
+                    tokio::spawn(async move {
+                        store
+                            .acquire_lease(
+                                "location:L1",
+                                &format!("worker-{i}"),
+                                Duration::minutes(1),
+                            )
+                            .await
+                            .unwrap()
+                    })
+                })
+                .collect();
+            let mut held = Vec::new();
+            for t in tasks {
+                if let LeaseGrant::Acquired(lease) = t.await.unwrap() {
+                    held.push(lease);
+                }
+            }
+            assert_eq!(held.len(), 1, "one lease holder among 12 racing workers");
+            // Another store sees the holder; renewing through another store works with the token.
+            match stores[3]
+                .acquire_lease("location:L1", "late", Duration::minutes(1))
+                .await
+                .unwrap()
+            {
+                LeaseGrant::Held { holder, .. } => assert_eq!(holder, held[0].holder),
+                other => panic!("the lease was granted twice: {other:?}"),
+            }
             assert!(
-                stores[0]
-                    .owner_of(GhlObject::Contact, &format!("contact-{object}"))
+                stores[2]
+                    .renew_lease(&held[0], Duration::minutes(1))
                     .await
                     .unwrap()
                     .is_some()
             );
         }
-
-        // 12 workers race for one lease: one holder.
-        let tasks: Vec<_> = (0..12)
-            .map(|i| {
-                let store = stores[i % 4].clone();
-                tokio::spawn(async move {
-                    store
-                        .acquire_lease("location:L1", &format!("worker-{i}"), Duration::minutes(1))
-                        .await
-                        .unwrap()
-                })
-            })
-            .collect();
-        let mut held = Vec::new();
-        for t in tasks {
-            if let LeaseGrant::Acquired(lease) = t.await.unwrap() {
-                held.push(lease);
-            }
-        }
-        assert_eq!(held.len(), 1, "one lease holder among 12 racing workers");
-        // Another store sees the holder; renewing through another store works with the token.
-        match stores[3]
-            .acquire_lease("location:L1", "late", Duration::minutes(1))
-            .await
-            .unwrap()
-        {
-            LeaseGrant::Held { holder, .. } => assert_eq!(holder, held[0].holder),
-            other => panic!("the lease was granted twice: {other:?}"),
-        }
-        assert!(
-            stores[2]
-                .renew_lease(&held[0], Duration::minutes(1))
-                .await
-                .unwrap()
-                .is_some()
-        );
-    });
+    );
 }
 
 #[tokio::test]
 async fn postgres_batches_with_repeats_and_moves() {
-    with_store!("batches", |store, url, schema| {
-        use EntityKind::Client;
-        use MappingState::{Pending, Synced};
-        // A batch naming one record twice stores the later one (as the other stores do).
-        let first = testing::sample_mapping(Client, "c1", None, Pending);
-        let second = testing::sample_mapping(Client, "c1", Some("g1"), Synced);
-        store.put_many(&[first, second.clone()]).await.unwrap();
-        assert_eq!(store.get(Client, "c1").await.unwrap(), Some(second));
+    with_store!(
+        "postgres_batches_with_repeats_and_moves",
+        |store, url, schema| {
+            use EntityKind::Client;
+            use MappingState::{Pending, Synced};
+            // A batch naming one record twice stores the later one (as the other stores do).
+            let first = testing::sample_mapping(Client, "c1", None, Pending);
+            let second = testing::sample_mapping(Client, "c1", Some("g1"), Synced);
+            store.put_many(&[first, second.clone()]).await.unwrap();
+            assert_eq!(store.get(Client, "c1").await.unwrap(), Some(second));
 
-        // One batch moves c1 to g2 and gives g1 to c2 (checked at commit, not row by row).
-        let c2 = testing::sample_mapping(Client, "c2", Some("g1"), Synced);
-        let moved = testing::sample_mapping(Client, "c1", Some("g2"), Synced);
-        store.put_many(&[c2.clone(), moved.clone()]).await.unwrap();
-        assert_eq!(
-            store.owner_of(GhlObject::Contact, "g1").await.unwrap(),
-            Some(c2)
-        );
-        assert_eq!(
-            store.owner_of(GhlObject::Contact, "g2").await.unwrap(),
-            Some(moved)
-        );
+            // One batch moves c1 to g2 and gives g1 to c2 (checked at commit, not row by row).
+            let c2 = testing::sample_mapping(Client, "c2", Some("g1"), Synced);
+            let moved = testing::sample_mapping(Client, "c1", Some("g2"), Synced);
+            store.put_many(&[c2.clone(), moved.clone()]).await.unwrap();
+            assert_eq!(
+                store.owner_of(GhlObject::Contact, "g1").await.unwrap(),
+                Some(c2)
+            );
+            assert_eq!(
+                store.owner_of(GhlObject::Contact, "g2").await.unwrap(),
+                Some(moved)
+            );
 
-        // A large batch in one statement.
-        let many: Vec<_> = (0..5000)
-            .map(|i| {
-                testing::sample_mapping(
-                    Client,
-                    &format!("bulk-{i:05}"),
-                    Some(&format!("bulk-g{i}")),
-                    Synced,
-                )
-            })
-            .collect();
-        store.put_many(&many).await.unwrap();
-        assert_eq!(store.count(Client, Some(Synced)).await.unwrap(), 5002);
-        let ids: Vec<String> = many.iter().map(|m| m.phorest_id.clone()).collect();
-        let got = store.get_many(Client, &ids).await.unwrap();
-        assert_eq!(got.len(), 5000);
-        assert_eq!(got["bulk-04999"], many[4999]);
-    });
+            // A large batch in one statement.
+            let many: Vec<_> = (0..5000)
+                .map(|i| {
+                    testing::sample_mapping(
+                        Client,
+                        &format!("bulk-{i:05}"),
+                        Some(&format!("bulk-g{i}")),
+                        Synced,
+                    )
+                })
+                .collect();
+            store.put_many(&many).await.unwrap();
+            assert_eq!(store.count(Client, Some(Synced)).await.unwrap(), 5002);
+            let ids: Vec<String> = many.iter().map(|m| m.phorest_id.clone()).collect();
+            let got = store.get_many(Client, &ids).await.unwrap();
+            assert_eq!(got.len(), 5000);
+            assert_eq!(got["bulk-04999"], many[4999]);
+        }
+    );
 }
 
 #[tokio::test]
 async fn postgres_rejects_a_bad_schema_name_and_an_unreachable_server() {
-    let Some(url) = database_url("bad_config") else {
+    let Some(url) = database_url("postgres_rejects_a_bad_schema_name_and_an_unreachable_server")
+    else {
         return;
     };
     for bad in [
@@ -411,4 +429,47 @@ async fn postgres_debug_output_hides_the_url() {
     let shown = format!("{builder:?}");
     assert!(!shown.contains("s3cret-pw"), "{shown}");
     assert!(shown.contains("phorest_ghl"), "{shown}");
+}
+
+#[tokio::test]
+async fn postgres_tls_verifies_the_server_certificate() {
+    let Some(url) = database_url("postgres_tls_verifies_the_server_certificate") else {
+        return;
+    };
+    // Debian's cluster offers TLS with a self-signed "snakeoil" certificate: with
+    // sslmode=require the store must refuse it rather than encrypt to an unverified server.
+    let url_for_cleanup = url.clone();
+    let url = if url.contains("sslmode=disable") {
+        url.replace("sslmode=disable", "sslmode=require")
+    } else if url.contains('?') {
+        format!("{url}&sslmode=require")
+    } else {
+        format!("{url}?sslmode=require")
+    };
+    match PostgresStore::builder(url)
+        .schema(fresh_schema("tls"))
+        .connect()
+        .await
+    {
+        Err(StoreError::Backend(e)) if e.to_string().contains("server does not support TLS") => {
+            eprintln!("SKIPPED the TLS check: the test server does not offer TLS");
+        }
+        Err(StoreError::Backend(e)) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("TLS") && msg.contains("Certificate"),
+                "a certificate error, got {msg}"
+            );
+        }
+        Ok(store) => {
+            // CI's server (.ci/postgres) has a self-signed certificate: it must be refused.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "connected over TLS to a server whose certificate no trusted root signed"
+            );
+            eprintln!("the test server's certificate is trusted here: nothing to refuse");
+            drop_schema(&url_for_cleanup, store.schema()).await;
+        }
+        Err(other) => panic!("expected a backend error, got {other:?}"),
+    }
 }
