@@ -12,7 +12,7 @@ use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
 
@@ -241,7 +241,8 @@ fn pg_err(source: tokio_postgres::Error) -> StoreError {
 
 fn pool_err(err: deadpool_postgres::PoolError) -> StoreError {
     match err {
-        deadpool_postgres::PoolError::Backend(e) => pg_err(e),
+        deadpool_postgres::PoolError::Backend(e)
+        | deadpool_postgres::PoolError::PostCreateHook(HookError::Backend(e)) => pg_err(e),
         other => StoreError::backend(other),
     }
 }
@@ -397,6 +398,7 @@ pub struct PostgresStoreBuilder {
     schema: String,
     max_connections: usize,
     tls: Option<Arc<rustls::ClientConfig>>,
+    synchronous_commit: bool,
 }
 
 impl fmt::Debug for PostgresStoreBuilder {
@@ -406,6 +408,7 @@ impl fmt::Debug for PostgresStoreBuilder {
             .field("schema", &self.schema)
             .field("max_connections", &self.max_connections)
             .field("custom_tls", &self.tls.is_some())
+            .field("synchronous_commit", &self.synchronous_commit)
             .finish_non_exhaustive()
     }
 }
@@ -431,6 +434,18 @@ impl PostgresStoreBuilder {
     /// (`disable`, `prefer` — the default — or `require`); certificates are always verified.
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.tls = Some(config);
+        self
+    }
+
+    /// Whether each commit waits for the server to flush it to disk (PostgreSQL's
+    /// `synchronous_commit`, set on this store's connections). Default `false`: the durability
+    /// of `SqliteStore` (WAL, `synchronous=NORMAL`) — a crash of the database server can lose
+    /// the last fraction of a second of commits but never corrupts anything, and a crash of
+    /// the sync loses nothing it was told was stored. A flush per commit costs milliseconds
+    /// per single-record write on ordinary disks. Set `true` when the server must not lose an
+    /// acknowledged write even when it crashes.
+    pub fn synchronous_commit(mut self, on: bool) -> Self {
+        self.synchronous_commit = on;
         self
     }
 
@@ -460,7 +475,20 @@ impl PostgresStoreBuilder {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
+        let setup: &'static str = if self.synchronous_commit {
+            "SET synchronous_commit TO on"
+        } else {
+            "SET synchronous_commit TO off"
+        };
         let pool = Pool::builder(manager)
+            .post_create(Hook::async_fn(move |client, _| {
+                Box::pin(async move {
+                    client
+                        .batch_execute(setup)
+                        .await
+                        .map_err(HookError::Backend)
+                })
+            }))
             .max_size(self.max_connections)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(StdDuration::from_secs(60)))
@@ -514,7 +542,10 @@ fn default_tls() -> Result<rustls::ClientConfig, StoreError> {
 ///   connect; a schema newer than this library is refused.
 /// - One owner per GHL object is a unique constraint, so two workers cannot both claim one
 ///   object; leases are taken and renewed with conditional upserts on the database's clock.
-/// - Batches (`put_many`, `get_many`, identity claims) are single statements over arrays.
+/// - Batches (`put_many`, `get_many`, identity claims) are single statements over arrays, and
+///   a write without conflict is one round trip.
+/// - Commits do not wait for the disk flush by default, like `SqliteStore`; see
+///   [`PostgresStoreBuilder::synchronous_commit`].
 ///
 /// Ids must not contain NUL characters (PostgreSQL text cannot hold them). Behind a
 /// transaction-pooling proxy (PgBouncer), it needs prepared-statement support (PgBouncer
@@ -557,6 +588,7 @@ impl PostgresStore {
             schema: POSTGRES_DEFAULT_SCHEMA.to_owned(),
             max_connections: 8,
             tls: None,
+            synchronous_commit: false,
         }
     }
 
