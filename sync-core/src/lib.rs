@@ -6,7 +6,8 @@
 //! - [`entity`]: the kinds of record synced, in stage order.
 //! - [`store`]: the host-implemented persistence traits ([`store::MappingStore`],
 //!   [`store::CheckpointStore`], [`store::KvStore`]) with an in-memory and an
-//!   embedded SQLite implementation (feature `sqlite`, default).
+//!   embedded SQLite implementation (feature `sqlite`, default), and a PostgreSQL one for many
+//!   workers sharing a database (feature `postgres`).
 //! - [`normalize`]: email and phone (E.164) normalisation.
 //! - [`tags`]: owned tags and tag diffs, so the salon's own tags survive.
 //! - [`hash`]: content hashes of outgoing payloads for change detection.
@@ -37,6 +38,9 @@ pub use executor::{Preflight, StageCheck};
 pub use observer::{NoopObserver, OutcomeKind, SyncEvent, SyncObserver};
 pub use plan::{SyncConfig, SyncPlan, SyncPlanBuilder};
 pub use report::{Outcome, RunFailure, RunStatus, StageStatus, SyncReport, System};
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use store::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{

@@ -16,6 +16,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use phorest_ghl_examples::{Credentials, ProgressObserver, demo, real};
+use secrecy::{ExposeSecret, SecretString};
 use sync_core::{EntityKind, SyncConfig, SyncPlan};
 use tokio_util::sync::CancellationToken;
 
@@ -44,6 +45,21 @@ struct Args {
     /// SQLite state file (mappings and checkpoints).
     #[arg(long, default_value = "phorest-ghl-sync.db")]
     state: PathBuf,
+    /// Keep the state in PostgreSQL instead of the SQLite file: a `postgres://` URL (prefer the
+    /// environment variable, which `ps` does not show). `--state` is then unused.
+    #[arg(long, env = "PHOREST_GHL_POSTGRES_URL", hide_env_values = true, value_parser = secret)]
+    postgres: Option<SecretString>,
+    /// The PostgreSQL schema of this salon's state: one schema per GHL location.
+    #[arg(
+        long,
+        env = "PHOREST_GHL_POSTGRES_SCHEMA",
+        default_value = "phorest_ghl"
+    )]
+    postgres_schema: String,
+    /// The most PostgreSQL connections this run opens (a run uses about one per record it
+    /// processes at once; keep the sum over all runs below the server's `max_connections`).
+    #[arg(long, default_value_t = 4)]
+    postgres_connections: usize,
     /// A KEY=VALUE file with the credentials (same names as the environment variables).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -67,6 +83,11 @@ struct Args {
     /// it): a killed run blocks the next one for at most this long.
     #[arg(long, default_value = "60s", value_parser = phorest_ghl_examples::parse_duration)]
     lease_ttl: std::time::Duration,
+}
+
+/// A value that may carry a password (never printed, not even by `Debug`).
+fn secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(s))
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
@@ -205,10 +226,24 @@ async fn run(args: Args) -> Result<i32> {
                         .collect(),
                 );
             }
-            let store = sync_core::SqliteStore::open(&args.state)
-                .with_context(|| format!("opening state file {}", args.state.display()))?;
+            let store: Arc<dyn sync_core::Store> = match &args.postgres {
+                Some(url) => Arc::new(
+                    sync_core::PostgresStore::builder(url.expose_secret())
+                        .schema(args.postgres_schema.as_str())
+                        .max_connections(args.postgres_connections)
+                        .connect()
+                        .await
+                        .with_context(|| {
+                            format!("opening PostgreSQL schema {}", args.postgres_schema)
+                        })?,
+                ),
+                None => Arc::new(
+                    sync_core::SqliteStore::open(&args.state)
+                        .with_context(|| format!("opening state file {}", args.state.display()))?,
+                ),
+            };
             let (phorest, ghl) = real::clients(&creds).await?;
-            let plan = SyncPlan::builder(config, phorest, ghl).store(store);
+            let plan = SyncPlan::builder(config, phorest, ghl).shared_store(store);
             (plan, None)
         }
     };

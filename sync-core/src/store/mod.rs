@@ -2,9 +2,10 @@
 //! shared-identity index, the run lease and a small key-value store.
 //!
 //! sync-core never assumes a database. It talks to the async traits below, gathered in the
-//! [`Store`] supertrait; [`MemoryStore`] (tests, dry runs) and `SqliteStore` (feature `sqlite`,
-//! the default of the example binary) implement all of them, and a host can plug its own
-//! (Postgres, …). Every trait is also implemented for `Arc<T>`, so one store can be shared by
+//! [`Store`] supertrait; [`MemoryStore`] (tests, dry runs), `SqliteStore` (feature `sqlite`,
+//! the default of the example binary) and `PostgresStore` (feature `postgres`, for many
+//! workers and locations sharing one database) implement all of them, and a host can plug its
+//! own. Every trait is also implemented for `Arc<T>`, so one store can be shared by
 //! several plans. A host store proves itself with the conformance suite in `testing` (feature
 //! `test-util`), the very suite the shipped stores pass.
 //!
@@ -28,6 +29,9 @@ use serde::{Deserialize, Serialize};
 use crate::entity::{EntityKind, GhlObject};
 
 mod memory;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+mod postgres;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 mod sqlite;
@@ -36,6 +40,11 @@ mod sqlite;
 pub mod testing;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use postgres::{
+    POSTGRES_DEFAULT_SCHEMA, POSTGRES_SCHEMA_VERSION, PostgresStore, PostgresStoreBuilder,
+};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
