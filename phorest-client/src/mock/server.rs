@@ -47,6 +47,8 @@ pub(crate) struct State {
     nth_seen: Vec<usize>,
     pub(crate) hostile_stats: HostileStats,
     hooks: Vec<PageHook>,
+    /// List pages corrupted by [`Faults::corrupt_rate`] since start.
+    pub(crate) corrupted_pages: usize,
 }
 
 /// A closure run on the salon after the n-th page of a list is served.
@@ -74,6 +76,7 @@ impl State {
             nth_seen: Vec::new(),
             hostile_stats: HostileStats::default(),
             hooks: Vec::new(),
+            corrupted_pages: 0,
         }
     }
 
@@ -504,6 +507,7 @@ fn chance(state: &mut State, rate: impl Fn(&Faults) -> f64) -> bool {
 
 /// Corrupts a list page: truncated JSON, a wrong field type, or an HTML body.
 fn corrupt(state: &mut State, reply: Reply) -> Reply {
+    state.corrupted_pages += 1;
     match state.fault_rng.random_range(0..3) {
         0 => {
             let cut = reply.body.len() / 2;
