@@ -345,7 +345,9 @@ fn parse_value(raw: &str) -> Result<String, String> {
             };
             let after = rest[end + 1..].trim_start();
             if !after.is_empty() && !after.starts_with('#') {
-                return Err(format!("unexpected text after the closing quote: {after:?}"));
+                return Err(format!(
+                    "unexpected text after the closing quote: {after:?}"
+                ));
             }
             return Ok(rest[..end].to_owned());
         }
@@ -493,7 +495,10 @@ mod config_file_tests {
                     GHL_CALENDAR_ID='it''s'\n";
         // The last line has text after the closing quote: refused.
         assert!(parse_env_file(text).unwrap_err().contains("line 5"));
-        let text = text.replace("GHL_CALENDAR_ID='it''s'\n", "GHL_CALENDAR_ID='#not a comment'\n");
+        let text = text.replace(
+            "GHL_CALENDAR_ID='it''s'\n",
+            "GHL_CALENDAR_ID='#not a comment'\n",
+        );
         assert_eq!(
             pairs(&text),
             vec![
@@ -511,10 +516,25 @@ mod config_file_tests {
     #[test]
     fn unusable_files_are_refused_with_the_reason() {
         assert!(parse_env_file("").unwrap_err().contains("no KEY=VALUE"));
-        assert!(parse_env_file("\u{feff}# x\n\n  # y\n").unwrap_err().contains("no KEY=VALUE"));
-        assert!(parse_env_file("GHL_LOCATION_ID\n").unwrap_err().contains("line 1"));
-        assert!(parse_env_file("GHL_SCOPES='open\n").unwrap_err().contains("not closed"));
+        assert!(
+            parse_env_file("\u{feff}# x\n\n  # y\n")
+                .unwrap_err()
+                .contains("no KEY=VALUE")
+        );
+        assert!(
+            parse_env_file("GHL_LOCATION_ID\n")
+                .unwrap_err()
+                .contains("line 1")
+        );
+        assert!(
+            parse_env_file("GHL_SCOPES='open\n")
+                .unwrap_err()
+                .contains("not closed")
+        );
         let unknown = parse_env_file("GHL_TOKEN=1\nGHL_SCOPES=a\nFOO=2\n").unwrap_err();
-        assert!(unknown.contains("GHL_TOKEN (line 1), FOO (line 3)"), "{unknown}");
+        assert!(
+            unknown.contains("GHL_TOKEN (line 1), FOO (line 3)"),
+            "{unknown}"
+        );
     }
 }

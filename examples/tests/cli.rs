@@ -78,7 +78,11 @@ fn untouched(sb: &Sandboxes) {
 fn a_config_file_with_no_usable_line_is_refused_instead_of_running_the_demo() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("sync.env");
-    for text in ["# only a comment\n\n", "", "PHOREST_BUSINESS_ID=\nGHL_SCOPES=''\n"] {
+    for text in [
+        "# only a comment\n\n",
+        "",
+        "PHOREST_BUSINESS_ID=\nGHL_SCOPES=''\n",
+    ] {
         std::fs::write(&config, text).unwrap();
         let mut cmd = sync(dir.path());
         cmd.arg("--config").arg(&config);
@@ -86,7 +90,10 @@ fn a_config_file_with_no_usable_line_is_refused_instead_of_running_the_demo() {
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(5), "{text:?}: {err}");
         assert!(err.contains("config file"), "{text:?}: {err}");
-        assert!(!err.contains("built-in sandbox"), "{text:?} ran the demo: {err}");
+        assert!(
+            !err.contains("built-in sandbox"),
+            "{text:?} ran the demo: {err}"
+        );
     }
 }
 
@@ -158,7 +165,10 @@ async fn a_wrong_ghl_token_names_its_variable_and_ghls_reason() {
     assert!(err.contains("GHL_PRIVATE_TOKEN"), "{err}");
     assert!(err.contains("Invalid JWT"), "GHL's reason missing: {err}");
     assert!(!err.contains("not sending again"), "{err}");
-    assert!(!err.contains("pit-not-a-real-token"), "the token was printed: {err}");
+    assert!(
+        !err.contains("pit-not-a-real-token"),
+        "the token was printed: {err}"
+    );
     assert_eq!(sb.ghl.write_count(), 0);
 }
 
@@ -331,7 +341,11 @@ async fn ghl_contacts_honours_ghl_base_url() {
         .stderr(Stdio::piped());
     let out = output(cmd).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("base.url@example.com"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("base.url@example.com"),
+        "{}",
+        stdout(&out)
+    );
     assert!(!stderr(&out).contains("built-in GHL sandbox"));
 
     // A base URL alone is a partial configuration, not the sandbox.
@@ -358,5 +372,8 @@ async fn ghl_contacts_honours_ghl_base_url() {
     let out = output(cmd).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("GHL_PRIVATE_TOKEN") && err.contains("Invalid JWT"), "{err}");
+    assert!(
+        err.contains("GHL_PRIVATE_TOKEN") && err.contains("Invalid JWT"),
+        "{err}"
+    );
 }

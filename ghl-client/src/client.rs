@@ -820,10 +820,7 @@ impl GhlClient {
                 ) {
                     self.write_credentials().reject(&message);
                 }
-                return Err(Error::Unauthorized {
-                    message,
-                    api: None,
-                });
+                return Err(Error::Unauthorized { message, api: None });
             }
         };
         store.save(&tokens).await.map_err(Error::TokenStore)?;

@@ -258,7 +258,10 @@ async fn a_refused_refresh_is_repeated_with_its_reason_when_failing_fast() {
     // The token endpoint's answer is sensitive (its body is not kept), so the reason is the
     // refresh's failure with its status text; the fail-fast error repeats it.
     let first = client.contacts().get(&"c-1".into()).await.unwrap_err();
-    let Error::Unauthorized { message: reason, .. } = &first else {
+    let Error::Unauthorized {
+        message: reason, ..
+    } = &first
+    else {
         panic!("expected Unauthorized, got {first:?}");
     };
     assert!(reason.starts_with("token refresh failed"), "{reason}");

@@ -339,10 +339,19 @@ fn malformed_rows_are_returned_as_errors_never_dropped() {
     assert_eq!(rows[0].as_ref().unwrap().line, 2);
     let shifted = rows[1].as_ref().unwrap_err();
     assert_eq!(shifted.line, 3);
-    assert!(shifted.message.contains("4 cells but the header has 3"), "{shifted}");
+    assert!(
+        shifted.message.contains("4 cells but the header has 3"),
+        "{shifted}"
+    );
     let number = rows[2].as_ref().unwrap_err();
-    assert_eq!((number.line, number.column.as_deref()), (4, Some("quantity")));
-    assert!(!number.to_string().contains("lots"), "cell content leaked: {number}");
+    assert_eq!(
+        (number.line, number.column.as_deref()),
+        (4, Some("quantity"))
+    );
+    assert!(
+        !number.to_string().contains("lots"),
+        "cell content leaked: {number}"
+    );
     assert_eq!(rows[3].as_ref().unwrap().client_id, Some("c4".into()));
     let ok = rows.iter().filter(|r| r.is_ok()).count();
     let bad = rows.iter().filter(|r| r.is_err()).count();

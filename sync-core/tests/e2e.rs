@@ -318,10 +318,17 @@ async fn corrupt_phorest_pages_never_panic_and_a_rerun_completes() {
     }
     // The faults really fired: pages were served corrupted.
     let corrupted = sb.phorest.corrupted_pages();
-    assert!(corrupted > 0, "no page was corrupted: the test proved nothing");
+    assert!(
+        corrupted > 0,
+        "no page was corrupted: the test proved nothing"
+    );
     sb.phorest.clear_faults();
     let report = run(&sb, &store, SyncConfig::default()).await;
-    assert_eq!(sb.phorest.corrupted_pages(), corrupted, "faults were cleared");
+    assert_eq!(
+        sb.phorest.corrupted_pages(),
+        corrupted,
+        "faults were cleared"
+    );
     assert_eq!(report.status, RunStatus::Completed, "{}", report.to_table());
     let fresh = Sandboxes::start(SalonSpec::small(13), SandboxSetup::default()).await;
     run(&fresh, &MemoryStore::new(), SyncConfig::default()).await;

@@ -896,7 +896,10 @@ fn an_appointment_ending_before_it_starts_is_skipped() {
     let backwards = appointment(base_appointment("2026-05-12", "10:00:00", "09:00:00"));
     match map_appointment(&backwards, &contact, None, &ctx) {
         Err(SkipReason::InvalidData { detail }) => {
-            assert!(detail.contains("ends (09:00:00) before it starts (10:00:00)"), "{detail}")
+            assert!(
+                detail.contains("ends (09:00:00) before it starts (10:00:00)"),
+                "{detail}"
+            )
         }
         other => panic!("expected a skip, got {other:?}"),
     }

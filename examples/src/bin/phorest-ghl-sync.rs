@@ -24,7 +24,11 @@ use sync_core::{EntityKind, SyncConfig, SyncPlan};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser, Debug)]
-#[command(name = "phorest-ghl-sync", version, about = "Sync a Phorest salon into a GoHighLevel location")]
+#[command(
+    name = "phorest-ghl-sync",
+    version,
+    about = "Sync a Phorest salon into a GoHighLevel location"
+)]
 struct Args {
     /// Entities to sync (comma-separated); default: all.
     #[arg(long, value_delimiter = ',', value_enum)]
