@@ -1157,7 +1157,19 @@ fn start_job(state: &mut State, branch: &str, body: &[u8], path: &str) -> Reply 
     }
     state.job_seq += 1;
     let job_id = format!("job-{}-{}", state.salon.business_id(), state.job_seq);
-    let (csv, rows) = transactions_csv(&state.salon, branch, from, to);
+    let (mut csv, rows) = transactions_csv(&state.salon, branch, from, to);
+    if state.hostile.malformed_sales_rows {
+        let width = CSV_COLUMNS.len();
+        let quantity = CSV_COLUMNS.iter().position(|c| *c == "quantity");
+        // One cell too many, then a quantity that is not a number.
+        csv.push_str(&vec!["x"; width + 1].join(","));
+        csv.push('\n');
+        let bad: Vec<&str> = (0..width)
+            .map(|i| if Some(i) == quantity { "lots" } else { "" })
+            .collect();
+        csv.push_str(&bad.join(","));
+        csv.push('\n');
+    }
     let body = json!({
         "jobId": job_id,
         "jobType": job_type,
