@@ -190,6 +190,17 @@ async fn an_unwritable_fix_csv_path_is_refused_before_the_first_request() {
         assert!(err.contains("--fix-csv"), "{err}");
         untouched(&sb);
     }
+    // So is a state file that cannot be created.
+    let mut cmd = Command::new(SYNC);
+    cmd.env_clear()
+        .envs(sandbox_vars(&sb))
+        .args(["-q", "--state"])
+        .arg(dir.path().join("no-such-dir").join("state.db"));
+    let out = output(cmd).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(64), "{err}");
+    assert!(err.contains("cannot open the state file"), "{err}");
+    untouched(&sb);
     // The demo mode checks it too, before starting its sandboxes.
     let mut cmd = sync(dir.path());
     cmd.arg("--fix-csv")

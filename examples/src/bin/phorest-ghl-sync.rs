@@ -212,8 +212,14 @@ async fn run(args: Args) -> Result<i32> {
             if !creds.phorest_branches.is_empty() {
                 config.branches = Some(creds.phorest_branches.clone());
             }
-            let store = sync_core::SqliteStore::open(&args.state)
-                .with_context(|| format!("opening state file {}", args.state.display()))?;
+            // Opened (created) before the first request: a state path that cannot be written
+            // is bad usage, found at once.
+            let store = sync_core::SqliteStore::open(&args.state).map_err(|e| {
+                anyhow::Error::new(phorest_ghl_examples::UsageError(format!(
+                    "--state {}: cannot open the state file: {e}",
+                    args.state.display()
+                )))
+            })?;
             let (phorest, ghl) = real::clients(&creds).await?;
             let plan = SyncPlan::builder(config, phorest, ghl).store(store);
             (plan, None)
