@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use secrecy::SecretString;
 use sync_core::{EntityKind, OutcomeKind, SyncEvent, SyncObserver};
@@ -75,24 +75,122 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// The variables a `--config` file may set (the table on [`Credentials`]).
+pub const CONFIG_KEYS: &[&str] = &[
+    "PHOREST_BUSINESS_ID",
+    "PHOREST_API_EMAIL",
+    "PHOREST_API_PASSWORD",
+    "PHOREST_REGION",
+    "PHOREST_BRANCHES",
+    "PHOREST_REQUESTS_PER_SECOND",
+    "GHL_LOCATION_ID",
+    "GHL_PRIVATE_TOKEN",
+    "GHL_ACCESS_TOKEN",
+    "GHL_REFRESH_TOKEN",
+    "GHL_CLIENT_ID",
+    "GHL_CLIENT_SECRET",
+    "GHL_SCOPES",
+    "GHL_CALENDAR_ID",
+    "GHL_BASE_URL",
+];
+
+/// A configuration a person must fix (a bad `--config` file, a missing or empty variable).
+/// The binaries exit with code 5 for it, the code sync-core uses for an invalid configuration.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Bad command-line usage found after parsing (such as an output path that cannot be written).
+/// The binaries exit with code 64 for it, as for the errors clap finds.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// The exit code for an error a binary stops with: 64 for a [`UsageError`], 5 for a
+/// [`ConfigError`], else `otherwise`.
+pub fn exit_code_for(err: &anyhow::Error, otherwise: i32) -> i32 {
+    if err.downcast_ref::<UsageError>().is_some() {
+        64
+    } else if err.downcast_ref::<ConfigError>().is_some() {
+        5
+    } else {
+        otherwise
+    }
+}
+
+/// Checks, before any work, that `path` can be written: opens it for appending (an existing
+/// file is left unchanged) or creates it and removes it again. A [`UsageError`] naming `flag`
+/// and the reason otherwise.
+pub fn check_writable(flag: &str, path: &Path) -> Result<()> {
+    let existed = path.exists();
+    let opened = std::fs::OpenOptions::new()
+        .append(true)
+        .create(!existed)
+        .open(path);
+    match opened {
+        Ok(file) => {
+            drop(file);
+            if !existed {
+                let _ = std::fs::remove_file(path);
+            }
+            Ok(())
+        }
+        Err(e) => Err(anyhow::Error::new(UsageError(format!(
+            "{flag} {}: cannot write there: {e}",
+            path.display()
+        )))),
+    }
+}
+
+fn config_error(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(ConfigError(message.into()))
+}
+
 impl Credentials {
     /// Read credentials from `file` (if given) and the environment (which wins).
     ///
-    /// Returns `Ok(None)` when no credential at all is set (demo mode), and an error naming the
-    /// missing variables when only some are.
+    /// Returns `Ok(None)` when no credential at all is set (demo mode), and a [`ConfigError`]
+    /// naming the missing variables when only some are. A file that was given must yield
+    /// credentials: one that cannot be read or parsed, or that sets nothing, is refused with
+    /// the reason (it never falls back to the demo).
     pub fn from_env_and_file(file: Option<&Path>) -> Result<Option<Credentials>> {
         let mut vars: HashMap<String, String> = HashMap::new();
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading config file {}", path.display()))?;
-            vars.extend(parse_env_file(&text));
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                config_error(format!("cannot read config file {}: {e}", path.display()))
+            })?;
+            let pairs = parse_env_file(&text)
+                .map_err(|e| config_error(format!("config file {}: {e}", path.display())))?;
+            vars.extend(pairs);
         }
         for (k, v) in std::env::vars() {
             if k.starts_with("PHOREST_") || k.starts_with("GHL_") {
                 vars.insert(k, v);
             }
         }
-        Self::from_map(&vars)
+        let creds = Self::from_map(&vars)?;
+        if let (None, Some(path)) = (&creds, file) {
+            return Err(config_error(format!(
+                "config file {} sets no non-empty PHOREST_* or GHL_* variable; refusing to run \
+                 the built-in demo with a config file given",
+                path.display()
+            )));
+        }
+        Ok(creds)
     }
 
     /// Build credentials from a variable map (see the table on [`Credentials`]).
@@ -120,7 +218,10 @@ impl Credentials {
             .filter(|k| get(k).is_none())
             .collect();
         if !missing.is_empty() {
-            bail!("missing configuration: {}", missing.join(", "));
+            return Err(config_error(format!(
+                "missing configuration: {}",
+                missing.join(", ")
+            )));
         }
         let secret = |k: &str| get(k).map(SecretString::from);
         let creds = Credentials {
@@ -149,39 +250,114 @@ impl Credentials {
             phorest_requests_per_second: get("PHOREST_REQUESTS_PER_SECOND")
                 .map(|v| v.parse())
                 .transpose()
-                .context("PHOREST_REQUESTS_PER_SECOND must be a whole number")?,
+                .map_err(|_| config_error("PHOREST_REQUESTS_PER_SECOND must be a whole number"))?,
         };
         if creds.ghl_private_token.is_none() && creds.ghl_access_token.is_none() {
-            bail!("missing configuration: GHL_PRIVATE_TOKEN or GHL_ACCESS_TOKEN");
+            return Err(config_error(
+                "missing configuration: GHL_PRIVATE_TOKEN or GHL_ACCESS_TOKEN",
+            ));
         }
         if creds.ghl_scopes.is_none() {
-            bail!(
-                "missing configuration: GHL_SCOPES (the token's scopes, space-separated, as \
-                 chosen when the token was made; preflight checks each stage against them)"
-            );
+            return Err(config_error(
+                "missing configuration: GHL_SCOPES is not set or empty (the token's scopes, \
+                 space-separated, as chosen when the token was made; preflight checks each \
+                 stage against them)",
+            ));
         }
         Ok(Some(creds))
     }
 }
 
-/// Parse a `KEY=VALUE` file: blank lines and `#` comments ignored, optional quotes stripped.
-pub fn parse_env_file(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| {
-            let v = v.trim();
-            let v = v
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(v);
-            (
-                k.trim().trim_start_matches("export ").to_owned(),
-                v.to_owned(),
-            )
-        })
-        .collect()
+impl Credentials {
+    /// The variables that hold the GHL token in use, for messages: `GHL_PRIVATE_TOKEN`, or
+    /// the OAuth ones.
+    pub fn ghl_token_variables(&self) -> &'static str {
+        if self.ghl_private_token.is_some() {
+            "GHL_PRIVATE_TOKEN"
+        } else {
+            "GHL_ACCESS_TOKEN (refreshed with GHL_REFRESH_TOKEN, GHL_CLIENT_ID and \
+             GHL_CLIENT_SECRET)"
+        }
+    }
+
+    /// Why a run stopped, for a person: [`sync_core::RunFailure`]'s message, naming the
+    /// variable to fix where one is to blame (a rejected token names its variable and keeps
+    /// GHL's own reason).
+    pub fn explain_failure(&self, failure: &sync_core::RunFailure) -> String {
+        match failure {
+            sync_core::RunFailure::TokenInvalid { message } => format!(
+                "GHL rejected the token in {}: {message}. Put a valid token there and run again.",
+                self.ghl_token_variables()
+            ),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Parse a `KEY=VALUE` file.
+///
+/// Blank lines and `#` comment lines are ignored, as is a UTF-8 byte-order mark and a leading
+/// `export `. A value may be double- or single-quoted (the quotes are removed, nothing inside
+/// is interpreted); an unquoted value ends at an inline comment (` #…`, a `#` after
+/// whitespace). A line that is not `KEY=VALUE`, a quote that is not closed, and keys that are
+/// not in [`CONFIG_KEYS`] are refused, all unknown keys named at once; so is a file with no
+/// `KEY=VALUE` line at all.
+pub fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut pairs = Vec::new();
+    let mut unknown = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let n = n + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").map_or(line, str::trim_start);
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(format!("line {n}: expected KEY=VALUE"));
+        };
+        let key = key.trim();
+        let value = parse_value(value.trim()).map_err(|e| format!("line {n} ({key}): {e}"))?;
+        if !CONFIG_KEYS.contains(&key) {
+            unknown.push(format!("{key} (line {n})"));
+            continue;
+        }
+        pairs.push((key.to_owned(), value));
+    }
+    if !unknown.is_empty() {
+        return Err(format!(
+            "unknown keys: {}; known keys: {}",
+            unknown.join(", "),
+            CONFIG_KEYS.join(", ")
+        ));
+    }
+    if pairs.is_empty() {
+        return Err("no KEY=VALUE line".to_owned());
+    }
+    Ok(pairs)
+}
+
+fn parse_value(raw: &str) -> Result<String, String> {
+    for quote in ['"', '\''] {
+        if let Some(rest) = raw.strip_prefix(quote) {
+            let Some(end) = rest.find(quote) else {
+                return Err(format!("the {quote} quote is not closed"));
+            };
+            let after = rest[end + 1..].trim_start();
+            if !after.is_empty() && !after.starts_with('#') {
+                return Err(format!(
+                    "unexpected text after the closing quote: {after:?}"
+                ));
+            }
+            return Ok(rest[..end].to_owned());
+        }
+    }
+    // An inline comment starts at a `#` after whitespace (a `#` inside a value is kept).
+    let end = raw
+        .char_indices()
+        .find(|&(i, c)| c == '#' && raw[..i].ends_with(char::is_whitespace))
+        .map_or(raw.len(), |(i, _)| i);
+    Ok(raw[..end].trim_end().to_owned())
 }
 
 /// Progress bars per stage, fed by the sync's observer events.
@@ -299,5 +475,66 @@ mod duration_tests {
         for bad in ["0s", "0", "0ms", "", "5d", "-1s", "s"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod config_file_tests {
+    use super::parse_env_file;
+
+    fn pairs(text: &str) -> Vec<(String, String)> {
+        parse_env_file(text).unwrap()
+    }
+
+    #[test]
+    fn comments_quotes_export_and_a_bom_are_understood() {
+        let text = "\u{feff}# header\n\
+                    export PHOREST_BUSINESS_ID = 'biz 1'  # inline\n\
+                    PHOREST_API_PASSWORD=pa#ss # the # in the value stays\n\
+                    GHL_SCOPES=\"contacts.readonly contacts.write\" # quoted\n\
+                    GHL_CALENDAR_ID='it''s'\n";
+        // The last line has text after the closing quote: refused.
+        assert!(parse_env_file(text).unwrap_err().contains("line 5"));
+        let text = text.replace(
+            "GHL_CALENDAR_ID='it''s'\n",
+            "GHL_CALENDAR_ID='#not a comment'\n",
+        );
+        assert_eq!(
+            pairs(&text),
+            vec![
+                ("PHOREST_BUSINESS_ID".to_owned(), "biz 1".to_owned()),
+                ("PHOREST_API_PASSWORD".to_owned(), "pa#ss".to_owned()),
+                (
+                    "GHL_SCOPES".to_owned(),
+                    "contacts.readonly contacts.write".to_owned()
+                ),
+                ("GHL_CALENDAR_ID".to_owned(), "#not a comment".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn unusable_files_are_refused_with_the_reason() {
+        assert!(parse_env_file("").unwrap_err().contains("no KEY=VALUE"));
+        assert!(
+            parse_env_file("\u{feff}# x\n\n  # y\n")
+                .unwrap_err()
+                .contains("no KEY=VALUE")
+        );
+        assert!(
+            parse_env_file("GHL_LOCATION_ID\n")
+                .unwrap_err()
+                .contains("line 1")
+        );
+        assert!(
+            parse_env_file("GHL_SCOPES='open\n")
+                .unwrap_err()
+                .contains("not closed")
+        );
+        let unknown = parse_env_file("GHL_TOKEN=1\nGHL_SCOPES=a\nFOO=2\n").unwrap_err();
+        assert!(
+            unknown.contains("GHL_TOKEN (line 1), FOO (line 3)"),
+            "{unknown}"
+        );
     }
 }

@@ -274,6 +274,8 @@ pub(crate) struct Credentials {
     pub generation: u64,
     /// Set when the token was rejected for good (fail fast).
     pub invalid: bool,
+    /// Why the token was rejected (GHL's own reason), repeated when failing fast.
+    pub rejection: Option<String>,
 }
 
 impl Credentials {
@@ -286,6 +288,7 @@ impl Credentials {
                 scopes: scopes.iter().cloned().collect(),
                 generation: 0,
                 invalid: false,
+                rejection: None,
             },
             Auth::OAuth { tokens, .. } => Self {
                 access_token: tokens.access_token.clone(),
@@ -294,6 +297,7 @@ impl Credentials {
                 scopes: tokens.scopes.iter().cloned().collect(),
                 generation: 0,
                 invalid: false,
+                rejection: None,
             },
         }
     }
@@ -307,6 +311,15 @@ impl Credentials {
         }
         self.generation += 1;
         self.invalid = false;
+        self.rejection = None;
+    }
+
+    /// Marks the token rejected for good, keeping the first reason given.
+    pub fn reject(&mut self, reason: &str) {
+        self.invalid = true;
+        if self.rejection.is_none() {
+            self.rejection = Some(reason.to_owned());
+        }
     }
 
     pub fn same_access_token(&self, tokens: &TokenSet) -> bool {

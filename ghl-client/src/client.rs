@@ -478,11 +478,16 @@ impl GhlClient {
         if !call.authenticated {
             return Ok(());
         }
-        if self.read_credentials().invalid {
-            return Err(Error::Unauthorized {
-                message: "the token was rejected earlier; not sending again".to_owned(),
-                api: None,
-            });
+        {
+            let creds = self.read_credentials();
+            if creds.invalid {
+                // Repeat GHL's own reason: the first caller may not be the one a person sees.
+                let reason = creds.rejection.as_deref().unwrap_or("token rejected");
+                return Err(Error::Unauthorized {
+                    message: format!("{reason} (rejected earlier; not sent again)"),
+                    api: None,
+                });
+            }
         }
         let denied = self
             .inner
@@ -669,7 +674,9 @@ impl GhlClient {
                                 self.refresh(generation).await?;
                                 continue;
                             }
-                            self.write_credentials().invalid = true;
+                            if let Error::Unauthorized { message, .. } = &error {
+                                self.write_credentials().reject(message);
+                            }
                             tracing::warn!("token rejected; failing fast from now on");
                             return Err(error);
                         }
@@ -777,8 +784,9 @@ impl GhlClient {
             }
             if creds.invalid {
                 // The refresh this caller waited for was refused: do not ask again.
+                let reason = creds.rejection.as_deref().unwrap_or("token rejected");
                 return Err(Error::Unauthorized {
-                    message: "the token was rejected and could not be refreshed".to_owned(),
+                    message: format!("{reason} (the token could not be refreshed)"),
                     api: None,
                 });
             }
@@ -794,9 +802,10 @@ impl GhlClient {
         }
         let refresh_token = self.read_credentials().refresh_token.clone();
         let Some(refresh_token) = refresh_token else {
-            self.write_credentials().invalid = true;
+            let message = "token expired and there is no refresh token";
+            self.write_credentials().reject(message);
             return Err(Error::Unauthorized {
-                message: "token expired and there is no refresh token".to_owned(),
+                message: message.to_owned(),
                 api: None,
             });
         };
@@ -804,16 +813,14 @@ impl GhlClient {
         let tokens = match self.oauth().refresh(app, &refresh_token).await {
             Ok(tokens) => tokens,
             Err(error) => {
+                let message = format!("token refresh failed: {error}");
                 if matches!(
                     error.status(),
                     Some(400) | Some(401) | Some(403) | Some(422)
                 ) {
-                    self.write_credentials().invalid = true;
+                    self.write_credentials().reject(&message);
                 }
-                return Err(Error::Unauthorized {
-                    message: format!("token refresh failed: {error}"),
-                    api: None,
-                });
+                return Err(Error::Unauthorized { message, api: None });
             }
         };
         store.save(&tokens).await.map_err(Error::TokenStore)?;

@@ -212,6 +212,68 @@ async fn private_token_401_is_unauthorized_without_refresh() {
 }
 
 #[tokio::test]
+async fn failing_fast_after_a_401_repeats_ghls_own_reason() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/calendars/"))
+        .respond_with(expired())
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let client = pit_client(&server);
+    let first = client.calendars().list().await.unwrap_err();
+    assert_eq!(first.to_string(), "unauthorized: Invalid JWT");
+    // The fail-fast error (no request sent) still carries GHL's reason, first, so whichever
+    // error a caller shows a person says why the token was refused.
+    let again = client.contacts().get(&"c-1".into()).await.unwrap_err();
+    let Error::Unauthorized { message, api: None } = &again else {
+        panic!("expected a fail-fast Unauthorized, got {again:?}");
+    };
+    assert!(message.starts_with("Invalid JWT"), "{message}");
+    assert!(!again.to_string().contains("not sending again"), "{again}");
+    assert_eq!(again.status(), Some(401));
+}
+
+#[tokio::test]
+async fn a_refused_refresh_is_repeated_with_its_reason_when_failing_fast() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/contacts/c-1"))
+        .respond_with(expired())
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "statusCode": 401, "error": "invalid_grant",
+            "error_description": "Invalid refresh token", "message": "Invalid refresh token"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_catch_all(&server).await;
+    let (client, _store) = oauth_client(&server);
+    // The token endpoint's answer is sensitive (its body is not kept), so the reason is the
+    // refresh's failure with its status text; the fail-fast error repeats it.
+    let first = client.contacts().get(&"c-1".into()).await.unwrap_err();
+    let Error::Unauthorized {
+        message: reason, ..
+    } = &first
+    else {
+        panic!("expected Unauthorized, got {first:?}");
+    };
+    assert!(reason.starts_with("token refresh failed"), "{reason}");
+    let again = client.contacts().get(&"c-1".into()).await.unwrap_err();
+    let Error::Unauthorized { message, api: None } = &again else {
+        panic!("expected a fail-fast Unauthorized, got {again:?}");
+    };
+    assert!(message.starts_with(reason.as_str()), "{message}");
+    assert!(!message.contains("not sending again"), "{message}");
+}
+
+#[tokio::test]
 async fn a_newer_token_in_the_store_is_adopted_instead_of_refreshing() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))

@@ -247,7 +247,7 @@ async fn a_download_url_on_the_api_origin_keeps_auth_and_a_missing_url_is_an_err
 fn parsing_tolerates_empty_files_and_ragged_rows() {
     assert!(parse_transactions(b"").is_empty());
     assert!(parse_transactions(b"transaction_id,client_id\n").is_empty());
-    let rows = parse_transactions(b"client_id,transaction_id\nc1,t1,extra\n\nc2\n");
+    let rows = parse_transactions(b"client_id,transaction_id\nc1,t1\n\nc2\n");
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].as_ref().unwrap().transaction_id, Some("t1".into()));
     assert_eq!(rows[1].as_ref().unwrap().client_id, Some("c2".into()));
@@ -326,4 +326,34 @@ async fn starting_a_job_is_not_replayed_after_an_ambiguous_failure() {
         2,
         "a 429 was not applied, so it is retried"
     );
+}
+
+#[test]
+fn malformed_rows_are_returned_as_errors_never_dropped() {
+    // Line 3 has an unquoted comma (its values would shift into the wrong columns), line 4 a
+    // bad number, line 5 is fine: every line is accounted for, in order, with its number.
+    let rows = parse_transactions(
+        b"client_id,product_name,quantity\nc1,Gel,1\nc2,Gel, large,1\nc3,Wax,lots\nc4,Oil,2\n",
+    );
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert_eq!(rows[0].as_ref().unwrap().line, 2);
+    let shifted = rows[1].as_ref().unwrap_err();
+    assert_eq!(shifted.line, 3);
+    assert!(
+        shifted.message.contains("4 cells but the header has 3"),
+        "{shifted}"
+    );
+    let number = rows[2].as_ref().unwrap_err();
+    assert_eq!(
+        (number.line, number.column.as_deref()),
+        (4, Some("quantity"))
+    );
+    assert!(
+        !number.to_string().contains("lots"),
+        "cell content leaked: {number}"
+    );
+    assert_eq!(rows[3].as_ref().unwrap().client_id, Some("c4".into()));
+    let ok = rows.iter().filter(|r| r.is_ok()).count();
+    let bad = rows.iter().filter(|r| r.is_err()).count();
+    assert_eq!((ok, bad), (2, 2));
 }

@@ -16,6 +16,47 @@
 //! - [`observer`]: progress events.
 //! - [`mappers`]: pure Phorest record → GHL request mappers.
 //! - [`error`]: the error that stops a run ([`Error`]).
+//!
+//! # Example
+//!
+//! Build a [`SyncPlan`] from the two clients and a store, run it, read the [`SyncReport`]:
+//!
+//! ```rust,no_run
+//! use ghl_client::{Auth, GhlClient, SecretString};
+//! use phorest_client::PhorestClient;
+//! use sync_core::{CancellationToken, EntityKind, MemoryStore, SyncConfig, SyncPlan};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // Clients and their loyalty points only; the other stages are not run.
+//! let mut config = SyncConfig::default();
+//! config.entities = [EntityKind::Client, EntityKind::Loyalty].into_iter().collect();
+//!
+//! let phorest = PhorestClient::builder()
+//!     .business_id("your-business-id")
+//!     .credentials("api-user@salon.example", SecretString::from("api-password"))
+//!     .build()?;
+//! // The token needs the scopes the chosen stages use; preflight checks them before any write.
+//! let token = SecretString::from("pit-your-private-integration-token");
+//! let ghl = GhlClient::builder()
+//!     .location_id("your-location-id")
+//!     .auth(Auth::private_token(token, config.required_scopes()))
+//!     .build()?;
+//!
+//! // Mappings and checkpoints live in the host's store: memory here, `SqliteStore` (feature
+//! // `sqlite`) or the host's own `Store` for runs that resume.
+//! let plan = SyncPlan::builder(config, phorest, ghl)
+//!     .store(MemoryStore::new())
+//!     .build()?;
+//! let report = plan.run(CancellationToken::new()).await;
+//! for entity in &report.entities {
+//!     println!("{}: {} created, {} updated", entity.entity, entity.created, entity.updated);
+//! }
+//! if let Some(failure) = &report.failure {
+//!     eprintln!("run stopped: {failure}");
+//! }
+//! std::process::exit(report.exit_code());
+//! # }
+//! ```
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -52,3 +93,8 @@ pub use tokio_util::sync::CancellationToken;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod sandbox;
+
+// The README's example is compiled as a doctest too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -307,12 +307,28 @@ async fn corrupt_phorest_pages_never_panic_and_a_rerun_completes() {
         });
         // Typed errors end the run with a reason; invariants hold; no panic.
         let report = run(&sb, &store, SyncConfig::default()).await;
-        if report.status == RunStatus::Failed {
-            assert!(report.failure.is_some());
-        }
+        report.check_invariants().unwrap();
+        assert_eq!(
+            report.status == RunStatus::Failed,
+            report.failure.is_some(),
+            "a failed run names its reason, and only a failed run: {:?} {:?}",
+            report.status,
+            report.failure
+        );
     }
+    // The faults really fired: pages were served corrupted.
+    let corrupted = sb.phorest.corrupted_pages();
+    assert!(
+        corrupted > 0,
+        "no page was corrupted: the test proved nothing"
+    );
     sb.phorest.clear_faults();
     let report = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(
+        sb.phorest.corrupted_pages(),
+        corrupted,
+        "faults were cleared"
+    );
     assert_eq!(report.status, RunStatus::Completed, "{}", report.to_table());
     let fresh = Sandboxes::start(SalonSpec::small(13), SandboxSetup::default()).await;
     run(&fresh, &MemoryStore::new(), SyncConfig::default()).await;

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Parser;
 use phorest_client::mock::SalonSpec;
 use phorest_ghl_examples::custom_store::LoggingStore;
@@ -41,9 +41,17 @@ async fn main() -> Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) => {
+            let _ = err.print();
+            // Usage errors (such as `--every 0s`) exit 64 like the other binaries'.
+            std::process::exit(if err.use_stderr() { 64 } else { 0 });
+        }
+    };
     if args.runs == 0 {
-        bail!("--runs must be at least 1");
+        eprintln!("error: --runs must be at least 1");
+        std::process::exit(64);
     }
 
     println!("starting the Phorest and GHL sandboxes (small generated salon, seed 7)…");

@@ -1,8 +1,11 @@
 //! GHL contacts from the command line, with `ghl-client` alone (no Phorest, no sync engine).
 //!
 //! With `GHL_LOCATION_ID`, `GHL_PRIVATE_TOKEN` and `GHL_SCOPES` (space-separated) set it talks
-//! to the real API; with none of them set it starts the built-in GHL sandbox, seeds a few
-//! contacts and says so. Tokens are never printed.
+//! to the real API (or to `GHL_BASE_URL`, for white-label hosts); with none of them set it
+//! starts the built-in GHL sandbox, seeds a few contacts and says so. Tokens are never printed.
+//!
+//! Exit codes: 0 success, 1 the GHL call failed, 5 missing or partial configuration, 64 bad
+//! command-line usage.
 //!
 //! ```text
 //! cargo run -q -p phorest-ghl-examples --bin ghl-contacts -- list
@@ -19,6 +22,7 @@ use futures::StreamExt;
 use ghl_client::contacts::{Contact, SearchContacts, UpsertContact};
 use ghl_client::mock::{GhlSandbox, SandboxConfig};
 use ghl_client::{Auth, ContactId, Error, GhlClient, Scope, SecretString};
+use phorest_ghl_examples::ConfigError;
 use serde_json::json;
 
 /// List, search, upsert and tag GHL contacts.
@@ -97,8 +101,9 @@ async fn connect() -> Result<Target> {
     let location = env("GHL_LOCATION_ID");
     let token = env("GHL_PRIVATE_TOKEN");
     let scopes = env("GHL_SCOPES");
+    let base_url = env("GHL_BASE_URL");
     match (location, token, scopes) {
-        (None, None, None) => {
+        (None, None, None) if base_url.is_none() => {
             let sandbox = GhlSandbox::start(SandboxConfig::default()).await;
             let seeds = [
                 json!({"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com", "phone": "+353861000001", "tags": ["vip"]}),
@@ -124,10 +129,13 @@ async fn connect() -> Result<Target> {
         }
         (Some(location), Some(token), Some(scopes)) => {
             let auth = Auth::private_token(SecretString::from(token), Scope::parse_list(&scopes));
-            let client = GhlClient::builder()
+            let mut builder = GhlClient::builder()
                 .location_id(location.as_str())
-                .auth(auth)
-                .build()?;
+                .auth(auth);
+            if let Some(url) = &base_url {
+                builder = builder.base_url(url.as_str());
+            }
+            let client = builder.build()?;
             Ok(Target {
                 client,
                 _sandbox: None,
@@ -142,10 +150,11 @@ async fn connect() -> Result<Target> {
             .into_iter()
             .filter_map(|(name, missing)| missing.then_some(name))
             .collect();
-            bail!(
-                "missing configuration: {} (set all three for the real API, or none for the sandbox)",
+            Err(anyhow::Error::new(ConfigError(format!(
+                "missing configuration: {} (set all three for the real API, or none of the \
+                 GHL_* variables for the sandbox)",
                 missing.join(", ")
-            )
+            ))))
         }
     }
 }
@@ -279,10 +288,10 @@ fn explain(err: &Error) {
                 names.join(", ")
             );
         }
-        Error::Unauthorized { .. } => {
+        Error::Unauthorized { message, .. } => {
             eprintln!(
-                "GHL refused the token (expired, revoked or for another location). Check \
-                 GHL_PRIVATE_TOKEN and GHL_LOCATION_ID."
+                "GHL rejected the token in GHL_PRIVATE_TOKEN: {message}. It may be expired, \
+                 revoked or for another location; check GHL_PRIVATE_TOKEN and GHL_LOCATION_ID."
             );
         }
         Error::NotFound { .. } => eprintln!("No such contact in this location."),
@@ -292,12 +301,19 @@ fn explain(err: &Error) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) => {
+            let _ = err.print();
+            // Usage errors exit 64 like the sync binary's; --help and --version exit 0.
+            return ExitCode::from(if err.use_stderr() { 64 } else { 0 });
+        }
+    };
     let target = match connect().await {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e:#}");
-            return ExitCode::from(2);
+            return ExitCode::from(phorest_ghl_examples::exit_code_for(&e, 4) as u8);
         }
     };
     match run(&target.client, args.command).await {

@@ -5,8 +5,12 @@
 //! whole thing work with one command. With credentials (environment variables or `--config
 //! FILE`, see `docs/operations.md`) it syncs the real accounts.
 //!
-//! Exit codes: 0 success, 1 some records failed, 2 a stage was blocked (e.g. a missing scope),
-//! 3 interrupted (run again to resume), 4 the run failed (the reason is printed), 64 bad usage.
+//! Exit codes: 0 success, 1 some records failed (or a stage is incomplete), 2 a stage was
+//! blocked (e.g. a missing scope), 3 interrupted (run again to resume), 4 the run stopped and
+//! may be retried as is, 5 a person must act (invalid token, missing scopes, invalid
+//! configuration: a bad `--config` file, a missing or empty variable), 6 another run holds the
+//! location's lease, 64 bad command-line usage (including an output path that cannot be
+//! written, found before the first request).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -21,7 +25,11 @@ use sync_core::{EntityKind, SyncConfig, SyncPlan};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser, Debug)]
-#[command(version, about = "Sync a Phorest salon into a GoHighLevel location")]
+#[command(
+    name = "phorest-ghl-sync",
+    version,
+    about = "Sync a Phorest salon into a GoHighLevel location"
+)]
 struct Args {
     /// Entities to sync (comma-separated); default: all.
     #[arg(long, value_delimiter = ',', value_enum)]
@@ -152,7 +160,7 @@ async fn main() {
         Ok(code) => std::process::exit(code),
         Err(err) => {
             eprintln!("error: {err:#}");
-            std::process::exit(4);
+            std::process::exit(phorest_ghl_examples::exit_code_for(&err, 4));
         }
     }
 }
@@ -172,6 +180,10 @@ fn init_logging(verbose: u8) {
 }
 
 async fn run(args: Args) -> Result<i32> {
+    // Every output path is checked before the first request, not after the whole sync.
+    if let Some(path) = &args.fix_csv {
+        phorest_ghl_examples::check_writable("--fix-csv", path)?;
+    }
     let credentials = Credentials::from_env_and_file(args.config.as_deref())?;
     let mut config = SyncConfig::default();
     if !args.entities.is_empty() {
@@ -188,6 +200,7 @@ async fn run(args: Args) -> Result<i32> {
         chrono::Duration::from_std(args.lease_ttl).context("--lease-ttl is too long")?;
 
     let started = Instant::now();
+    let real_credentials = credentials.clone();
     let (plan, _sandboxes) = match credentials {
         None => {
             let size = match args.demo_size {
@@ -226,6 +239,8 @@ async fn run(args: Args) -> Result<i32> {
                         .collect(),
                 );
             }
+            // Opened (created) before the first request: a state path that cannot be written
+            // is bad usage, found at once.
             let store: Arc<dyn sync_core::Store> = match &args.postgres {
                 Some(url) => Arc::new(
                     sync_core::PostgresStore::builder(url.expose_secret())
@@ -237,10 +252,12 @@ async fn run(args: Args) -> Result<i32> {
                             format!("opening PostgreSQL schema {}", args.postgres_schema)
                         })?,
                 ),
-                None => Arc::new(
-                    sync_core::SqliteStore::open(&args.state)
-                        .with_context(|| format!("opening state file {}", args.state.display()))?,
-                ),
+                None => Arc::new(sync_core::SqliteStore::open(&args.state).map_err(|e| {
+                    anyhow::Error::new(phorest_ghl_examples::UsageError(format!(
+                        "--state {}: cannot open the state file: {e}",
+                        args.state.display()
+                    )))
+                })?),
             };
             let (phorest, ghl) = real::clients(&creds).await?;
             let plan = SyncPlan::builder(config, phorest, ghl).shared_store(store);
@@ -271,7 +288,10 @@ async fn run(args: Args) -> Result<i32> {
         Format::Csv => print!("{}", report.to_fix_csv()),
     }
     if let Some(failure) = &report.failure {
-        eprintln!("run stopped: {failure}");
+        match &real_credentials {
+            Some(creds) => eprintln!("run stopped: {}", creds.explain_failure(failure)),
+            None => eprintln!("run stopped: {failure}"),
+        }
     }
     if let Some(path) = &args.fix_csv {
         std::fs::write(path, report.to_fix_csv())

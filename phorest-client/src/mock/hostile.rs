@@ -311,6 +311,7 @@ pub struct Hostile {
     branch_time_zone: Option<Option<String>>,
     pub(crate) ignore_archived_deleted_flags: bool,
     pub(crate) loyalty_changes_keep_updated_at: bool,
+    pub(crate) malformed_sales_rows: bool,
 }
 
 impl Hostile {
@@ -456,6 +457,13 @@ impl Hostile {
     /// (and so `updatedAfter` filters) unchanged.
     pub fn loyalty_changes_keep_updated_at(mut self, on: bool) -> Self {
         self.loyalty_changes_keep_updated_at = on;
+        self
+    }
+
+    /// Every sales-CSV export gets two malformed lines appended: one with more cells than the
+    /// header (an unquoted comma) and one whose `quantity` is not a number.
+    pub fn malformed_sales_rows(mut self, on: bool) -> Self {
+        self.malformed_sales_rows = on;
         self
     }
 

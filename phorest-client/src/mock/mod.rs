@@ -370,6 +370,12 @@ impl PhorestSandbox {
         self.set_faults(Faults::default());
     }
 
+    /// How many list pages [`Faults::corrupt_rate`] corrupted since the sandbox started (so a
+    /// test can tell that its faults really fired).
+    pub fn corrupted_pages(&self) -> usize {
+        lock(&self.state).corrupted_pages
+    }
+
     /// Replaces the active hostile modes (see [`Hostile`]); resets their counters, their RNG
     /// and [`hostile_stats`](Self::hostile_stats). Takes effect from the next request.
     pub fn set_hostile(&self, hostile: Hostile) {

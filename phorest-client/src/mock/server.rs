@@ -47,6 +47,8 @@ pub(crate) struct State {
     nth_seen: Vec<usize>,
     pub(crate) hostile_stats: HostileStats,
     hooks: Vec<PageHook>,
+    /// List pages corrupted by [`Faults::corrupt_rate`] since start.
+    pub(crate) corrupted_pages: usize,
 }
 
 /// A closure run on the salon after the n-th page of a list is served.
@@ -74,6 +76,7 @@ impl State {
             nth_seen: Vec::new(),
             hostile_stats: HostileStats::default(),
             hooks: Vec::new(),
+            corrupted_pages: 0,
         }
     }
 
@@ -513,6 +516,7 @@ fn chance(state: &mut State, rate: impl Fn(&Faults) -> f64) -> bool {
 
 /// Corrupts a list page: truncated JSON, a wrong field type, or an HTML body.
 fn corrupt(state: &mut State, reply: Reply) -> Reply {
+    state.corrupted_pages += 1;
     match state.fault_rng.random_range(0..3) {
         0 => {
             let cut = reply.body.len() / 2;
@@ -1200,7 +1204,20 @@ fn start_job(state: &mut State, branch: &str, body: &[u8], path: &str) -> Reply 
             if to < from {
                 return bad_request("finishFilter must not be before startFilter", path);
             }
-            transactions_csv(&state.salon, branch, from, to, bounds)
+            let (mut csv, rows) = transactions_csv(&state.salon, branch, from, to, bounds);
+            if state.hostile.malformed_sales_rows {
+                let width = CSV_COLUMNS.len();
+                let quantity = CSV_COLUMNS.iter().position(|c| *c == "quantity");
+                // One cell too many, then a quantity that is not a number.
+                csv.push_str(&vec!["x"; width + 1].join(","));
+                csv.push('\n');
+                let bad: Vec<&str> = (0..width)
+                    .map(|i| if Some(i) == quantity { "lots" } else { "" })
+                    .collect();
+                csv.push_str(&bad.join(","));
+                csv.push('\n');
+            }
+            (csv, rows)
         }
         "CLIENT_CSV" => super::diary::clients_csv(&state.salon, bounds),
         other => return bad_request(&format!("Unsupported jobType '{other}'"), path),

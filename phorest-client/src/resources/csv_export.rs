@@ -239,9 +239,25 @@ pub struct CsvRowError {
 }
 
 /// Parses a `TRANSACTIONS_CSV` file. Each line gives a row or a [`CsvRowError`]; a bad line
-/// never fails the whole file. Extra and missing columns are tolerated.
+/// never fails the whole file, and is never dropped silently: it is returned as an error and
+/// logged as a `tracing` warning (line, column and reason, never the cell's content).
+///
+/// Header columns the parser does not know, and rows that end early (missing trailing cells),
+/// are tolerated. A row with more cells than the header has is an error (an unquoted comma
+/// would shift its values into the wrong columns), as is a cell that does not parse as its
+/// column's type. A line the CSV reader cannot read at all ends the file: the error says from
+/// which line on nothing was read.
 pub fn parse_transactions(csv_bytes: &[u8]) -> Vec<Result<TransactionRow, CsvRowError>> {
-    parse_rows(csv_bytes, row_from_record)
+    let rows = parse_rows(csv_bytes, row_from_record);
+    for err in rows.iter().filter_map(|r| r.as_ref().err()) {
+        tracing::warn!(
+            line = err.line,
+            column = err.column.as_deref().unwrap_or(""),
+            "unreadable sales CSV row: {}",
+            err.message
+        );
+    }
+    rows
 }
 
 /// Reads a Phorest CSV export line by line: headers lower-cased (BOM dropped), empty lines
@@ -278,18 +294,36 @@ pub(crate) fn parse_rows<T>(
                 if record.iter().all(str::is_empty) {
                     continue;
                 }
+                if record.len() > headers.len() {
+                    out.push(Err(CsvRowError {
+                        line,
+                        column: None,
+                        message: format!(
+                            "{} cells but the header has {} columns (an unquoted comma?)",
+                            record.len(),
+                            headers.len()
+                        ),
+                    }));
+                    continue;
+                }
                 out.push(row(&headers, &record, line));
             }
             Err(e) => {
-                out.push(Err(CsvRowError {
-                    line: e.position().map_or(line, csv::Position::line),
-                    column: None,
-                    message: csv_error_kind(&e),
-                }));
-                if !matches!(
+                let recoverable = matches!(
                     e.kind(),
                     csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
-                ) {
+                );
+                let line = e.position().map_or(line, csv::Position::line);
+                let mut message = csv_error_kind(&e);
+                if !recoverable {
+                    message.push_str(&format!("; nothing from line {line} on was read"));
+                }
+                out.push(Err(CsvRowError {
+                    line,
+                    column: None,
+                    message,
+                }));
+                if !recoverable {
                     break;
                 }
             }
