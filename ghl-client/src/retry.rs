@@ -30,9 +30,9 @@ pub struct RetryPolicy {
     /// Attempts in total, the first included (1 disables retries).
     pub max_attempts: u32,
     /// The first backoff; each retry doubles it.
-    pub initial_backoff: Duration,
+    pub base_delay: Duration,
     /// The largest single backoff.
-    pub max_backoff: Duration,
+    pub max_delay: Duration,
     /// Give up retrying once this much time has passed since the first attempt.
     pub max_elapsed: Duration,
     /// A 429 asking for a longer wait than this is returned as
@@ -46,8 +46,8 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_attempts: 4,
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(20),
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(20),
             max_elapsed: Duration::from_secs(120),
             max_rate_limit_wait: Duration::from_secs(60),
             jitter: true,
@@ -70,11 +70,26 @@ impl RetryPolicy {
         self
     }
 
-    /// Sets the first backoff and the largest one.
-    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.initial_backoff = initial;
-        self.max_backoff = max.max(initial);
+    /// Sets the first backoff (each retry doubles it, up to [`max_delay`](Self::max_delay)).
+    pub fn base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self.max_delay = self.max_delay.max(delay);
         self
+    }
+
+    /// Sets the largest single backoff (never below the base delay).
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay.max(self.base_delay);
+        self
+    }
+
+    /// Sets the first backoff and the largest one.
+    #[deprecated(
+        since = "0.1.0",
+        note = "use `base_delay` and `max_delay`, named as in phorest-client"
+    )]
+    pub fn backoff(self, initial: Duration, max: Duration) -> Self {
+        self.base_delay(initial).max_delay(max)
     }
 
     /// Sets the total time budget for retries.
@@ -99,9 +114,9 @@ impl RetryPolicy {
     pub fn backoff_for(&self, attempt: u32) -> Duration {
         let exp = attempt.saturating_sub(1).min(20);
         let ceiling = self
-            .initial_backoff
+            .base_delay
             .saturating_mul(1u32 << exp)
-            .min(self.max_backoff);
+            .min(self.max_delay);
         if self.jitter && !ceiling.is_zero() {
             let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
             // Full jitter, but never less than half the ceiling so retries stay spread out.

@@ -387,7 +387,8 @@ async fn connect_errors_are_retried_even_for_creates_then_reported_unsent() {
         .retry_policy(
             RetryPolicy::default()
                 .max_attempts(2)
-                .backoff(Duration::from_millis(1), Duration::from_millis(2)),
+                .base_delay(Duration::from_millis(1))
+                .max_delay(Duration::from_millis(2)),
         )
         .build()
         .unwrap();

@@ -37,7 +37,8 @@ const ALL_SCOPES: &[&str] = &[
 fn fast_retries() -> RetryPolicy {
     RetryPolicy::default()
         .max_attempts(6)
-        .backoff(Duration::from_millis(1), Duration::from_millis(20))
+        .base_delay(Duration::from_millis(1))
+        .max_delay(Duration::from_millis(20))
 }
 
 fn client(sandbox: &GhlSandbox, scopes: &[&str]) -> GhlClient {

@@ -42,7 +42,8 @@ pub fn all_scopes() -> Vec<Scope> {
 pub fn fast_retry() -> RetryPolicy {
     RetryPolicy::default()
         .max_attempts(3)
-        .backoff(Duration::from_millis(5), Duration::from_millis(20))
+        .base_delay(Duration::from_millis(5))
+        .max_delay(Duration::from_millis(20))
 }
 
 /// Mounts, with the lowest priority, a mock that answers 418 and must never be hit: any request
