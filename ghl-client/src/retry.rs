@@ -155,7 +155,8 @@ mod tests {
     #[test]
     fn backoff_doubles_up_to_the_cap_without_jitter() {
         let policy = RetryPolicy::default()
-            .backoff(Duration::from_millis(100), Duration::from_millis(350))
+            .base_delay(Duration::from_millis(100))
+            .max_delay(Duration::from_millis(350))
             .jitter(false);
         let waits: Vec<_> = (1..=4).map(|n| policy.backoff_for(n)).collect();
         assert_eq!(
@@ -166,8 +167,9 @@ mod tests {
 
     #[test]
     fn jitter_stays_between_half_and_the_ceiling() {
-        let policy =
-            RetryPolicy::default().backoff(Duration::from_millis(100), Duration::from_secs(1));
+        let policy = RetryPolicy::default()
+            .base_delay(Duration::from_millis(100))
+            .max_delay(Duration::from_secs(1));
         for attempt in 1..=6 {
             let ceiling =
                 Duration::from_millis(100 * (1 << (attempt - 1))).min(Duration::from_secs(1));
