@@ -800,3 +800,56 @@ async fn an_unchanged_rerun_writes_nothing_and_reads_little() {
         );
     }
 }
+
+// D — GHL contacts deleted behind the sync's back.
+
+#[tokio::test]
+async fn a_contact_deleted_in_ghl_is_created_again_once_when_its_client_changes() {
+    let sb = Sandboxes::start(SalonSpec::small(43), SandboxSetup::default()).await;
+    let store = MemoryStore::new();
+    let first = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(first.status, RunStatus::Completed, "{}", first.to_table());
+
+    // Someone deletes a synced client's contact in GHL.
+    let (client_id, contact_id) = {
+        let mapped = store
+            .list(EntityKind::Client, Some(MappingState::Synced), None, 1)
+            .await
+            .unwrap();
+        let m = mapped.first().expect("a synced client").clone();
+        (m.phorest_id.clone(), m.ghl_id.clone().unwrap())
+    };
+    let ghl = sb.ghl.client_builder(&sb.token).build().unwrap();
+    ghl.contacts()
+        .delete(&ghl_client::ContactId::from(contact_id.as_str()))
+        .await
+        .unwrap();
+    assert!(sb.ghl.contact(&contact_id).is_none());
+
+    // The salon edits that client: the next run finds the contact gone and creates it again,
+    // once, and maps the client to the new contact.
+    sb.phorest
+        .update_client(&client_id, |c| c.last_name = "Deleted-In-Ghl".to_owned());
+    let rerun = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(rerun.status, RunStatus::Completed, "{}", rerun.to_table());
+    let theirs: Vec<Value> = sb
+        .ghl
+        .contacts()
+        .into_iter()
+        .filter(|c| c["lastName"] == "Deleted-In-Ghl")
+        .collect();
+    assert_eq!(theirs.len(), 1, "exactly one new contact: {theirs:?}");
+    let mapping = store
+        .get(EntityKind::Client, &client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(mapping.ghl_id.as_deref(), theirs[0]["id"].as_str());
+    assert_ne!(mapping.ghl_id.as_deref(), Some(contact_id.as_str()));
+    assert_no_duplicate_contacts(&sb);
+
+    // And a third run is quiet.
+    let third = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(row(&third, EntityKind::Client).created, 0);
+    assert_eq!(row(&third, EntityKind::Client).updated, 0);
+}
