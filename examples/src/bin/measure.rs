@@ -12,8 +12,10 @@
 //! - `rate`: achieved GHL request rate as a fraction of the allowed rate (100 requests per
 //!   window, window scaled 100×: 100 ms instead of 10 s) and the share of 429s, over a whole sync
 //!   of the seed-report salon;
-//! - `requests`: GHL requests per synced client on a first sync, and GHL writes on an immediate
-//!   rerun (must be 0);
+//! - `requests`: a first sync of every stage into an empty location: GHL requests by endpoint,
+//!   their ratio to the floor (one write per GHL object) and per synced contact; then an
+//!   unchanged rerun (GHL writes, Phorest requests), one edited client and one loyalty tier
+//!   change (GHL requests each);
 //! - `throughput`: records per second through mappers + executor against an unlimited sandbox;
 //! - `rss`: peak RSS of a client sync of 15k and of 150k clients (each in a child process),
 //!   with the GHL sandbox's daily budget raised to [`RSS_DAILY_LIMIT`] so that 150k clients
@@ -47,7 +49,7 @@ const MEASUREMENTS: &[(&str, &str)] = &[
     ),
     (
         "requests",
-        "GHL requests per synced client, writes on an immediate rerun",
+        "GHL requests of a whole first sync vs the floor, rerun, one edit, one tier change",
     ),
     (
         "throughput",
@@ -194,31 +196,130 @@ async fn rate() -> Result<()> {
 async fn requests() -> Result<()> {
     let sb = Sandboxes::start(SalonSpec::seed_report(7), unlimited()).await;
     let store = MemoryStore::new();
-    let config = SyncConfig::only([EntityKind::Client]);
+    let config = SyncConfig::default();
     let report = run(&sb, &store, config.clone()).await?;
     let c = report
         .entity(EntityKind::Client)
         .context("client stage ran")?;
-    let synced = c.created + c.updated;
-    let all = sb.ghl.requests().len();
-    let writes = sb.ghl.write_count();
+    let synced_clients = c.created + c.updated;
+    let log = sb.ghl.requests();
+    let all = log.len();
+    let mut by_endpoint: std::collections::BTreeMap<String, usize> = Default::default();
+    for r in &log {
+        *by_endpoint
+            .entry(format!("{} {}", r.method, path_template(&r.path)))
+            .or_default() += 1;
+    }
+    // The floor: one write per GHL object the salon needs (a product's price is its own
+    // object), whatever carries its tags and custom fields.
+    let contacts = sb.ghl.contacts();
+    let notes: usize = contacts
+        .iter()
+        .map(|c| sb.ghl.notes(c["id"].as_str().unwrap_or_default()).len())
+        .sum();
+    let products = sb.ghl.products();
+    let prices: usize = products
+        .iter()
+        .map(|p| sb.ghl.prices(p["_id"].as_str().unwrap_or_default()).len())
+        .sum();
+    let appointments = sb.ghl.appointments().len();
+    let floor = contacts.len() + notes + products.len() + prices + appointments;
+    let synced_contacts = contacts.len();
+
+    println!("\n[requests] first sync into an empty location, every stage, seed-report salon");
+    println!(
+        "  GHL objects: {} contacts ({synced_clients} clients), {appointments} appointments, {notes} notes, {} products + {prices} prices",
+        synced_contacts,
+        products.len()
+    );
+    println!("  GHL requests by endpoint:");
+    for (endpoint, n) in &by_endpoint {
+        println!("    {n:>7}  {endpoint}");
+    }
+    println!("  GHL requests: {all}; floor (one write per object): {floor}");
+    println!(
+        "  ratio to the floor: {:.3}; GHL requests per synced contact, all stages: {:.3}",
+        all as f64 / floor.max(1) as f64,
+        all as f64 / synced_contacts.max(1) as f64
+    );
+
+    // An unchanged rerun.
+    sb.ghl.reset_counters();
+    sb.phorest.reset_counters();
+    let started = Instant::now();
+    run(&sb, &store, config.clone()).await?;
+    println!(
+        "  unchanged rerun: {} GHL writes, {} GHL reads, {} Phorest requests, {:.2} s",
+        sb.ghl.write_count(),
+        sb.ghl.requests().len() - sb.ghl.write_count(),
+        sb.phorest.request_count(),
+        started.elapsed().as_secs_f64()
+    );
+
+    // One edited client, then one client whose loyalty tier changes.
+    let (edited, tiered) = sb.phorest.with_salon(|s| {
+        let mut synced = s
+            .clients()
+            .iter()
+            .filter(|c| !c.deleted && !c.archived && c.email.is_some())
+            .map(|c| c.client_id.clone());
+        (synced.next(), synced.nth(10))
+    });
+    let (Some(edited), Some(tiered)) = (edited, tiered) else {
+        anyhow::bail!("the salon has too few clients with an email");
+    };
+    sb.phorest
+        .update_client(&edited, |c| c.last_name.push_str(" Edited"));
+    sb.ghl.reset_counters();
+    run(&sb, &store, config.clone()).await?;
+    println!(
+        "  one edited client: {} GHL requests ({})",
+        sb.ghl.requests().len(),
+        describe(&sb.ghl.requests())
+    );
+    let points = sb.phorest.with_salon(|s| {
+        s.clients()
+            .iter()
+            .find(|c| c.client_id == tiered)
+            .and_then(|c| c.loyalty_card.as_ref())
+            .map_or(0.0, |card| card.points)
+    });
+    // Across a tier boundary (member < 100 ≤ bronze < 500 ≤ silver < 1000 ≤ gold).
+    let new_points = if points >= 1000.0 { 50.0 } else { 1500.0 };
+    sb.phorest.set_loyalty_points(&tiered, new_points);
     sb.ghl.reset_counters();
     run(&sb, &store, config).await?;
-    println!("\n[requests] client stage, seed-report salon (14,806 clients)");
     println!(
-        "  synced clients: {synced} (skipped {}, failed {})",
-        c.skipped, c.failed
-    );
-    println!(
-        "  GHL requests per synced client: {:.2} (writes {:.2}: upsert + tag add)",
-        all as f64 / synced.max(1) as f64,
-        writes as f64 / synced.max(1) as f64
-    );
-    println!(
-        "  GHL writes on an immediate rerun: {}",
-        sb.ghl.write_count()
+        "  one loyalty tier change: {} GHL requests ({})",
+        sb.ghl.requests().len(),
+        describe(&sb.ghl.requests())
     );
     Ok(())
+}
+
+/// `POST /contacts/{id}/tags`-style template of a path: ids replaced by `{id}`.
+fn path_template(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            if seg.len() >= 16
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                "{id}"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn describe(log: &[ghl_client::mock::RecordedRequest]) -> String {
+    log.iter()
+        .map(|r| format!("{} {}", r.method, path_template(&r.path)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn unlimited() -> SandboxSetup {

@@ -20,6 +20,8 @@ pub(crate) struct BranchFacts {
 /// Facts about both systems, read once before any write.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Facts {
+    /// The GHL location, when preflight could read it (`locations.readonly`).
+    pub(crate) location: Option<ghl_client::locations::Location>,
     pub(crate) branches: Vec<BranchFacts>,
     /// The business's walk-in placeholder client, never synced as a contact.
     pub(crate) walk_in_client_id: Option<String>,

@@ -116,13 +116,14 @@ impl SyncPlan {
     async fn gather_facts(&self, stages: &mut [StageCheck]) -> Result<Facts, RunFailure> {
         let config = &self.config;
         // GHL: the token reaches the configured location (before any write).
+        let location = self.check_location().await?;
         let mut facts = Facts {
-            location_refuses_duplicates: self
-                .check_location()
-                .await?
-                .and_then(|l| l.settings)
+            location_refuses_duplicates: location
+                .as_ref()
+                .and_then(|l| l.settings.as_ref())
                 .and_then(|s| s.allow_duplicate_contact)
                 .map(|allowed| !allowed),
+            location,
             ..Facts::default()
         };
 
@@ -338,7 +339,7 @@ impl SyncPlan {
         facts: &mut Facts,
         stages: &mut [StageCheck],
     ) -> Result<(), RunFailure> {
-        let users = match self.location_users().await {
+        let users = match self.location_users(facts.location.clone()).await {
             Ok(users) => users,
             Err(err) => {
                 block(
@@ -407,7 +408,11 @@ impl SyncPlan {
     /// The location's users: `GET /users/search` (needs the location's company, read with
     /// `locations.readonly`); without that scope, the deprecated `GET /users/`, which still
     /// answers, so an install without `locations.readonly` keeps its appointment stage.
-    async fn location_users(&self) -> Result<Vec<ghl_client::users::User>, String> {
+    /// The location's users; `known` is the location preflight already read, if it did.
+    async fn location_users(
+        &self,
+        known: Option<ghl_client::locations::Location>,
+    ) -> Result<Vec<ghl_client::users::User>, String> {
         if self
             .ghl
             .require_scopes(&[ghl_client::Scope::LocationsReadonly])
@@ -417,12 +422,15 @@ impl SyncPlan {
             let listed = self.ghl.users().list().await.map_err(|e| e.to_string())?;
             return Ok(listed.into_iter().collect());
         }
-        let location = self
-            .ghl
-            .locations()
-            .get_current()
-            .await
-            .map_err(|e| e.to_string())?;
+        let location = match known {
+            Some(location) => location,
+            None => self
+                .ghl
+                .locations()
+                .get_current()
+                .await
+                .map_err(|e| e.to_string())?,
+        };
         let company = location
             .company_id
             .ok_or_else(|| "GHL does not name the location's company".to_owned())?;
