@@ -853,3 +853,102 @@ async fn a_contact_deleted_in_ghl_is_created_again_once_when_its_client_changes(
     assert_eq!(row(&third, EntityKind::Client).created, 0);
     assert_eq!(row(&third, EntityKind::Client).updated, 0);
 }
+
+// Fidelity: `ARCHIVED` appointments (meaning unconfirmed) are kept out of GHL, with a reason.
+
+#[tokio::test]
+async fn archived_appointments_are_kept_out_of_ghl_with_a_reason() {
+    let sb = Sandboxes::start(SalonSpec::small(44), SandboxSetup::default()).await;
+    let store = MemoryStore::new();
+    let first = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(first.status, RunStatus::Completed, "{}", first.to_table());
+    let synced = store
+        .list(EntityKind::Appointment, Some(MappingState::Synced), None, 1)
+        .await
+        .unwrap()
+        .first()
+        .cloned()
+        .expect("a synced appointment");
+    let ghl_id = synced.ghl_id.clone().unwrap();
+    let before = sb
+        .ghl
+        .appointments()
+        .into_iter()
+        .find(|a| a["id"] == ghl_id.as_str())
+        .expect("its GHL appointment");
+
+    // One synced appointment is archived, and a new one arrives archived.
+    // Appointment mappings are keyed `{branch}:{appointment}`.
+    let (branch, raw_id) = synced.phorest_id.split_once(':').unwrap();
+    assert!(sb.phorest.update_appointment(raw_id, |a| {
+        a.activation_state = "ARCHIVED".to_owned();
+    }));
+    let template = sb.phorest.with_salon(|s| {
+        s.appointments()
+            .iter()
+            .find(|a| a.appointment_id == raw_id)
+            .cloned()
+            .unwrap()
+    });
+    let new_id = sb.phorest.add_appointment(move |a| {
+        let (id, booking, created, updated) = (
+            a.appointment_id.clone(),
+            a.booking_id.clone(),
+            a.created_at,
+            a.updated_at,
+        );
+        *a = template;
+        a.appointment_id = id;
+        a.booking_id = booking;
+        a.created_at = created;
+        a.updated_at = updated;
+        a.activation_state = "ARCHIVED".to_owned();
+    });
+    let appointments_before = sb.ghl.appointments().len();
+    // Older appointments are re-read by the daily full read; read the whole horizon now.
+    let mut whole = SyncConfig::default();
+    whole.appointment_full_read_every = None;
+    let rerun = run(&sb, &store, whole).await;
+    assert_eq!(rerun.status, RunStatus::Completed, "{}", rerun.to_table());
+
+    assert_eq!(
+        sb.ghl.appointments().len(),
+        appointments_before,
+        "nothing created"
+    );
+    let after = sb
+        .ghl
+        .appointments()
+        .into_iter()
+        .find(|a| a["id"] == ghl_id.as_str())
+        .unwrap();
+    assert_eq!(
+        after["appointmentStatus"], before["appointmentStatus"],
+        "an archived appointment is not shown as cancelled"
+    );
+    let new_key = format!("{branch}:{new_id}");
+    for id in [&synced.phorest_id, &new_key] {
+        let issue = rerun
+            .issues
+            .iter()
+            .find(|i| i.entity == EntityKind::Appointment && &i.phorest_id == id)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no report line for {id}: {:?}\n{}",
+                    rerun
+                        .issues
+                        .iter()
+                        .filter(|i| i.entity == EntityKind::Appointment)
+                        .map(|i| (&i.phorest_id, &i.reason))
+                        .collect::<Vec<_>>(),
+                    rerun.to_table()
+                )
+            });
+        assert!(
+            issue.reason.starts_with("ARCHIVED in Phorest"),
+            "{}",
+            issue.reason
+        );
+        assert!(!issue.actionable);
+    }
+}

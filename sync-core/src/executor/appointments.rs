@@ -349,6 +349,20 @@ async fn process_window(
     Ok(())
 }
 
+/// Why an `ARCHIVED` appointment is kept out of GHL.
+const ARCHIVED_REASON: &str = "ARCHIVED in Phorest: what this state means is unconfirmed, so the \
+     appointment is kept out of GHL (one synced earlier is left as it was)";
+
+/// `activationState = ARCHIVED` and neither cancelled nor deleted: the state's meaning is
+/// unconfirmed (see `../shared/reference/phorest-fidelity.md`), so it is neither created nor
+/// shown as cancelled.
+fn is_only_archived(appointment: &Appointment) -> bool {
+    matches!(
+        appointment.activation_state,
+        Some(phorest_client::ActivationState::Archived)
+    ) && !appointment.deleted
+}
+
 /// Where an appointment's contact stands.
 enum ContactRef {
     Synced(String),
@@ -404,6 +418,10 @@ async fn sync_appointment(
 ) -> Result<(), Abort> {
     let entity = EntityKind::Appointment;
     let mapped_id = existing.as_ref().and_then(|m| m.ghl_id.clone());
+    if is_only_archived(appointment) {
+        ctx.record(entity, k, None, Outcome::skipped_expected(ARCHIVED_REASON));
+        return Ok(());
+    }
     if appointment.is_cancelled() && mapped_id.is_none() {
         ctx.record(
             entity,

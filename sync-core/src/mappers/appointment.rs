@@ -10,7 +10,7 @@
 //!
 //! | Phorest | GHL `appointmentStatus` |
 //! |---|---|
-//! | `deleted`, or `activationState` `CANCELED` / `ARCHIVED` | `cancelled` |
+//! | `deleted`, or `activationState` `CANCELED` / `ARCHIVED` | `cancelled` (the executor keeps `ARCHIVED`-only appointments out of GHL: their meaning is unconfirmed) |
 //! | `state` `NO_SHOW` | `noshow` |
 //! | `state` `ARRIVED`, `CHECKED_IN`, `COMPLETED`, `PAID` | `showed` |
 //! | `activationState` `RESERVED` | `new` |
