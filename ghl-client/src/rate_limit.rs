@@ -91,6 +91,10 @@ struct State {
     completed: VecDeque<Instant>,
     paused_until: Option<Instant>,
     daily_remaining: Option<u64>,
+    /// Whether an answer has told the limiter where the location's window stands. Until one
+    /// has, requests go one at a time: another program may have spent the window just before
+    /// this client started, and a burst sent blind would be answered 429.
+    calibrated: bool,
 }
 
 impl State {
@@ -168,6 +172,7 @@ impl RateLimiter {
                 completed: VecDeque::new(),
                 paused_until: None,
                 daily_remaining: None,
+                calibrated: !config.follow_headers,
             }),
             completion: tokio::sync::Notify::new(),
         }
@@ -196,7 +201,8 @@ impl RateLimiter {
                     _ => {
                         state.paused_until = None;
                         state.prune(now);
-                        if state.used() < u64::from(state.max) {
+                        let probing = !state.calibrated && state.in_flight > 0;
+                        if !probing && state.used() < u64::from(state.max) {
                             state.in_flight += 1;
                             return Ok(Permit {
                                 limiter: self,
@@ -204,12 +210,17 @@ impl RateLimiter {
                             });
                         }
                         // Full: a slot frees when the oldest completion leaves the window, or
-                        // (when every slot is in flight) once a request completes.
+                        // (when every slot is in flight) once a request completes. Still
+                        // calibrating: the first answer says how much of the window is left.
                         completion.as_mut().enable();
-                        state
-                            .completed
-                            .front()
-                            .map(|oldest| *oldest + state.interval)
+                        if probing {
+                            None
+                        } else {
+                            state
+                                .completed
+                                .front()
+                                .map(|oldest| *oldest + state.interval)
+                        }
                     }
                 }
             };
@@ -243,6 +254,7 @@ impl RateLimiter {
         permit.open = false;
         let seen = RateLimitHeaders::from_headers(headers);
         let mut state = self.lock();
+        state.calibrated = true;
         self.finish(&mut state);
         let now = Instant::now();
         if self.config.follow_headers {
@@ -325,7 +337,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_request_counts_until_an_interval_after_its_answer() {
-        let limiter = RateLimiter::new(RateLimitConfig::new(2, Duration::from_secs(10)));
+        // Without headers to follow, two requests may be in flight from the start.
+        let limiter = RateLimiter::new(
+            RateLimitConfig::new(2, Duration::from_secs(10)).follow_headers(false),
+        );
         let start = Instant::now();
         let slow = limiter.acquire().await.unwrap();
         let dropped = limiter.acquire().await.unwrap();
@@ -359,6 +374,34 @@ mod tests {
             task.await.unwrap();
         }
         assert_eq!(Instant::now() - start, Duration::from_secs(20));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cold_start_waits_for_the_first_answer_before_bursting() {
+        let limiter = std::sync::Arc::new(RateLimiter::new(RateLimitConfig::new(
+            10,
+            Duration::from_secs(10),
+        )));
+        let first = limiter.acquire().await.unwrap();
+        // Until the first answer, a second request waits (it may not be sent blind).
+        let waiting = {
+            let limiter = limiter.clone();
+            tokio::spawn(async move {
+                let p = limiter.acquire().await.unwrap();
+                limiter.complete(p, 200, &HeaderMap::new());
+            })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        assert_eq!(limiter.lock().in_flight, 1);
+        // Another program already used 8 of the 10 slots: the answer says 1 remains after ours.
+        limiter.complete(first, 200, &headers(&[("x-ratelimit-remaining", "1")]));
+        waiting.await.unwrap();
+        // The window is now full (ours: 2, others: 8): the next request waits for it.
+        let start = Instant::now();
+        let p = limiter.acquire().await.unwrap();
+        assert_eq!(Instant::now() - start, Duration::from_secs(10));
+        limiter.complete(p, 200, &HeaderMap::new());
     }
 
     #[tokio::test(start_paused = true)]
