@@ -1,5 +1,6 @@
 //! [`GhlClient`], its builder and the one send path every handler uses.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 use std::future::Future;
 use std::pin::Pin;
@@ -262,6 +263,9 @@ pub(crate) enum Body {
     None,
     Json(Vec<u8>),
     Form(Vec<(&'static str, String)>),
+    /// A form whose names are only known at run time (generated operations).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    FormPairs(Vec<(String, String)>),
 }
 
 /// One API operation, fully described before it is sent (and re-sent on retry).
@@ -272,7 +276,7 @@ pub(crate) struct Call {
     /// Path segments, percent-encoded when the URL is built. A trailing `""` gives a trailing `/`.
     pub segments: Vec<String>,
     pub version: Option<&'static str>,
-    pub query: Vec<(&'static str, String)>,
+    pub query: Vec<(Cow<'static, str>, String)>,
     pub body: Body,
     pub idempotency: Idempotency,
     /// The scope the operation needs, for missing-scope errors.
@@ -313,7 +317,7 @@ impl Call {
 
     /// Adds a query parameter.
     pub fn query(mut self, name: &'static str, value: impl ToString) -> Self {
-        self.query.push((name, value.to_string()));
+        self.query.push((Cow::Borrowed(name), value.to_string()));
         self
     }
 
@@ -522,6 +526,11 @@ impl GhlClient {
     /// Sends `call` and parses its success body as JSON, for decoding piece by piece.
     pub(crate) async fn send_json(&self, call: Call) -> Result<Json<'_>, Error> {
         let answer = self.execute(&call).await?;
+        self.json_of(call, answer)
+    }
+
+    /// Parses the success `answer` to `call` as JSON, for decoding piece by piece.
+    pub(crate) fn json_of(&self, call: Call, answer: Answer) -> Result<Json<'_>, Error> {
         let body = if answer.body.trim().is_empty() {
             Err("empty body".to_owned())
         } else {
@@ -745,6 +754,7 @@ impl GhlClient {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(bytes.clone()),
             Body::Form(pairs) => request.form(pairs),
+            Body::FormPairs(pairs) => request.form(pairs),
         };
         Ok(request)
     }

@@ -20,6 +20,8 @@ mod de;
 mod ids;
 mod open_enum;
 
+#[rustfmt::skip]
+pub mod api;
 pub mod auth;
 pub mod calendars;
 pub mod contacts;
