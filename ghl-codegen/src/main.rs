@@ -10,6 +10,7 @@
 
 mod facts;
 mod rust;
+mod tests;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,12 @@ fn spec_dir() -> PathBuf {
 fn api_dir() -> PathBuf {
     root().join("ghl-client/src/api")
 }
+
+fn tests_dir() -> PathBuf {
+    root().join("ghl-client/tests/api_operations")
+}
+
+const TEST_FILE: &str = "generated.rs";
 
 fn openapi_dir(arg: Option<String>) -> PathBuf {
     arg.or_else(|| std::env::var("GHL_OPENAPI_DIR").ok())
@@ -164,6 +171,8 @@ fn run() -> Result<(), String> {
         Some("rust") => {
             let (files, stats) = derive_rust(&read_facts()?)?;
             write_all(&api_dir(), &files)?;
+            let tests = BTreeMap::from([(TEST_FILE.to_owned(), tests::test_file(&read_facts()?))]);
+            write_all(&tests_dir(), &tests)?;
             eprintln!("wrote {} files to {}: {stats:?}", files.len(), api_dir().display());
             Ok(())
         }
@@ -180,6 +189,8 @@ fn run() -> Result<(), String> {
             }
             let (files, stats) = derive_rust(&read_facts()?)?;
             stale.extend(differences(&api_dir(), &files));
+            let tests = BTreeMap::from([(TEST_FILE.to_owned(), tests::test_file(&read_facts()?))]);
+            stale.extend(differences(&tests_dir(), &tests));
             if stale.is_empty() {
                 eprintln!("generated code is up to date ({stats:?})");
                 Ok(())

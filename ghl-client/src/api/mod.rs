@@ -4,6 +4,7 @@
 //! [`GhlClient::api`] reaches every area; areas whose name no hand-written handler uses also
 //! have an accessor on [`GhlClient`] itself (`client.opportunities()`).
 
+#[allow(dead_code)]
 mod support;
 pub use support::Operation;
 
@@ -135,7 +136,7 @@ pub mod workflows;
 
 /// Every generated area: [`GhlClient::api`].
 #[derive(Clone, Copy, Debug)]
-pub struct Api<'c>(&'c GhlClient);
+pub struct Api<'c>(#[allow(dead_code)] &'c GhlClient);
 
 impl GhlClient {
     /// The generated operations of every enabled area (`client.api().opportunities()`).
