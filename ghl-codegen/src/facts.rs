@@ -134,6 +134,26 @@ impl<'a> Converter<'a> {
             }
             params.push(fact);
         }
+        // Path parameters in the order of the template; a placeholder the spec does not declare
+        // as a path parameter (it happens) is added as a required string, marked `undeclared`.
+        let mut placeholders = Vec::new();
+        let mut rest = path;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}') else { break };
+            placeholders.push(rest[open + 1..open + close].to_owned());
+            rest = &rest[open + close + 1..];
+        }
+        let mut ordered: Vec<Value> = Vec::new();
+        for name in &placeholders {
+            match params.iter().position(|p| p["in"] == "path" && p["n"] == name.as_str()) {
+                Some(i) => ordered.push(params.remove(i)),
+                None => ordered.push(
+                    json!({"n": name, "in": "path", "t": "string", "req": true, "undeclared": true}),
+                ),
+            }
+        }
+        ordered.append(&mut params);
+        let params = ordered;
         let body = match op.get("requestBody") {
             None => Value::Null,
             Some(rb) => {

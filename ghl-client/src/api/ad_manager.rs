@@ -931,8 +931,8 @@ impl AdManager<'_> {
     /// Required body fields: `content`, `creationLocale`, `name`, `owner`, `state`.
     /// The spec gives no answer schema: the answer is the JSON as sent (`Null` when empty).
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/ad-manager/li-create-lead-form)
-    pub async fn li_create_lead_form(&self, query: &LiCreateLeadFormQuery, body: &LinkedInCreateLeadFormBodyDTO) -> Result<serde_json::Value, Error> {
-        support::run(self.0, &OPERATIONS[91], &[], support::pairs(query)?, support::json(body)?).await?.value()
+    pub async fn li_create_lead_form(&self, account_id: &str, query: &LiCreateLeadFormQuery, body: &LinkedInCreateLeadFormBodyDTO) -> Result<serde_json::Value, Error> {
+        support::run(self.0, &OPERATIONS[91], &[account_id], support::pairs(query)?, support::json(body)?).await?.value()
     }
 
     /// `GET /ad-publishing/linkedin/{accountId}/forms`

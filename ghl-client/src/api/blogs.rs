@@ -64,8 +64,8 @@ impl Blogs<'_> {
     /// Version `2021-07-28`; scope `blogs/post-update.write`.
     /// Required body fields: `author`, `blogId`, `categories`, `description`, `imageAltText`, `imageUrl`, `locationId`, `publishedAt`, `rawHTML`, `status`, `title`, `urlSlug`.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/blogs/update-blog-post)
-    pub async fn update_blog_post(&self, body: &UpdateBlogPostParams) -> Result<BlogPostUpdateResponseWrapperDTO, Error> {
-        support::run(self.0, &OPERATIONS[5], &[], Vec::new(), support::json(body)?).await?.decode()
+    pub async fn update_blog_post(&self, post_id: &str, body: &UpdateBlogPostParams) -> Result<BlogPostUpdateResponseWrapperDTO, Error> {
+        support::run(self.0, &OPERATIONS[5], &[post_id], Vec::new(), support::json(body)?).await?.decode()
     }
 
     /// `GET /blogs/site/all`

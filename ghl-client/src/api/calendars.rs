@@ -55,16 +55,16 @@ impl Calendars<'_> {
     /// Version `2021-04-15`; scope `calendars/events.write`.
     /// Required body fields: `body`.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/calendars/update-appointment-note)
-    pub async fn update_appointment_note(&self, appointment_id: &str, body: &NotesDTO) -> Result<GetCreateUpdateNoteSuccessfulResponseDto, Error> {
-        support::run(self.0, &OPERATIONS[4], &[appointment_id], Vec::new(), support::json(body)?).await?.decode()
+    pub async fn update_appointment_note(&self, appointment_id: &str, note_id: &str, body: &NotesDTO) -> Result<GetCreateUpdateNoteSuccessfulResponseDto, Error> {
+        support::run(self.0, &OPERATIONS[4], &[appointment_id, note_id], Vec::new(), support::json(body)?).await?.decode()
     }
 
     /// `DELETE /calendars/appointments/{appointmentId}/notes/{noteId}`
     ///
     /// Version `2021-04-15`; scope `calendars/events.write`.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/calendars/delete-appointment-note)
-    pub async fn delete_appointment_note(&self, appointment_id: &str) -> Result<DeleteNoteSuccessfulResponseDto, Error> {
-        support::run(self.0, &OPERATIONS[5], &[appointment_id], Vec::new(), support::Payload::None).await?.decode()
+    pub async fn delete_appointment_note(&self, appointment_id: &str, note_id: &str) -> Result<DeleteNoteSuccessfulResponseDto, Error> {
+        support::run(self.0, &OPERATIONS[5], &[appointment_id, note_id], Vec::new(), support::Payload::None).await?.decode()
     }
 
     /// `GET /calendars/blocked-slots`

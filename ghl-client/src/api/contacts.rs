@@ -47,8 +47,8 @@ impl Contacts<'_> {
     /// Version `2021-07-28`; no scope declared.
     /// Required body fields: `contacts`, `locationId`, `tags`.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/contacts/create-association)
-    pub async fn create_association(&self, body: &UpdateTagsDTO) -> Result<UpdateTagsResponseDTO, Error> {
-        support::run(self.0, &OPERATIONS[3], &[], Vec::new(), support::json(body)?).await?.decode()
+    pub async fn create_association(&self, type_: &str, body: &UpdateTagsDTO) -> Result<UpdateTagsResponseDTO, Error> {
+        support::run(self.0, &OPERATIONS[3], &[type_], Vec::new(), support::json(body)?).await?.decode()
     }
 
     /// `GET /contacts/business/{businessId}`

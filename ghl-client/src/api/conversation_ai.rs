@@ -77,8 +77,8 @@ impl ConversationAi<'_> {
     ///
     /// Version `2021-04-15`; scope `conversation-ai.readonly`.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/conversation-ai/get-action-by-id)
-    pub async fn get_action_by_id(&self, action_id: &str, agent_id: &str) -> Result<FetchActionDetailsResponseDTO, Error> {
-        support::run(self.0, &OPERATIONS[7], &[action_id, agent_id], Vec::new(), support::Payload::None).await?.decode()
+    pub async fn get_action_by_id(&self, agent_id: &str, action_id: &str) -> Result<FetchActionDetailsResponseDTO, Error> {
+        support::run(self.0, &OPERATIONS[7], &[agent_id, action_id], Vec::new(), support::Payload::None).await?.decode()
     }
 
     /// `PUT /conversation-ai/agents/{agentId}/actions/{actionId}`
@@ -86,16 +86,16 @@ impl ConversationAi<'_> {
     /// Version `2021-04-15`; scope `conversation-ai.write`.
     /// Required body fields: `details`, `name`, `type`.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/conversation-ai/update-action)
-    pub async fn update_action(&self, action_id: &str, agent_id: &str, body: &CreateActionDTO) -> Result<UpdateActionResponseDTO, Error> {
-        support::run(self.0, &OPERATIONS[8], &[action_id, agent_id], Vec::new(), support::json(body)?).await?.decode()
+    pub async fn update_action(&self, agent_id: &str, action_id: &str, body: &CreateActionDTO) -> Result<UpdateActionResponseDTO, Error> {
+        support::run(self.0, &OPERATIONS[8], &[agent_id, action_id], Vec::new(), support::json(body)?).await?.decode()
     }
 
     /// `DELETE /conversation-ai/agents/{agentId}/actions/{actionId}`
     ///
     /// Version `2021-04-15`; scope `conversation-ai.write`.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/conversation-ai/delete-action)
-    pub async fn delete_action(&self, action_id: &str, agent_id: &str) -> Result<DeleteActionResponseDTO, Error> {
-        support::run(self.0, &OPERATIONS[9], &[action_id, agent_id], Vec::new(), support::Payload::None).await?.decode()
+    pub async fn delete_action(&self, agent_id: &str, action_id: &str) -> Result<DeleteActionResponseDTO, Error> {
+        support::run(self.0, &OPERATIONS[9], &[agent_id, action_id], Vec::new(), support::Payload::None).await?.decode()
     }
 
     /// `PATCH /conversation-ai/agents/{agentId}/followup-settings`

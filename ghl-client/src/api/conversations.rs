@@ -61,8 +61,8 @@ impl Conversations<'_> {
     ///
     /// no `Version` header (none declared); no scope declared.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/conversations/get-email-by-id)
-    pub async fn get_email_by_id(&self) -> Result<GetEmailMessageResponseDto, Error> {
-        support::run(self.0, &OPERATIONS[5], &[], Vec::new(), support::Payload::None).await?.decode()
+    pub async fn get_email_by_id(&self, id: &str) -> Result<GetEmailMessageResponseDto, Error> {
+        support::run(self.0, &OPERATIONS[5], &[id], Vec::new(), support::Payload::None).await?.decode()
     }
 
     /// `GET /conversations/messages/export`
@@ -133,8 +133,8 @@ impl Conversations<'_> {
     ///
     /// Version `2021-04-15`; scope `conversations/message.readonly`.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/conversations/get-message)
-    pub async fn get_message(&self) -> Result<GetMessageResponseDto, Error> {
-        support::run(self.0, &OPERATIONS[13], &[], Vec::new(), support::Payload::None).await?.decode()
+    pub async fn get_message(&self, id: &str) -> Result<GetMessageResponseDto, Error> {
+        support::run(self.0, &OPERATIONS[13], &[id], Vec::new(), support::Payload::None).await?.decode()
     }
 
     /// `PUT /conversations/messages/{messageId}/attachments`
@@ -152,8 +152,8 @@ impl Conversations<'_> {
     /// Version `2021-04-15`; scope `conversations/message.readonly`.
     /// The spec gives no answer schema: the answer is the JSON as sent (`Null` when empty).
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/conversations/get-message-recording)
-    pub async fn get_message_recording(&self, location_id: &str, message_id: &str) -> Result<serde_json::Value, Error> {
-        support::run(self.0, &OPERATIONS[15], &[location_id, message_id], Vec::new(), support::Payload::None).await?.value()
+    pub async fn get_message_recording(&self, message_id: &str, location_id: &str) -> Result<serde_json::Value, Error> {
+        support::run(self.0, &OPERATIONS[15], &[message_id, location_id], Vec::new(), support::Payload::None).await?.value()
     }
 
     /// `DELETE /conversations/messages/{messageId}/schedule`

@@ -163,24 +163,24 @@ impl Locations<'_> {
     ///
     /// Version `2021-07-28`; no scope declared.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/locations/get-recurring-task-by-id)
-    pub async fn get_recurring_task_by_id(&self, id: &str, location_id: &str) -> Result<RecurringTaskSingleResponseDTO, Error> {
-        support::run(self.0, &OPERATIONS[17], &[id, location_id], Vec::new(), support::Payload::None).await?.decode()
+    pub async fn get_recurring_task_by_id(&self, location_id: &str, id: &str) -> Result<RecurringTaskSingleResponseDTO, Error> {
+        support::run(self.0, &OPERATIONS[17], &[location_id, id], Vec::new(), support::Payload::None).await?.decode()
     }
 
     /// `PUT /locations/{locationId}/recurring-tasks/{id}`
     ///
     /// Version `2021-07-28`; no scope declared.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/locations/update-recurring-task)
-    pub async fn update_recurring_task(&self, id: &str, location_id: &str, body: &RecurringTaskUpdateDTO) -> Result<RecurringTaskSingleResponseDTO, Error> {
-        support::run(self.0, &OPERATIONS[18], &[id, location_id], Vec::new(), support::json(body)?).await?.decode()
+    pub async fn update_recurring_task(&self, location_id: &str, id: &str, body: &RecurringTaskUpdateDTO) -> Result<RecurringTaskSingleResponseDTO, Error> {
+        support::run(self.0, &OPERATIONS[18], &[location_id, id], Vec::new(), support::json(body)?).await?.decode()
     }
 
     /// `DELETE /locations/{locationId}/recurring-tasks/{id}`
     ///
     /// Version `2021-07-28`; no scope declared.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/locations/delete-recurring-task)
-    pub async fn delete_recurring_task(&self, id: &str, location_id: &str) -> Result<DeleteRecurringTaskResponseDTO, Error> {
-        support::run(self.0, &OPERATIONS[19], &[id, location_id], Vec::new(), support::Payload::None).await?.decode()
+    pub async fn delete_recurring_task(&self, location_id: &str, id: &str) -> Result<DeleteRecurringTaskResponseDTO, Error> {
+        support::run(self.0, &OPERATIONS[19], &[location_id, id], Vec::new(), support::Payload::None).await?.decode()
     }
 
     /// `GET /locations/{locationId}/tags`
@@ -256,8 +256,8 @@ impl Locations<'_> {
     /// Version `2021-07-28`; scope `locations.readonly`.
     /// The spec gives no answer schema: the answer is the JSON as sent (`Null` when empty).
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/locations/get-timezones)
-    pub async fn get_timezones(&self) -> Result<serde_json::Value, Error> {
-        support::run(self.0, &OPERATIONS[28], &[], Vec::new(), support::Payload::None).await?.value()
+    pub async fn get_timezones(&self, location_id: &str) -> Result<serde_json::Value, Error> {
+        support::run(self.0, &OPERATIONS[28], &[location_id], Vec::new(), support::Payload::None).await?.value()
     }
 
 }

@@ -230,8 +230,8 @@ impl SocialMediaPosting<'_> {
     ///
     /// Version `2021-07-28`; no scope declared.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/social-media-posting/get-categories-id)
-    pub async fn get_categories_id(&self, id: &str, location_id: &str) -> Result<GetByIdResponseDTO, Error> {
-        support::run(self.0, &OPERATIONS[24], &[id, location_id], Vec::new(), support::Payload::None).await?.decode()
+    pub async fn get_categories_id(&self, location_id: &str, id: &str) -> Result<GetByIdResponseDTO, Error> {
+        support::run(self.0, &OPERATIONS[24], &[location_id, id], Vec::new(), support::Payload::None).await?.decode()
     }
 
     /// `GET /social-media-posting/{locationId}/csv`
@@ -255,8 +255,8 @@ impl SocialMediaPosting<'_> {
     ///
     /// Version `2021-07-28`; no scope declared.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/social-media-posting/delete-csv-post)
-    pub async fn delete_csv_post(&self, location_id: &str, post_id: &str, csv_id: &str) -> Result<DeletePostResponseDTO, Error> {
-        support::run(self.0, &OPERATIONS[27], &[location_id, post_id, csv_id], Vec::new(), support::Payload::None).await?.decode()
+    pub async fn delete_csv_post(&self, location_id: &str, csv_id: &str, post_id: &str) -> Result<DeletePostResponseDTO, Error> {
+        support::run(self.0, &OPERATIONS[27], &[location_id, csv_id, post_id], Vec::new(), support::Payload::None).await?.decode()
     }
 
     /// `GET /social-media-posting/{locationId}/csv/{id}`
@@ -296,8 +296,8 @@ impl SocialMediaPosting<'_> {
     ///
     /// Version `2021-07-28`; no scope declared.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/social-media-posting/bulk-delete-social-planner-posts)
-    pub async fn bulk_delete_social_planner_posts(&self, body: &DeletePostsDto) -> Result<BulkDeleteResponseDto, Error> {
-        support::run(self.0, &OPERATIONS[32], &[], Vec::new(), support::json(body)?).await?.decode()
+    pub async fn bulk_delete_social_planner_posts(&self, location_id: &str, body: &DeletePostsDto) -> Result<BulkDeleteResponseDto, Error> {
+        support::run(self.0, &OPERATIONS[32], &[location_id], Vec::new(), support::json(body)?).await?.decode()
     }
 
     /// `POST /social-media-posting/{locationId}/posts/list`

@@ -63,16 +63,16 @@ impl Users<'_> {
     ///
     /// Version `2021-07-28`; scope `users.write`.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/users/update-user)
-    pub async fn update_user(&self, body: &UpdateUserDto) -> Result<UserSuccessfulResponseDto, Error> {
-        support::run(self.0, &OPERATIONS[5], &[], Vec::new(), support::json(body)?).await?.decode()
+    pub async fn update_user(&self, user_id: &str, body: &UpdateUserDto) -> Result<UserSuccessfulResponseDto, Error> {
+        support::run(self.0, &OPERATIONS[5], &[user_id], Vec::new(), support::json(body)?).await?.decode()
     }
 
     /// `DELETE /users/{userId}`
     ///
     /// Version `2021-07-28`; scope `users.write`.
     /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/users/delete-user)
-    pub async fn delete_user(&self) -> Result<DeleteUserSuccessfulResponseDto, Error> {
-        support::run(self.0, &OPERATIONS[6], &[], Vec::new(), support::Payload::None).await?.decode()
+    pub async fn delete_user(&self, user_id: &str) -> Result<DeleteUserSuccessfulResponseDto, Error> {
+        support::run(self.0, &OPERATIONS[6], &[user_id], Vec::new(), support::Payload::None).await?.decode()
     }
 
 }
