@@ -119,10 +119,7 @@ impl<'a> Converter<'a> {
             let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
             let place = p.get("in").and_then(Value::as_str).unwrap_or_default();
             if place == "header" && name == "Version" {
-                version = p
-                    .pointer("/schema/enum/0")
-                    .cloned()
-                    .unwrap_or(Value::Null);
+                version = p.pointer("/schema/enum/0").cloned().unwrap_or(Value::Null);
                 continue;
             }
             let schema = p.get("schema").cloned().unwrap_or(Value::Null);
@@ -139,7 +136,9 @@ impl<'a> Converter<'a> {
         let mut placeholders = Vec::new();
         let mut rest = path;
         while let Some(open) = rest.find('{') {
-            let Some(close) = rest[open..].find('}') else { break };
+            let Some(close) = rest[open..].find('}') else {
+                break;
+            };
             placeholders.push(rest[open + 1..open + close].to_owned());
             rest = &rest[open + close + 1..];
         }
@@ -179,9 +178,7 @@ impl<'a> Converter<'a> {
             .filter(|(code, _)| code.starts_with('2'))
             .min_by_key(|(code, _)| (*code).clone())
             .map(|(code, r)| {
-                let schema = r
-                    .pointer("/content/application~1json/schema")
-                    .cloned();
+                let schema = r.pointer("/content/application~1json/schema").cloned();
                 let ty = schema
                     .map(|s| Value::String(self.ty(&s, &format!("{ctx}Answer"))))
                     .unwrap_or(Value::Null);
@@ -234,7 +231,9 @@ impl<'a> Converter<'a> {
             if parts.len() == 1 && schema.get("properties").is_none() {
                 return self.ty(&parts[0], ctx);
             }
-            return self.object(schema, ctx, None).unwrap_or_else(|| "any".to_owned());
+            return self
+                .object(schema, ctx, None)
+                .unwrap_or_else(|| "any".to_owned());
         }
         if schema.get("oneOf").is_some() || schema.get("anyOf").is_some() {
             return "any".to_owned();
@@ -257,18 +256,16 @@ impl<'a> Converter<'a> {
                 Some(items) => format!("[{}]", self.ty(items, ctx)),
                 None => "[any]".to_owned(),
             },
-            Some("object") | None if schema.get("properties").is_some() => {
-                self.object(schema, ctx, None).unwrap_or_else(|| "any".to_owned())
-            }
+            Some("object") | None if schema.get("properties").is_some() => self
+                .object(schema, ctx, None)
+                .unwrap_or_else(|| "any".to_owned()),
             Some("object") => match schema.get("additionalProperties") {
                 Some(ap) if ap.is_object() && !ap.as_object().is_some_and(Map::is_empty) => {
                     format!("map<{}>", self.ty(ap, ctx))
                 }
                 _ => "any".to_owned(),
             },
-            Some("string") if schema.get("format") == Some(&json!("binary")) => {
-                "binary".to_owned()
-            }
+            Some("string") if schema.get("format") == Some(&json!("binary")) => "binary".to_owned(),
             Some(t @ ("string" | "integer" | "number" | "boolean")) => t.to_owned(),
             _ => "any".to_owned(),
         }
@@ -309,7 +306,13 @@ impl<'a> Converter<'a> {
     }
 
     /// Collects properties and required names of an object, following `allOf` and `$ref`s.
-    fn collect(&self, schema: &Value, props: &mut BTreeMap<String, Value>, req: &mut BTreeSet<String>, depth: u32) {
+    fn collect(
+        &self,
+        schema: &Value,
+        props: &mut BTreeMap<String, Value>,
+        req: &mut BTreeSet<String>,
+        depth: u32,
+    ) {
         if depth > 16 {
             return;
         }
@@ -319,13 +322,28 @@ impl<'a> Converter<'a> {
             }
             return;
         }
-        for part in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        for part in schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             self.collect(part, props, req, depth + 1);
         }
-        for (k, v) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        for (k, v) in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             props.insert(k.clone(), v.clone());
         }
-        for r in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+        for r in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(r) = r.as_str() {
                 req.insert(r.to_owned());
             }
@@ -366,7 +384,9 @@ impl<'a> Converter<'a> {
 fn scalar_example(ex: Option<&Value>) -> Option<Value> {
     match ex? {
         v @ (Value::String(_) | Value::Number(_) | Value::Bool(_)) => Some(v.clone()),
-        Value::Array(items) if items.len() <= 5 && items.iter().all(|i| i.is_string() || i.is_number()) => {
+        Value::Array(items)
+            if items.len() <= 5 && items.iter().all(|i| i.is_string() || i.is_number()) =>
+        {
             Some(Value::Array(items.clone()))
         }
         _ => None,

@@ -65,7 +65,8 @@ fn derive_facts(openapi: &Path) -> Result<BTreeMap<String, String>, String> {
             .and_then(|s| s.to_str())
             .ok_or("bad file name")?
             .to_owned();
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let doc: Value =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let facts = facts::area_facts(&area, &doc).map_err(|e| format!("{area}: {e}"))?;
@@ -103,7 +104,10 @@ fn derive_rust(all: &[Value]) -> Result<(BTreeMap<String, String>, rust::Stats),
     let mut out = BTreeMap::new();
     let mut areas = Vec::new();
     for facts in all {
-        let area = facts["area"].as_str().ok_or("facts without area")?.to_owned();
+        let area = facts["area"]
+            .as_str()
+            .ok_or("facts without area")?
+            .to_owned();
         let title = facts["title"].as_str().unwrap_or(&area).to_owned();
         out.insert(
             format!("{}.rs", rust::snake(&area)),
@@ -131,7 +135,9 @@ fn check_features(areas: &[(String, String)]) -> Result<(), String> {
         .find(|l| l.starts_with("all-areas"))
         .ok_or("ghl-client/Cargo.toml has no all-areas feature")?;
     for (area, _) in areas {
-        if !manifest.lines().any(|l| l.starts_with(&format!("{area} = ")))
+        if !manifest
+            .lines()
+            .any(|l| l.starts_with(&format!("{area} = ")))
             || !all.contains(&format!("\"{area}\""))
         {
             return Err(format!(
@@ -154,7 +160,9 @@ fn write_all(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), String>
 fn differences(dir: &Path, files: &BTreeMap<String, String>) -> Vec<String> {
     files
         .iter()
-        .filter(|(name, content)| std::fs::read_to_string(dir.join(name)).ok().as_ref() != Some(content))
+        .filter(|(name, content)| {
+            std::fs::read_to_string(dir.join(name)).ok().as_ref() != Some(content)
+        })
         .map(|(name, _)| dir.join(name).display().to_string())
         .collect()
 }
@@ -165,7 +173,11 @@ fn run() -> Result<(), String> {
         Some("facts") => {
             let files = derive_facts(&openapi_dir(args.next()))?;
             write_all(&spec_dir(), &files)?;
-            eprintln!("wrote {} facts files to {}", files.len(), spec_dir().display());
+            eprintln!(
+                "wrote {} facts files to {}",
+                files.len(),
+                spec_dir().display()
+            );
             Ok(())
         }
         Some("rust") => {
@@ -173,7 +185,11 @@ fn run() -> Result<(), String> {
             write_all(&api_dir(), &files)?;
             let tests = BTreeMap::from([(TEST_FILE.to_owned(), tests::test_file(&read_facts()?))]);
             write_all(&tests_dir(), &tests)?;
-            eprintln!("wrote {} files to {}: {stats:?}", files.len(), api_dir().display());
+            eprintln!(
+                "wrote {} files to {}: {stats:?}",
+                files.len(),
+                api_dir().display()
+            );
             Ok(())
         }
         Some("check") => {

@@ -121,7 +121,10 @@ fn inner_name(expr: &str) -> Option<&str> {
 
 pub(crate) fn rust_ty(expr: &str, boxed: bool) -> String {
     if let Some(rest) = expr.strip_prefix('[') {
-        return format!("Vec<{}>", rust_ty(rest.strip_suffix(']').unwrap_or("any"), false));
+        return format!(
+            "Vec<{}>",
+            rust_ty(rest.strip_suffix(']').unwrap_or("any"), false)
+        );
     }
     if let Some(rest) = expr.strip_prefix("map<") {
         return format!(
@@ -152,7 +155,11 @@ pub(crate) struct Field {
     pub(crate) boxed: bool,
 }
 
-pub(crate) fn fields_of(list: &[Value], owner: &str, objects: &BTreeMap<String, Vec<Value>>) -> Vec<Field> {
+pub(crate) fn fields_of(
+    list: &[Value],
+    owner: &str,
+    objects: &BTreeMap<String, Vec<Value>>,
+) -> Vec<Field> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for f in list {
@@ -231,7 +238,10 @@ pub fn area_module(facts: &Value, stats: &mut Stats) -> String {
         } else if let Some(values) = t["enum"].as_array() {
             enums.insert(
                 name,
-                values.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+                values
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
             );
         }
     }
@@ -403,7 +413,11 @@ pub fn area_module(facts: &Value, stats: &mut Stats) -> String {
             "multipart" => "support::multipart(body)?",
             _ => "support::Payload::None",
         };
-        let decode = if answer_t.is_some() { "decode" } else { "value" };
+        let decode = if answer_t.is_some() {
+            "decode"
+        } else {
+            "value"
+        };
         let _ = writeln!(
             methods,
             "        support::run(self.0, &OPERATIONS[{index}], &[{}], {query_expr}, {body_expr}).await?.{decode}()",
@@ -437,7 +451,10 @@ pub fn area_module(facts: &Value, stats: &mut Stats) -> String {
         write_struct(
             &mut out,
             name,
-            &format!("The query parameters of `{}`.", name.trim_end_matches("Query")),
+            &format!(
+                "The query parameters of `{}`.",
+                name.trim_end_matches("Query")
+            ),
             &fields,
             true,
             false,
@@ -451,14 +468,25 @@ pub fn area_module(facts: &Value, stats: &mut Stats) -> String {
             continue;
         }
         let fields = fields_of(fields, name, &objects);
-        write_struct(&mut out, name, &format!("`{name}`."), &fields, ser, de, stats);
+        write_struct(
+            &mut out,
+            name,
+            &format!("`{name}`."),
+            &fields,
+            ser,
+            de,
+            stats,
+        );
     }
     for (name, values) in &enums {
         if !dir.ser.contains(name) && !dir.de.contains(name) {
             continue;
         }
         stats.types += 1;
-        let _ = writeln!(out, "open_enum!(\n    /// `{name}`: a value the spec lists, or `Unknown`.\n    {name} {{");
+        let _ = writeln!(
+            out,
+            "open_enum!(\n    /// `{name}`: a value the spec lists, or `Unknown`.\n    {name} {{"
+        );
         let mut seen = BTreeSet::new();
         let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut order = Vec::new();
@@ -475,7 +503,11 @@ pub fn area_module(facts: &Value, stats: &mut Stats) -> String {
         for vn in order {
             let values = &groups[&vn];
             let aliases: String = values[1..].iter().map(|a| format!(" | {a:?}")).collect();
-            let _ = writeln!(out, "        /// `{}`\n        {vn} => {:?}{aliases},", values[0], values[0]);
+            let _ = writeln!(
+                out,
+                "        /// `{}`\n        {vn} => {:?}{aliases},",
+                values[0], values[0]
+            );
         }
         out.push_str("    }\n);\n\n");
     }
@@ -483,7 +515,11 @@ pub fn area_module(facts: &Value, stats: &mut Stats) -> String {
     out
 }
 
-fn mark_params(params: &[Value], set: &mut BTreeSet<String>, objects: &BTreeMap<String, Vec<Value>>) {
+fn mark_params(
+    params: &[Value],
+    set: &mut BTreeSet<String>,
+    objects: &BTreeMap<String, Vec<Value>>,
+) {
     for p in params {
         mark(p["t"].as_str().unwrap_or_default(), set, objects);
     }
@@ -564,7 +600,11 @@ fn write_struct(
     out.push_str("        }\n    }\n");
     for f in fields {
         let ty = rust_ty(&f.ty, f.boxed);
-        let value = if f.required { "value.into()" } else { "Some(value.into())" };
+        let value = if f.required {
+            "value.into()"
+        } else {
+            "Some(value.into())"
+        };
         let _ = writeln!(
             out,
             "    /// Sets `{}`.\n    pub fn {}(mut self, value: impl Into<{ty}>) -> Self {{\n        self.{} = {value};\n        self\n    }}",

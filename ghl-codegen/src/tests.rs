@@ -21,7 +21,8 @@ fn safe_segment(ex: &Value, name: &str) -> String {
         Some(s)
             if !s.is_empty()
                 && s.len() < 60
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
         {
             s.to_owned()
         }
@@ -54,7 +55,10 @@ impl Types {
                 (format!("{n}i64"), Value::from(n))
             }
             "number" => {
-                let n = ex.and_then(Value::as_f64).filter(|n| n.is_finite()).unwrap_or(1.0);
+                let n = ex
+                    .and_then(Value::as_f64)
+                    .filter(|n| n.is_finite())
+                    .unwrap_or(1.0);
                 (format!("{n:?}f64"), Value::from(n))
             }
             "boolean" => {
@@ -97,7 +101,11 @@ impl Types {
     /// objects to a few levels (required ones always).
     fn example(&self, expr: &str, ex: Option<&Value>, depth: u32) -> Value {
         if let Some(rest) = expr.strip_prefix('[') {
-            return Value::Array(vec![self.example(rest.strip_suffix(']').unwrap_or("any"), None, depth)]);
+            return Value::Array(vec![self.example(
+                rest.strip_suffix(']').unwrap_or("any"),
+                None,
+                depth,
+            )]);
         }
         if let Some(rest) = expr.strip_prefix("map<") {
             return serde_json::json!({"k": self.example(rest.strip_suffix('>').unwrap_or("any"), None, depth)});
@@ -105,7 +113,11 @@ impl Types {
         match expr {
             "string" | "binary" => Value::from(ex.and_then(Value::as_str).unwrap_or("x")),
             "integer" => Value::from(ex.and_then(Value::as_i64).unwrap_or(1)),
-            "number" => Value::from(ex.and_then(Value::as_f64).filter(|n| n.is_finite()).unwrap_or(1.5)),
+            "number" => Value::from(
+                ex.and_then(Value::as_f64)
+                    .filter(|n| n.is_finite())
+                    .unwrap_or(1.5),
+            ),
             "boolean" => Value::from(ex.and_then(Value::as_bool).unwrap_or(true)),
             "any" => serde_json::json!({}),
             name => {
@@ -223,7 +235,10 @@ fn check<T: std::fmt::Debug>(operation: &str, result: Result<T, ghl_client::Erro
             } else if let Some(values) = t["enum"].as_array() {
                 types.enums.insert(
                     name,
-                    values.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+                    values
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect(),
                 );
             }
         }
@@ -233,8 +248,12 @@ fn check<T: std::fmt::Debug>(operation: &str, result: Result<T, ghl_client::Erro
         );
         let mut fn_names = std::collections::BTreeSet::new();
         let mut query_names = std::collections::BTreeSet::new();
-        let type_names: std::collections::BTreeSet<String> =
-            types.objects.keys().chain(types.enums.keys()).cloned().collect();
+        let type_names: std::collections::BTreeSet<String> = types
+            .objects
+            .keys()
+            .chain(types.enums.keys())
+            .cloned()
+            .collect();
         for op in facts["operations"].as_array().into_iter().flatten() {
             let id = op["id"].as_str().unwrap_or_default();
             let verb = op["method"].as_str().unwrap_or("GET");
@@ -255,7 +274,11 @@ fn check<T: std::fmt::Debug>(operation: &str, result: Result<T, ghl_client::Erro
                 concrete = concrete.replacen(&format!("{{{name}}}"), &value, 1);
                 args.push(format!("{value:?}"));
             }
-            let query: Vec<Value> = params.iter().filter(|p| p["in"] == "query").cloned().collect();
+            let query: Vec<Value> = params
+                .iter()
+                .filter(|p| p["in"] == "query")
+                .cloned()
+                .collect();
             let mut expected_query = Vec::new();
             if !query.is_empty() {
                 let mut qname = format!("{}Query", upper_camel(id));
