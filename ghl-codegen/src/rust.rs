@@ -396,7 +396,8 @@ pub fn area_module(facts: &Value, stats: &mut Stats) -> String {
         }
         let _ = writeln!(
             methods,
-            "    /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/{area}/{id})"
+            "    /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/{area}/{})",
+            url_part(id)
         );
         let _ = writeln!(
             methods,
@@ -660,4 +661,16 @@ pub fn mod_rs(areas: &[(String, String)]) -> String {
     }
     out.push_str("    ]\n}\n");
     out
+}
+
+/// Percent-encodes what a URL path segment cannot hold.
+fn url_part(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }

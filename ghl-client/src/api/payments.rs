@@ -129,7 +129,7 @@ impl Payments<'_> {
     ///
     /// Version `2021-07-28`; scope `payments/integration.write`.
     /// Required body fields: `altId`, `altType`, `description`, `imageUrl`, `provider`, `title`, `uniqueName`.
-    /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/payments/create-integration provider)
+    /// [HighLevel's page](https://marketplace.gohighlevel.com/docs/ghl/payments/create-integration%20provider)
     pub async fn create_integration_provider(&self, body: &CreateWhiteLabelIntegrationProviderDto) -> Result<CreateWhitelabelIntegrationResponseDto, Error> {
         support::run(self.0, &OPERATIONS[12], &[], Vec::new(), support::json(body)?).await?.decode()
     }
