@@ -299,6 +299,11 @@ fn check<T: std::fmt::Debug>(operation: &str, result: Result<T, ghl_client::Erro
                     };
                     let text = match first {
                         Value::String(s) => s,
+                        Value::Number(n)
+                            if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0) =>
+                        {
+                            format!("{}", n.as_f64().unwrap_or_default() as i64)
+                        }
                         other => other.to_string(),
                     };
                     expected_query.push(format!("({:?}, {text:?})", f.wire));

@@ -64,6 +64,13 @@ fn to_pairs(value: serde_json::Value) -> Vec<(String, String)> {
             let text = match item {
                 serde_json::Value::String(s) => s,
                 serde_json::Value::Null => continue,
+                // The spec types counts such as `limit` as `number` (f64): send 20, not 20.0.
+                serde_json::Value::Number(n) => match n.as_f64() {
+                    Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                        format!("{}", f as i64)
+                    }
+                    _ => n.to_string(),
+                },
                 other => other.to_string(),
             };
             pairs.push((name.clone(), text));
@@ -212,14 +219,15 @@ mod tests {
 
     #[test]
     fn queries_repeat_list_names_and_skip_absent_values() {
-        let pairs = to_pairs(serde_json::json!({"a": "x", "b": [1, 2], "c": null, "d": true}));
+        let pairs = to_pairs(serde_json::json!({"a": "x", "b": [1, 2.0], "c": null, "d": true, "e": 2.5}));
         assert_eq!(
             pairs,
             [
                 ("a".to_owned(), "x".to_owned()),
                 ("b".to_owned(), "1".to_owned()),
                 ("b".to_owned(), "2".to_owned()),
-                ("d".to_owned(), "true".to_owned())
+                ("d".to_owned(), "true".to_owned()),
+                ("e".to_owned(), "2.5".to_owned())
             ]
         );
     }

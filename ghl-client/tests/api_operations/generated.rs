@@ -539,7 +539,7 @@ async fn associations_operations_send_what_the_spec_declares() {
     let client = client(&server);
     let api = client.api().associations();
     {
-        let _mock = expect(&server, "GET", "/associations/", Some("2021-07-28"), true, &[("locationId", "string"), ("skip", "1.0"), ("limit", "1.0")], None, 200, j(r#"{"associationType":{},"firstObjectKey":{},"firstObjectLabel":{},"id":"ve9EPM428h8vShlRW1KT","key":"student","locationId":"string","secondObjectKey":{},"secondObjectLabel":{}}"#)).await;
+        let _mock = expect(&server, "GET", "/associations/", Some("2021-07-28"), true, &[("locationId", "string"), ("skip", "1"), ("limit", "1")], None, 200, j(r#"{"associationType":{},"firstObjectKey":{},"firstObjectLabel":{},"id":"ve9EPM428h8vShlRW1KT","key":"student","locationId":"string","secondObjectKey":{},"secondObjectLabel":{}}"#)).await;
         check("find-associations", api.find_associations(&a::FindAssociationsQuery::new(String::from("string"), 1.0f64, 1.0f64)).await);
     }
     {
@@ -559,7 +559,7 @@ async fn associations_operations_send_what_the_spec_declares() {
         check("create-relation", api.create_relation(&a::CreateRelationReqDto::new(String::from("ve9EPM428h8vShlRW1KT"), String::from("ve9EPM428h8vShlRW1KT"), String::from("clF1LD04GTUKN3b3XuOj"), String::from("ve9EPM428h8vShlRW1KT"))).await);
     }
     {
-        let _mock = expect(&server, "GET", "/associations/relations/record-id-1", Some("2021-07-28"), true, &[("locationId", "clF1LD04GTUKN3b3XuOj"), ("skip", "1.0"), ("limit", "1.0")], None, 200, j(r#"{"associationType":{},"firstObjectKey":{},"firstObjectLabel":{},"id":"ve9EPM428h8vShlRW1KT","key":"student","locationId":"string","secondObjectKey":{},"secondObjectLabel":{}}"#)).await;
+        let _mock = expect(&server, "GET", "/associations/relations/record-id-1", Some("2021-07-28"), true, &[("locationId", "clF1LD04GTUKN3b3XuOj"), ("skip", "1"), ("limit", "1")], None, 200, j(r#"{"associationType":{},"firstObjectKey":{},"firstObjectLabel":{},"id":"ve9EPM428h8vShlRW1KT","key":"student","locationId":"string","secondObjectKey":{},"secondObjectLabel":{}}"#)).await;
         check("get-relations-by-record-id", api.get_relations_by_record_id("record-id-1", &a::GetRelationsByRecordIdQuery::new(String::from("clF1LD04GTUKN3b3XuOj"), 1.0f64, 1.0f64)).await);
     }
     {
@@ -588,11 +588,11 @@ async fn blogs_operations_send_what_the_spec_declares() {
     let client = client(&server);
     let api = client.api().blogs();
     {
-        let _mock = expect(&server, "GET", "/blogs/authors", Some("2021-07-28"), true, &[("locationId", "ve9EPM428h8vShlRW1KT"), ("limit", "5.0"), ("offset", "0.0")], None, 200, j(r#"{"authors":[{"_id":"lMOzIQZne5m6zQ528sT6","canonicalLink":"https://tryghl.blog/post/technology","locationId":"lMOzIQZne5m6zQ528sT6","name":"HighLevel","updatedAt":"2025-01-03T11:06:35.822Z"}]}"#)).await;
+        let _mock = expect(&server, "GET", "/blogs/authors", Some("2021-07-28"), true, &[("locationId", "ve9EPM428h8vShlRW1KT"), ("limit", "5"), ("offset", "0")], None, 200, j(r#"{"authors":[{"_id":"lMOzIQZne5m6zQ528sT6","canonicalLink":"https://tryghl.blog/post/technology","locationId":"lMOzIQZne5m6zQ528sT6","name":"HighLevel","updatedAt":"2025-01-03T11:06:35.822Z"}]}"#)).await;
         check("get-all-blog-authors-by-location", api.get_all_blog_authors_by_location(&a::GetAllBlogAuthorsByLocationQuery::new(String::from("ve9EPM428h8vShlRW1KT"), 5.0f64, 0.0f64)).await);
     }
     {
-        let _mock = expect(&server, "GET", "/blogs/categories", Some("2021-07-28"), true, &[("locationId", "ve9EPM428h8vShlRW1KT"), ("limit", "1.0"), ("offset", "1.0")], None, 200, j(r#"{"categories":[{"_id":"lMOzIQZne5m6zQ528sT6","canonicalLink":"https://tryghl.blog/doc/category/agency-growth","label":"HighLevel","locationId":"lMOzIQZne5m6zQ528sT6","updatedAt":"2025-01-03T11:06:35.822Z","urlSlug":"agency-growth"}]}"#)).await;
+        let _mock = expect(&server, "GET", "/blogs/categories", Some("2021-07-28"), true, &[("locationId", "ve9EPM428h8vShlRW1KT"), ("limit", "1"), ("offset", "1")], None, 200, j(r#"{"categories":[{"_id":"lMOzIQZne5m6zQ528sT6","canonicalLink":"https://tryghl.blog/doc/category/agency-growth","label":"HighLevel","locationId":"lMOzIQZne5m6zQ528sT6","updatedAt":"2025-01-03T11:06:35.822Z","urlSlug":"agency-growth"}]}"#)).await;
         check("get-all-categories-by-location", api.get_all_categories_by_location(&a::GetAllCategoriesByLocationQuery::new(String::from("ve9EPM428h8vShlRW1KT"), 1.0f64, 1.0f64)).await);
     }
     {
@@ -600,7 +600,7 @@ async fn blogs_operations_send_what_the_spec_declares() {
         check("create-blog-post", api.create_blog_post(&a::CreateBlogPostParams::new(String::from("6683abde331c041f32c07aea"), String::from("Blog ID"), vec![String::from("x")], String::from("A short description"), String::from("Alt text for your blog image"), String::from("Image URl"), String::from("Location ID"), String::from("2025-02-05T18:30:47.000Z"), String::from("<h1>Your blog content</h1>"), a::CreateBlogPostParamsStatus::from("DRAFT"), String::from("Your blog title"), String::from("any-blog-post-url"))).await);
     }
     {
-        let _mock = expect(&server, "GET", "/blogs/posts/all", Some("2021-07-28"), true, &[("locationId", "ve9EPM428h8vShlRW1KT"), ("blogId", "66f429b8afdce84227a4610d"), ("limit", "4.0"), ("offset", "0.0")], None, 200, j(r#"{"blogs":[{"_id":"66c381b38be80858b9af62b6","archived":false,"author":"659ec9634a3796e4e47cc360","canonicalLink":"https://blog.chatgpts.agency/post/test-8384","categories":["x"],"description":"Description","imageAltText":"alt","imageUrl":"https://storage.googleapis.com/ghl-test/fACm0Ojm5oC70G3DcFmE/media/66b5aa3b1745b2713a8d033f.jpeg","publishedAt":"2024-08-19T17:14:57.000Z","status":"PUBLISHED","tags":["x"],"title":"Banana is good source of energy","updatedAt":"2024-08-19T17:32:36.182Z","urlSlug":"banana-good-energy"}]}"#)).await;
+        let _mock = expect(&server, "GET", "/blogs/posts/all", Some("2021-07-28"), true, &[("locationId", "ve9EPM428h8vShlRW1KT"), ("blogId", "66f429b8afdce84227a4610d"), ("limit", "4"), ("offset", "0")], None, 200, j(r#"{"blogs":[{"_id":"66c381b38be80858b9af62b6","archived":false,"author":"659ec9634a3796e4e47cc360","canonicalLink":"https://blog.chatgpts.agency/post/test-8384","categories":["x"],"description":"Description","imageAltText":"alt","imageUrl":"https://storage.googleapis.com/ghl-test/fACm0Ojm5oC70G3DcFmE/media/66b5aa3b1745b2713a8d033f.jpeg","publishedAt":"2024-08-19T17:14:57.000Z","status":"PUBLISHED","tags":["x"],"title":"Banana is good source of energy","updatedAt":"2024-08-19T17:32:36.182Z","urlSlug":"banana-good-energy"}]}"#)).await;
         check("get-blog-post", api.get_blog_post(&a::GetBlogPostQuery::new(String::from("ve9EPM428h8vShlRW1KT"), String::from("66f429b8afdce84227a4610d"), 4.0f64, 0.0f64)).await);
     }
     {
@@ -612,7 +612,7 @@ async fn blogs_operations_send_what_the_spec_declares() {
         check("update-blog-post", api.update_blog_post("post-id-1", &a::UpdateBlogPostParams::new(String::from("6683abde331c041f32c07aea"), String::from("Blog ID"), vec![String::from("x")], String::from("A short description"), String::from("Alt text for your blog image"), String::from("Image URl"), String::from("Location ID"), String::from("2025-02-05T18:30:47.000Z"), String::from("<h1>Your blog content</h1>"), a::UpdateBlogPostParamsStatus::from("PUBLISHED"), String::from("Your blog title"), String::from("any-blog-post-url"))).await);
     }
     {
-        let _mock = expect(&server, "GET", "/blogs/site/all", Some("2021-07-28"), true, &[("locationId", "ve9EPM428h8vShlRW1KT"), ("skip", "0.0"), ("limit", "4.0")], None, 200, j(r#"{"data":[{"_id":"lMOzIQZne5m6zQ528sT6","name":"My blog"}]}"#)).await;
+        let _mock = expect(&server, "GET", "/blogs/site/all", Some("2021-07-28"), true, &[("locationId", "ve9EPM428h8vShlRW1KT"), ("skip", "0"), ("limit", "4")], None, 200, j(r#"{"data":[{"_id":"lMOzIQZne5m6zQ528sT6","name":"My blog"}]}"#)).await;
         check("get-blogs", api.get_blogs(&a::GetBlogsQuery::new(String::from("ve9EPM428h8vShlRW1KT"), 0.0f64, 4.0f64)).await);
     }
 }
@@ -691,7 +691,7 @@ async fn calendars_operations_send_what_the_spec_declares() {
         check("create-calendar", api.create_calendar(&a::CalendarCreateDTO::new(String::from("ocQHyuzHvysMo5N5VsXc"), String::from("test calendar"))).await);
     }
     {
-        let _mock = expect(&server, "GET", "/calendars/appointments/appointment-id-1/notes", Some("2021-04-15"), true, &[("limit", "10.0"), ("offset", "0.0")], None, 200, j(r#"{"hasMore":true,"notes":[{"body":"lorem ipsum","contactId":"TUcmRxWrjqzJS8EjkxNK","createdBy":{"id":"TUcmRxWr","name":"John Doe"},"dateAdded":"2021-07-08T12:02:11.285Z","id":"HGPcayliwcdoUFzvbTok","userId":"TUcmRxWrjqzJS8EjkxNK"}]}"#)).await;
+        let _mock = expect(&server, "GET", "/calendars/appointments/appointment-id-1/notes", Some("2021-04-15"), true, &[("limit", "10"), ("offset", "0")], None, 200, j(r#"{"hasMore":true,"notes":[{"body":"lorem ipsum","contactId":"TUcmRxWrjqzJS8EjkxNK","createdBy":{"id":"TUcmRxWr","name":"John Doe"},"dateAdded":"2021-07-08T12:02:11.285Z","id":"HGPcayliwcdoUFzvbTok","userId":"TUcmRxWrjqzJS8EjkxNK"}]}"#)).await;
         check("get-appointment-notes", api.get_appointment_notes("appointment-id-1", &a::GetAppointmentNotesQuery::new(10.0f64, 0.0f64)).await);
     }
     {
@@ -763,7 +763,7 @@ async fn calendars_operations_send_what_the_spec_declares() {
         check("disable-group", api.disable_group("ocQHyuzHvysMo5N5VsXc", &a::GroupStatusUpdateParams::new(true)).await);
     }
     {
-        let _mock = expect(&server, "GET", "/calendars/resources/resource-type-1", Some("2021-04-15"), true, &[("locationId", "x"), ("limit", "1.0"), ("skip", "1.0")], None, 200, j(r#"[{"calendarIds":["x"],"capacity":85.0,"description":"x","isActive":true,"locationId":"x","name":"yoga room","outOfService":0.0,"quantity":1.5,"resourceType":"equipments"}]"#)).await;
+        let _mock = expect(&server, "GET", "/calendars/resources/resource-type-1", Some("2021-04-15"), true, &[("locationId", "x"), ("limit", "1"), ("skip", "1")], None, 200, j(r#"[{"calendarIds":["x"],"capacity":85.0,"description":"x","isActive":true,"locationId":"x","name":"yoga room","outOfService":0.0,"quantity":1.5,"resourceType":"equipments"}]"#)).await;
         check("fetch-calendar-resources", api.fetch_calendar_resources("resource-type-1", &a::FetchCalendarResourcesQuery::new(String::from("x"), 1.0f64, 1.0f64)).await);
     }
     {
@@ -823,7 +823,7 @@ async fn calendars_operations_send_what_the_spec_declares() {
         check("delete-calendar", api.delete_calendar("ocQHyuzHvysMo5N5VsXc").await);
     }
     {
-        let _mock = expect(&server, "GET", "/calendars/ocQHyuzHvysMo5N5VsXc/free-slots", Some("2021-04-15"), true, &[("startDate", "1548898600000.0"), ("endDate", "1601490599999.0")], None, 200, j(r#"{"k":{"slots":["x"]}}"#)).await;
+        let _mock = expect(&server, "GET", "/calendars/ocQHyuzHvysMo5N5VsXc/free-slots", Some("2021-04-15"), true, &[("startDate", "1548898600000"), ("endDate", "1601490599999")], None, 200, j(r#"{"k":{"slots":["x"]}}"#)).await;
         check("get-slots", api.get_slots("ocQHyuzHvysMo5N5VsXc", &a::GetSlotsQuery::new(1548898600000.0f64, 1601490599999.0f64)).await);
     }
     {
@@ -1351,7 +1351,7 @@ async fn funnels_operations_send_what_the_spec_declares() {
         check("create-redirect", api.create_redirect(&a::CreateRedirectParams::new(a::CreateRedirectParamsAction::from("funnel"), String::from("example.com"), String::from("6p2RxpgtMKQwO3E6IUaT"), String::from("/Hello"), String::from("https://www.google.com"))).await);
     }
     {
-        let _mock = expect(&server, "GET", "/funnels/lookup/redirect/list", Some("2021-07-28"), true, &[("locationId", "6p2RxpgtMKQwO3E6IUaT"), ("limit", "20.0"), ("offset", "10.0")], None, 200, j(r#"{"data":{}}"#)).await;
+        let _mock = expect(&server, "GET", "/funnels/lookup/redirect/list", Some("2021-07-28"), true, &[("locationId", "6p2RxpgtMKQwO3E6IUaT"), ("limit", "20"), ("offset", "10")], None, 200, j(r#"{"data":{}}"#)).await;
         check("fetch-redirects-list", api.fetch_redirects_list(&a::FetchRedirectsListQuery::new(String::from("6p2RxpgtMKQwO3E6IUaT"), 20.0f64, 10.0f64)).await);
     }
     {
@@ -1363,7 +1363,7 @@ async fn funnels_operations_send_what_the_spec_declares() {
         check("delete-redirect-by-id", api.delete_redirect_by_id("id-1", &a::DeleteRedirectByIdQuery::new(String::from("6p2RxpgtMKQwO3E6IUaT"))).await);
     }
     {
-        let _mock = expect(&server, "GET", "/funnels/page", None, true, &[("locationId", "x"), ("funnelId", "x"), ("limit", "1.0"), ("offset", "1.0")], None, 200, j(r#"{"_id":"0yJbP3q7t7pLmeTWRAE2","deleted":"x","funnelId":"iucJ6TdFZiddhq9f6znh","locationId":"ojQjykmwNIU88vfsfzvH","name":"Home","stepId":"343bf634-3aa6-4ade-b963-2d3cd0bf2ede","updatedAt":"2024-04-18T12:25:23.029Z"}"#)).await;
+        let _mock = expect(&server, "GET", "/funnels/page", None, true, &[("locationId", "x"), ("funnelId", "x"), ("limit", "1"), ("offset", "1")], None, 200, j(r#"{"_id":"0yJbP3q7t7pLmeTWRAE2","deleted":"x","funnelId":"iucJ6TdFZiddhq9f6znh","locationId":"ojQjykmwNIU88vfsfzvH","name":"Home","stepId":"343bf634-3aa6-4ade-b963-2d3cd0bf2ede","updatedAt":"2024-04-18T12:25:23.029Z"}"#)).await;
         check("getPagesByFunnelId", api.get_pages_by_funnel_id(&a::GetPagesByFunnelIdQuery::new(String::from("x"), String::from("x"), 1.0f64, 1.0f64)).await);
     }
     {
@@ -2321,7 +2321,7 @@ async fn saas_api_operations_send_what_the_spec_declares() {
         check("pause-location", api.pause_location("location-id-1", &a::PauseLocationDto::new(String::from("companyId1"), true)).await);
     }
     {
-        let _mock = expect(&server, "GET", "/saas/saas-locations/company-id-1", Some("2021-04-15"), true, &[("page", "1.0")], None, 200, j(r#"{}"#)).await;
+        let _mock = expect(&server, "GET", "/saas/saas-locations/company-id-1", Some("2021-04-15"), true, &[("page", "1")], None, 200, j(r#"{}"#)).await;
         check("get-saas-locations", api.get_saas_locations("company-id-1", &a::GetSaasLocationsQuery::new(1.0f64)).await);
     }
     {
