@@ -90,6 +90,7 @@ mod catalog;
 mod config;
 mod contacts;
 mod faults;
+mod generic;
 mod ids;
 mod location;
 mod oauth;

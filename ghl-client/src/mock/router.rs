@@ -321,7 +321,10 @@ impl State {
             .filter(|ct| ct.starts_with("application/json"))
             .and_then(|_| serde_json::from_slice::<Value>(&request.body).ok());
         let (reply, location) = match &route {
-            None => (reply::error(404, format!("Cannot {method} {path}")), None),
+            None => match super::generic::find(&method, &path) {
+                Some(matched) => self.generic(&matched, request, body.as_ref(), now),
+                None => (reply::error(404, format!("Cannot {method} {path}")), None),
+            },
             Some(Route::OAuthToken) => (oauth::token(self, request), None),
             Some(route) => self.api(route, request, body.clone(), now),
         };
@@ -457,6 +460,55 @@ impl State {
             Ok(reply) | Err(reply) => reply,
         };
         (reply, Some(location))
+    }
+
+    /// An operation of the facts files without a hand-written route: the same token, rate
+    /// limit, `Version` and scope checks, then the spec's 422s or its success answer.
+    fn generic(
+        &mut self,
+        matched: &super::generic::Matched,
+        request: &Request,
+        body: Option<&Value>,
+        now: Instant,
+    ) -> (Reply, Option<String>) {
+        let bearer = header(request, "authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim);
+        let Some(token) = bearer.and_then(|t| self.tokens.get(t)).cloned() else {
+            return (reply::invalid_jwt(), None);
+        };
+        if token.expires_at.is_some_and(|at| Instant::now() >= at) {
+            return (reply::invalid_jwt(), None);
+        }
+        let location = token.location_id.clone();
+        let limits = Limits::of(&self.config);
+        if let Some(loc) = self.location_mut(&location)
+            && let Err(wait_ms) = loc.limiter.admit(now, limits)
+        {
+            return (reply::too_many(wait_ms), Some(location));
+        }
+        if let Some(expected) = matched.version() {
+            let message = match header(request, "version") {
+                Some(v) if v == expected => None,
+                Some(_) => Some(format!(
+                    "Invalid version header; this endpoint expects Version: {expected}"
+                )),
+                None => Some("version header was not found".to_owned()),
+            };
+            if let Some(message) = message {
+                return (reply::error(400, message), Some(location));
+            }
+        }
+        if !matched.allows(&token.scopes) {
+            return (reply::missing_scope(), Some(location));
+        }
+        let query: Vec<(String, String)> = request.url.query_pairs().into_owned().collect();
+        let problems = matched.problems(&query, body);
+        if !problems.is_empty() {
+            return (reply::validation(problems), Some(location));
+        }
+        let (status, answer) = matched.answer();
+        (Reply::json(status, answer), Some(location))
     }
 
     fn dispatch(&mut self, route: &Route, ctx: &Ctx) -> Outcome {
