@@ -544,6 +544,75 @@ async fn a_malformed_client_and_appointment_fail_alone() {
     assert_eq!(report.status, RunStatus::CompletedWithErrors);
 }
 
+/// B7 — a record served undecodable is not settled: the id in it cannot be trusted, and the
+/// record may read fine next time. The stage keeps its watermark, so the next run reads the
+/// record again even though it has not changed since (found by the property test: a client
+/// served with a wrong-typed `clientId` once never got its loyalty tier).
+#[tokio::test]
+async fn a_record_that_once_failed_to_decode_is_read_again_until_it_syncs() {
+    let sb = Sandboxes::start(SalonSpec::small(49), SandboxSetup::default()).await;
+    let store = MemoryStore::new();
+    let mut config = SyncConfig::default();
+    // No overlap: only the held watermark can bring the edited records back.
+    config.watermark_overlap = chrono::Duration::zero();
+    let first = run(&sb, &store, config.clone()).await;
+    assert_eq!(first.status, RunStatus::Completed, "{}", first.to_table());
+
+    // Two clients edited, then served unreadable: one with its id itself garbled, one with a
+    // bad field (id readable).
+    let (garbled, bad_field) = sb.phorest.with_salon(|s| {
+        (
+            s.clients()[4].client_id.clone(),
+            s.clients()[6].client_id.clone(),
+        )
+    });
+    for (id, name) in [(&garbled, "Garbled"), (&bad_field, "Badfield")] {
+        sb.phorest
+            .update_client(id, |c| c.first_name = name.to_owned());
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    sb.phorest.set_hostile(
+        Hostile::new(7)
+            .override_field(
+                ListKind::Clients,
+                garbled.clone(),
+                "clientId",
+                Value::from(4711),
+            )
+            .bad_client_birth_date(bad_field.clone()),
+    );
+    let second = run(&sb, &store, config.clone()).await;
+    assert!(sb.phorest.hostile_stats().records_bent >= 2);
+    let failed: Vec<&str> = second
+        .issues
+        .iter()
+        .filter(|i| i.severity == sync_core::report::Severity::Failed)
+        .map(|i| i.phorest_id.as_str())
+        .collect();
+    assert!(failed.contains(&"4711"), "{failed:?}");
+    assert!(failed.contains(&bad_field.as_str()), "{failed:?}");
+
+    // Served readable again, unchanged since the second run started: both arrive.
+    sb.phorest.clear_hostile();
+    let third = run(&sb, &store, config).await;
+    assert_eq!(third.status, RunStatus::Completed, "{}", third.to_table());
+    for (id, name) in [(&garbled, "Garbled"), (&bad_field, "Badfield")] {
+        let tag = format!("phorest-client-id:{}", id.to_lowercase());
+        let contact = sb
+            .ghl
+            .contacts()
+            .into_iter()
+            .find(|c| {
+                c["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t.as_str() == Some(tag.as_str())))
+            })
+            .unwrap_or_else(|| panic!("a contact for {id}"));
+        assert_eq!(contact["firstName"], name, "{contact}");
+    }
+    assert_no_duplicate_contacts(&sb);
+}
+
 // B8 — a branch without a usable time zone blocks only its time-dependent stages.
 
 #[tokio::test]

@@ -157,8 +157,10 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
             fallback_user: fallback.as_ref(),
         };
         let mut anomalies: Vec<String> = Vec::new();
+        // Records that did not decode: failed in the report, read again next run.
+        let mut rejected = 0;
         for (i, window) in windows.iter().enumerate().skip(start) {
-            let (mut items, mut found) = read_window(ctx, branch, &query, *window).await?;
+            let (mut items, mut found, mut bad) = read_window(ctx, branch, &query, *window).await?;
             // An incremental read holds only the changed appointments of a booking; its
             // summary (appointment descriptions, booking notes) needs all of them, and Phorest
             // has no booking read. Read such a window whole: unchanged appointments hash equal
@@ -168,9 +170,10 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
                 && items.iter().any(|a| a.booking_id.is_some())
             {
                 let full = query.clone().updated_from(None);
-                (items, found) = read_window(ctx, branch, &full, *window).await?;
+                (items, found, bad) = read_window(ctx, branch, &full, *window).await?;
             }
             anomalies.extend(found);
+            rejected += bad;
             process_window(
                 ctx,
                 branch,
@@ -196,19 +199,25 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
             });
         }
         for cursor in cursors {
-            if anomalies.is_empty() {
+            if anomalies.is_empty() && rejected == 0 {
                 cursor.complete().await?;
             } else {
                 cursor.abandon().await?;
             }
         }
-        if full_due && anomalies.is_empty() && !ctx.dry_run() {
+        if full_due && anomalies.is_empty() && rejected == 0 && !ctx.dry_run() {
             plan.store
                 .set_value(&full_key, &serde_json::json!(Utc::now()))
                 .await?;
         }
         if !anomalies.is_empty() {
-            incomplete.push(super::walk::WalkOutcome { anomalies }.reason());
+            incomplete.push(
+                super::walk::WalkOutcome {
+                    anomalies,
+                    rejected,
+                }
+                .reason(),
+            );
         }
     }
     if !unusable.is_empty() && unusable.len() == ctx.facts.branches.len() {
@@ -242,14 +251,14 @@ async fn full_read_due(ctx: &RunCtx<'_>, key: &str) -> Result<bool, Abort> {
     Ok(last.is_none_or(|t| Utc::now() - t >= every))
 }
 
-/// Every appointment of one month window, each once, with what the paging check found. Records
-/// that do not decode are failed (their id and the bad field in the reason).
+/// Every appointment of one month window, each once, with what the paging check found and how
+/// many records did not decode (each failed: its id and the bad field in the reason).
 async fn read_window(
     ctx: &RunCtx<'_>,
     branch: &BranchFacts,
     query: &AppointmentQuery,
     window: MonthWindow,
-) -> Result<(Vec<Appointment>, Vec<String>), Abort> {
+) -> Result<(Vec<Appointment>, Vec<String>, usize), Abort> {
     let mut items: Vec<Appointment> = Vec::new();
     let mut checker = PageChecker::new();
     let mut pages = ctx
@@ -267,7 +276,7 @@ async fn read_window(
         items.append(&mut page.items);
     }
     checker.finish(&what, true);
-    Ok((items, checker.anomalies))
+    Ok((items, checker.anomalies, checker.rejected))
 }
 
 async fn process_window(

@@ -147,10 +147,14 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, facets: ClientFacets) -> Result<(), Ab
             )
             .await?;
         for (entity, cursor) in entities.into_iter().zip(walking) {
-            if walk.anomalies.is_empty() {
+            if walk.settled() {
                 cursor.complete().await?;
             } else {
-                ctx.stage(entity, StageStatus::Incomplete(walk.reason()));
+                if !walk.anomalies.is_empty() {
+                    ctx.stage(entity, StageStatus::Incomplete(walk.reason()));
+                }
+                // Records that did not decode are failed in the report and read again next
+                // run; they may be the buyers or appointment clients the later stages need.
                 cursor.abandon().await?;
                 read_all = false;
             }

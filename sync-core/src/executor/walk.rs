@@ -9,6 +9,8 @@
 //!   processed once; the repeat is an anomaly.
 //! - **Bad records fail alone.** A record phorest-client could not decode is reported as failed
 //!   with its id (when readable) and the JSON path of the bad field; the rest of the page goes on.
+//!   It is not settled, though: the id in a malformed record cannot be trusted (and the record may
+//!   decode on the next read), so the stage keeps its watermark and the next run reads it again.
 //! - **Counts must agree.** An empty or short page before the last one, a repeated record, or
 //!   fewer distinct records than the list said it holds are anomalies. The stage then settles
 //!   what it read, is reported incomplete, and keeps its watermark ([`StageCursor::abandon`]),
@@ -63,9 +65,17 @@ impl Keyed for Appointment {
 pub(crate) struct WalkOutcome {
     /// Why the walk cannot be trusted to have seen everything (empty when it can).
     pub(crate) anomalies: Vec<String>,
+    /// Records served in a shape that does not decode (each failed in the report).
+    pub(crate) rejected: usize,
 }
 
 impl WalkOutcome {
+    /// Whether every record the walk was served is settled: no anomaly and no record that
+    /// failed to decode. Otherwise the stage keeps its watermark ([`StageCursor::abandon`]).
+    pub(crate) fn settled(&self) -> bool {
+        self.anomalies.is_empty() && self.rejected == 0
+    }
+
     /// One line for the report.
     pub(crate) fn reason(&self) -> String {
         let mut text = self
@@ -87,6 +97,8 @@ impl WalkOutcome {
 pub(crate) struct PageChecker {
     seen: HashSet<String>,
     rejected_without_id: usize,
+    /// Records that did not decode (with or without a readable id).
+    pub(crate) rejected: usize,
     max_total: u64,
     max_pages: u32,
     pub(crate) anomalies: Vec<String>,
@@ -97,6 +109,7 @@ impl PageChecker {
         PageChecker {
             seen: HashSet::new(),
             rejected_without_id: 0,
+            rejected: 0,
             max_total: 0,
             max_pages: 0,
             anomalies: Vec::new(),
@@ -108,6 +121,7 @@ impl PageChecker {
     pub(crate) fn check<T: Keyed>(&mut self, what: &str, page: &mut Page<T>) {
         self.max_total = self.max_total.max(page.total_elements);
         self.max_pages = self.max_pages.max(page.total_pages);
+        self.rejected += page.rejected.len();
         for r in &page.rejected {
             match &r.id {
                 Some(id) => {
@@ -175,8 +189,8 @@ impl RunCtx<'_> {
             &id,
             None,
             Outcome::Failed(format!(
-                "Phorest sent this record in a shape that cannot be read: `{}`: {}; fix it in \
-                 Phorest (it is read again when it changes)",
+                "Phorest sent this record in a shape that cannot be read: `{}`: {}; it is read \
+                 again on the next run (fix it in Phorest if it stays unreadable)",
                 record.path, record.message
             )),
         );
@@ -233,6 +247,7 @@ impl RunCtx<'_> {
         checker.finish(what, from_start);
         Ok(WalkOutcome {
             anomalies: checker.anomalies,
+            rejected: checker.rejected,
         })
     }
 }
