@@ -613,6 +613,99 @@ async fn a_record_that_once_failed_to_decode_is_read_again_until_it_syncs() {
     assert_no_duplicate_contacts(&sb);
 }
 
+/// D — a client deleted or merged after it synced keeps its contact as history (tombstone tag),
+/// but gives up the email and phone the sync wrote, so the live client who has them (the client
+/// a merge kept; a family member sharing a mobile) is synced as a fresh sync would sync it,
+/// instead of failing against the old contact.
+#[tokio::test]
+async fn a_merged_or_deleted_clients_contact_yields_its_email_and_phone_to_the_live_client() {
+    let sb = Sandboxes::start(SalonSpec::small(50), SandboxSetup::default()).await;
+    let store = MemoryStore::new();
+    let first = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(first.status, RunStatus::Completed, "{}", first.to_table());
+    let synced = contacts_by_client(&sb);
+    // Four synced clients with an email and a mobile: a merge (a into b), a family (c deleted, d
+    // takes its mobile).
+    let picked: Vec<(String, String, String)> = sb.phorest.with_salon(|s| {
+        s.clients()
+            .iter()
+            .filter(|c| synced.contains_key(&c.client_id.to_lowercase()))
+            .filter_map(|c| Some((c.client_id.clone(), c.email.clone()?, c.mobile.clone()?)))
+            .take(4)
+            .collect()
+    });
+    let [(a, a_email, a_mobile), (b, ..), (c, _, c_mobile), (d, ..)] = &picked[..] else {
+        panic!("four synced clients with email and mobile: {picked:?}")
+    };
+    sb.phorest.update_client(a, |x| {
+        x.deleted = true;
+        x.merged_to_client_id = Some(b.clone());
+    });
+    sb.phorest.update_client(b, |x| {
+        x.email = Some(a_email.clone());
+        x.mobile = Some(a_mobile.clone());
+    });
+    sb.phorest.update_client(c, |x| x.deleted = true);
+    sb.phorest
+        .update_client(d, |x| x.mobile = Some(c_mobile.clone()));
+
+    let second = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(
+        second.status,
+        RunStatus::Completed,
+        "{}\n{:?}",
+        second.to_table(),
+        second.issues
+    );
+    let contact_of = |id: &str| {
+        let tag = format!("phorest-client-id:{}", id.to_lowercase());
+        let found: Vec<Value> = sb
+            .ghl
+            .contacts()
+            .into_iter()
+            .filter(|c| {
+                c["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t.as_str() == Some(tag.as_str())))
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "one contact for {id}: {found:?}");
+        found.into_iter().next().expect("one")
+    };
+    for gone in [a, c] {
+        let contact = contact_of(gone);
+        assert!(
+            contact["email"].is_null() && contact["phone"].is_null(),
+            "{contact}"
+        );
+        assert!(
+            contact["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == "phorest:deleted")),
+            "{contact}"
+        );
+    }
+    assert_eq!(contact_of(b)["email"], a_email.to_lowercase());
+    let d_phone = contact_of(d)["phone"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        c_mobile.ends_with(d_phone.trim_start_matches("+353")),
+        "{d_phone} vs {c_mobile}"
+    );
+    assert_no_duplicate_contacts(&sb);
+    // Settled: the next run writes nothing.
+    let third = run(&sb, &store, SyncConfig::default()).await;
+    let row = row(&third, EntityKind::Client);
+    assert_eq!(
+        (row.created, row.updated, row.failed),
+        (0, 0, 0),
+        "{}",
+        third.to_table()
+    );
+}
+
 // B8 — a branch without a usable time zone blocks only its time-dependent stages.
 
 #[tokio::test]

@@ -556,7 +556,8 @@ impl Stage<'_, '_> {
     }
 
     /// A contact synced earlier whose client is now deleted or merged keeps its history and gets
-    /// the tombstone tag, instead of being deleted.
+    /// the tombstone tag, instead of being deleted; the email and phone the sync wrote on it are
+    /// cleared, so they stop matching it.
     fn tombstone(
         &self,
         job: &ContactJob,
@@ -575,10 +576,19 @@ impl Stage<'_, '_> {
         }
         tags.sort();
         facet.tags = tags;
-        facet.payload = owner.last_written.clone();
+        // The contact stays as history, but the email and phone the sync wrote on it are
+        // cleared: a live client who has them (the client a merge kept, a family member sharing
+        // a mobile) gets a contact of its own, as a fresh sync would give it. Contacts are never
+        // merged by the sync; GHL's merge tool can join the two.
+        let mut kept = owner.last_written.clone();
+        if let Some(map) = kept.as_mut().and_then(Value::as_object_mut) {
+            map.remove("email");
+            map.remove("phone");
+        }
+        facet.payload = kept;
         let mut job = job.clone();
         job.update_only = true;
-        job.fields = None;
+        job.fields = Some(ghl_client::contacts::ContactFields::new());
         job.facets = vec![facet];
         Some(job)
     }
