@@ -1016,6 +1016,102 @@ async fn a_contact_deleted_in_ghl_is_created_again_once_when_its_client_changes(
     assert_eq!(row(&third, EntityKind::Client).updated, 0);
 }
 
+// D — GHL contacts edited behind the sync's back.
+
+/// Someone renames a synced contact in GHL, removes its loyalty tier tag and adds a tag of their
+/// own. The sync does not read GHL on every run (an unchanged client costs no request; audit
+/// finds such drift), but the next time the client changes, its update answer shows the
+/// contact's real tags: the owned fields are written again, the owned tag removed by hand comes
+/// back, and the salon's own tag stays.
+#[tokio::test]
+async fn a_contact_edited_in_ghl_is_healed_when_its_client_changes_and_keeps_the_salons_tag() {
+    let sb = Sandboxes::start(SalonSpec::small(51), SandboxSetup::default()).await;
+    let store = MemoryStore::new();
+    let first = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(first.status, RunStatus::Completed, "{}", first.to_table());
+
+    // A synced client whose contact carries a loyalty tier tag.
+    let (client_id, contact_id, tier) = sb
+        .ghl
+        .contacts()
+        .into_iter()
+        .find_map(|c| {
+            let tags: Vec<String> = c["tags"]
+                .as_array()?
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect();
+            let client = tags
+                .iter()
+                .find_map(|t| t.strip_prefix("phorest-client-id:"))?
+                .to_owned();
+            let tier = tags
+                .iter()
+                .find(|t| t.starts_with("phorest:loyalty:"))?
+                .clone();
+            Some((client, c["id"].as_str()?.to_owned(), tier))
+        })
+        .expect("a contact with a loyalty tier");
+    let client_id = sb
+        .phorest
+        .with_salon(|s| {
+            s.clients()
+                .iter()
+                .find(|c| c.client_id.to_lowercase() == client_id)
+                .map(|c| c.client_id.clone())
+        })
+        .expect("its client");
+
+    // Edited behind the sync's back.
+    let ghl = sb.ghl.client_builder(&sb.token).build().unwrap();
+    let id = ghl_client::ContactId::from(contact_id.as_str());
+    ghl.contacts()
+        .update(
+            &id,
+            &ghl_client::contacts::UpdateContact::from(
+                ghl_client::contacts::ContactFields::new().first_name("HandEdited"),
+            ),
+        )
+        .await
+        .unwrap();
+    ghl.contacts()
+        .remove_tags(&id, &[tier.clone()])
+        .await
+        .unwrap();
+    ghl.contacts()
+        .add_tags(&id, &["salon-own-tag".to_owned()])
+        .await
+        .unwrap();
+
+    // The client changes in Phorest: one update, one tag add.
+    sb.phorest
+        .update_client(&client_id, |c| c.last_name = "Edited-In-Phorest".to_owned());
+    let before = sb.ghl.requests().len();
+    let rerun = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(rerun.status, RunStatus::Completed, "{}", rerun.to_table());
+    let contact = sb.ghl.contact(&contact_id).expect("the same contact");
+    assert_eq!(contact["lastName"], "Edited-In-Phorest", "{contact}");
+    assert_ne!(contact["firstName"], "HandEdited", "{contact}");
+    let tags: Vec<&str> = contact["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(tags.contains(&tier.as_str()), "{tags:?}");
+    assert!(tags.contains(&"salon-own-tag"), "{tags:?}");
+    let writes: Vec<(String, String)> = sb
+        .ghl
+        .requests()
+        .into_iter()
+        .skip(before)
+        .filter(|r| r.write)
+        .map(|r| (r.method, r.path))
+        .collect();
+    assert_eq!(writes.len(), 2, "one PUT and one tag add: {writes:?}");
+    assert_no_duplicate_contacts(&sb);
+}
+
 // Fidelity: `ARCHIVED` appointments (meaning unconfirmed) are kept out of GHL, with a reason.
 
 #[tokio::test]
