@@ -1075,7 +1075,7 @@ async fn a_contact_edited_in_ghl_is_healed_when_its_client_changes_and_keeps_the
         .await
         .unwrap();
     ghl.contacts()
-        .remove_tags(&id, &[tier.clone()])
+        .remove_tags(&id, std::slice::from_ref(&tier))
         .await
         .unwrap();
     ghl.contacts()
