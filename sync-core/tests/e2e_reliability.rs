@@ -949,7 +949,13 @@ async fn an_unchanged_rerun_writes_nothing_and_reads_little() {
         .iter()
         .map(|r| r.path.clone())
         .collect();
-    assert!(reads <= 15, "{reads} Phorest requests: {paths:#?}");
+    // 15, plus the rolling re-check of 200 synced clients: two `client-batch` reads.
+    let batches = paths
+        .iter()
+        .filter(|p| p.ends_with("/client-batch"))
+        .count();
+    assert!(batches <= 2, "{batches} client-batch reads");
+    assert!(reads <= 15 + 2, "{reads} Phorest requests: {paths:#?}");
     // Nothing left pending or failed.
     for entity in EntityKind::ALL {
         assert_eq!(
@@ -1110,6 +1116,149 @@ async fn a_contact_edited_in_ghl_is_healed_when_its_client_changes_and_keeps_the
         .collect();
     assert_eq!(writes.len(), 2, "one PUT and one tag add: {writes:?}");
     assert_no_duplicate_contacts(&sb);
+}
+
+// Fidelity §1 (#13): Phorest may ignore `includeDeleted`/`includeArchived`, and a loyalty change
+// may not move `updatedAt`. The rolling re-check of synced clients catches both.
+
+#[tokio::test]
+async fn hidden_deletes_and_silent_loyalty_changes_reach_ghl_through_the_rolling_recheck() {
+    let sb = Sandboxes::start(SalonSpec::small(53), SandboxSetup::default()).await;
+    sb.phorest.set_hostile(
+        Hostile::new(8)
+            .ignore_archived_deleted_flags(true)
+            .loyalty_changes_keep_updated_at(true),
+    );
+    let store = MemoryStore::new();
+    let mut config = SyncConfig::default();
+    config.client_recheck_per_run = 0;
+    let first = run(&sb, &store, config.clone()).await;
+    assert_eq!(first.status, RunStatus::Completed, "{}", first.to_table());
+
+    // Two synced clients with a loyalty tier: one is deleted, the other's balance changes;
+    // neither shows up in an incremental list read.
+    let with_tier: Vec<(String, String)> = sb
+        .ghl
+        .contacts()
+        .into_iter()
+        .filter_map(|c| {
+            let tags: Vec<&str> = c["tags"]
+                .as_array()?
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            tags.iter().find(|t| t.starts_with("phorest:loyalty:"))?;
+            let client = tags
+                .iter()
+                .find_map(|t| t.strip_prefix("phorest-client-id:"))?;
+            Some((client.to_owned(), c["id"].as_str()?.to_owned()))
+        })
+        .take(2)
+        .collect();
+    let [(deleted, deleted_contact), (loyal, loyal_contact)] = &with_tier[..] else {
+        panic!("two contacts with a tier: {with_tier:?}")
+    };
+    let real_id = |lower: &str| {
+        sb.phorest
+            .with_salon(|s| {
+                s.clients()
+                    .iter()
+                    .find(|c| c.client_id.to_lowercase() == lower)
+                    .map(|c| c.client_id.clone())
+            })
+            .expect("the client")
+    };
+    let (deleted, loyal) = (real_id(deleted), real_id(loyal));
+    sb.phorest.update_client(&deleted, |c| c.deleted = true);
+    sb.phorest.set_loyalty_points(&loyal, 4321.0);
+
+    // Without the re-check nothing reaches GHL.
+    let blind = run(&sb, &store, config.clone()).await;
+    assert_eq!(
+        row(&blind, EntityKind::Client).updated,
+        0,
+        "{}",
+        blind.to_table()
+    );
+
+    // With it, a third of the synced clients per run: within three runs both arrive, each run
+    // reading at most one client batch.
+    let synced = store
+        .count(EntityKind::Client, Some(MappingState::Synced))
+        .await
+        .unwrap() as usize;
+    config.client_recheck_per_run = synced.div_ceil(3).min(100);
+    let runs = synced.div_ceil(config.client_recheck_per_run);
+    for _ in 0..runs {
+        let before = sb.phorest.requests().len();
+        let report = run(&sb, &store, config.clone()).await;
+        assert_eq!(report.status, RunStatus::Completed, "{}", report.to_table());
+        let batches = sb
+            .phorest
+            .requests()
+            .iter()
+            .skip(before)
+            .filter(|r| r.path.ends_with("/client-batch"))
+            .count();
+        assert!(batches <= 1, "{batches} client-batch reads in one run");
+    }
+    let tomb = sb.ghl.contact(deleted_contact).expect("kept as history");
+    assert!(
+        tomb["tags"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "phorest:deleted")),
+        "{tomb}"
+    );
+    let loyal = sb.ghl.contact(loyal_contact).expect("the contact");
+    assert!(
+        loyal["customFields"].to_string().contains("4321"),
+        "{loyal}"
+    );
+    assert_no_duplicate_contacts(&sb);
+    // The mapping of the deleted client is kept (history), never deleted on an absence.
+    assert!(
+        store
+            .get(EntityKind::Client, &deleted)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+// Fidelity §1 (#13): `size=200` is unconfirmed; the sync asks for 100. A server that silently
+// serves fewer per page, consistently, and counts its pages by that size is read whole and
+// trusted (not an anomaly on every run).
+
+#[tokio::test]
+async fn a_silent_page_size_cap_is_detected_and_the_walk_trusted() {
+    let (want, _) = undisturbed(paged_salon(54), SyncConfig::default()).await;
+    let sb = Sandboxes::start(paged_salon(54), SandboxSetup::default()).await;
+    sb.phorest.set_hostile(Hostile::new(9).cap_page_size(40));
+    let store = MemoryStore::new();
+    let first = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(first.status, RunStatus::Completed, "{}", first.to_table());
+    assert_eq!(
+        row(&first, EntityKind::Client).stage,
+        StageStatus::Completed
+    );
+    let got: BTreeSet<String> = contacts_by_client(&sb).into_keys().collect();
+    assert_eq!(got, want, "every client synced once");
+    assert_no_duplicate_contacts(&sb);
+    // The checkpoint moved: an unchanged rerun reads only what changed.
+    let before = sb.phorest.requests().len();
+    let rerun = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(rerun.status, RunStatus::Completed, "{}", rerun.to_table());
+    let client_pages = sb
+        .phorest
+        .requests()
+        .iter()
+        .skip(before)
+        .filter(|r| r.path.ends_with("/client"))
+        .count();
+    assert!(
+        client_pages <= 2,
+        "{client_pages} client list pages on an unchanged rerun"
+    );
 }
 
 // Fidelity: `ARCHIVED` appointments (meaning unconfirmed) are kept out of GHL, with a reason.

@@ -29,6 +29,9 @@ use crate::mappers::{self, ClientContext, SkipReason, tombstone_tag};
 use crate::report::{Outcome, StageStatus};
 use crate::store::{Mapping, MappingState};
 
+/// Where the rolling re-check of synced clients stopped (the last Phorest id it read).
+const RECHECK_KEY: &str = "clients.recheck.after";
+
 /// Mappings re-read per store call in the retry pass.
 const LIST_CHUNK: usize = 1_000;
 
@@ -92,6 +95,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, facets: ClientFacets) -> Result<(), Ab
     let mut seen: HashSet<String> = HashSet::new();
     let read_all = stage.incremental_pass(&mut seen).await?;
     stage.retry_pass(&mut seen).await?;
+    stage.recheck_pass(&mut seen).await?;
     stage.buyers_pass(&seen).await?;
     drop(stage);
     if let Some(purchases) = purchases {
@@ -333,6 +337,69 @@ impl Stage<'_, '_> {
             identities::done_rechecking(ctx, &retry.recheck).await?;
         }
 
+        Ok(())
+    }
+
+    /// The rolling re-check (fidelity: Phorest may ignore `includeDeleted`/`includeArchived`,
+    /// and a loyalty change may not move `updatedAt`): the next
+    /// [`client_recheck_per_run`](crate::SyncConfig::client_recheck_per_run) synced clients,
+    /// by Phorest id after where the last run stopped, are read by id and processed like any
+    /// other; a deleted one is tombstoned, a changed balance written, an unchanged client costs
+    /// no GHL request. A client the batch does not return is only reported: one absence is not
+    /// proof of a deletion, and its mapping stays.
+    async fn recheck_pass(&self, seen: &mut HashSet<String>) -> Result<(), Abort> {
+        let ctx = self.ctx;
+        let per_run = ctx.plan.config.client_recheck_per_run;
+        if per_run == 0 || !self.facets.clients {
+            return Ok(());
+        }
+        let store = &ctx.plan.store;
+        let after: Option<String> = store
+            .get_value(RECHECK_KEY)
+            .await?
+            .and_then(|v| v.as_str().map(str::to_owned));
+        let listed = store
+            .list(
+                EntityKind::Client,
+                Some(MappingState::Synced),
+                after.as_deref(),
+                per_run,
+            )
+            .await?;
+        // The cycle starts again from the first client once it reaches the last.
+        let next = if listed.len() < per_run {
+            serde_json::Value::Null
+        } else {
+            listed
+                .last()
+                .map_or(serde_json::Value::Null, |m| m.phorest_id.clone().into())
+        };
+        let ids: Vec<String> = listed
+            .into_iter()
+            .map(|m| m.phorest_id)
+            .filter(|id| !seen.contains(id))
+            .collect();
+        if !ids.is_empty() {
+            let (clients, gone) = read_by_id(ctx, &ids).await?;
+            for client in &clients {
+                seen.insert(client.client_id.to_string());
+            }
+            for id in &gone {
+                ctx.warn(
+                    EntityKind::Client,
+                    id,
+                    "not returned when read by id; its contact and mapping are kept (one \
+                     absence is not proof of a deletion)"
+                        .to_owned(),
+                );
+            }
+            if !self.process(clients).await? {
+                return Err(Abort::Cancelled);
+            }
+        }
+        if !ctx.dry_run() {
+            store.set_value(RECHECK_KEY, &next).await?;
+        }
         Ok(())
     }
 
