@@ -3,6 +3,7 @@
 
 pub mod custom_store;
 pub mod demo;
+pub mod probe;
 pub mod real;
 
 use std::collections::HashMap;
