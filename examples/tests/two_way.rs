@@ -48,7 +48,11 @@ fn clients_only() -> SyncConfig {
 }
 
 async fn world(seed: u64, tweak: impl FnOnce(&Sandboxes, &mut TwoWayConfig)) -> World {
-    let sb = Sandboxes::start(SalonSpec::small(seed), SandboxSetup::default()).await;
+    world_of(SalonSpec::small(seed), tweak).await
+}
+
+async fn world_of(spec: SalonSpec, tweak: impl FnOnce(&Sandboxes, &mut TwoWayConfig)) -> World {
+    let sb = Sandboxes::start(spec, SandboxSetup::default()).await;
     let store = Arc::new(MemoryStore::new());
     // The first forward sync, before any webhook is registered.
     let plan = sb
@@ -180,9 +184,13 @@ fn contact_of(path: &str) -> Option<&str> {
 /// every edit lands on the other side, and no write goes back to where the edit came from.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_mixed_edits_make_no_echo_and_lose_nothing() {
-    let w = world(14, |_, c| c.ownership = FieldOwnership::all_shared()).await;
+    let spec = SalonSpec {
+        clients: 320,
+        ..SalonSpec::small(14)
+    };
+    let w = world_of(spec, |_, c| c.ownership = FieldOwnership::all_shared()).await;
     let clients = w.mapped(200).await;
-    assert_eq!(clients.len(), 200, "the small salon has 200 synced clients");
+    assert_eq!(clients.len(), 200, "200 synced clients to edit");
 
     // What each side should end up with.
     let mut phorest_first: BTreeMap<String, String> = BTreeMap::new(); // client → first name
