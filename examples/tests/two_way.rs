@@ -79,7 +79,8 @@ async fn world_of(spec: SalonSpec, tweak: impl FnOnce(&Sandboxes, &mut TwoWayCon
         .spawn("127.0.0.1:0".parse().unwrap(), cancel.clone())
         .await
         .unwrap();
-    sb.ghl.register_webhook(format!("http://{addr}{WEBHOOK_PATH}"));
+    sb.ghl
+        .register_webhook(format!("http://{addr}{WEBHOOK_PATH}"));
     let ghl = sb.ghl.client_builder(&sb.token).build().unwrap();
     World {
         sb,
@@ -120,8 +121,7 @@ impl World {
                 .iter()
                 .all(|d| d.status != ghl_client::mock::DeliveryStatus::Pending);
             let s = self.rx.stats.snapshot();
-            if answered && s.stored == s.applied && self.sync.pending().await.unwrap().is_empty()
-            {
+            if answered && s.stored == s.applied && self.sync.pending().await.unwrap().is_empty() {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -276,7 +276,10 @@ async fn two_hundred_mixed_edits_make_no_echo_and_lose_nothing() {
     assert!(last_run.is_empty(), "a rerun writes nothing: {last_run:?}");
     assert_eq!(per_contact.len(), phorest_edited.len());
     assert_eq!(puts.len(), ghl_edited.len());
-    assert!(w.sync.totals().no_change > 0, "the forward's webhooks were seen and dropped");
+    assert!(
+        w.sync.totals().no_change > 0,
+        "the forward's webhooks were seen and dropped"
+    );
 
     // No lost edit, on either side.
     for (client, contact) in &clients {
@@ -312,8 +315,11 @@ async fn forged_replayed_and_stale_webhooks_are_refused_and_not_applied() {
         DeliveryTamper::Replayed,
     ]);
     for (i, (_, contact)) in clients.iter().take(5).enumerate() {
-        w.edit_in_ghl(contact, UpdateContact::new().last_name(format!("Tampered{i}")))
-            .await;
+        w.edit_in_ghl(
+            contact,
+            UpdateContact::new().last_name(format!("Tampered{i}")),
+        )
+        .await;
     }
     w.settle().await;
     let s = w.rx.stats.snapshot();
@@ -345,9 +351,11 @@ async fn reqwest_get_json(w: &World) -> serde_json::Value {
     // A minimal HTTP/1.1 GET, to keep the test free of another HTTP client dependency.
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
-    s.write_all(format!("GET /{path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
+    s.write_all(
+        format!("GET /{path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).await.unwrap();
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
@@ -372,15 +380,20 @@ async fn a_field_edited_on_both_sides_resolves_by_the_rule_and_is_reported() {
     assert_eq!(w.sync.totals().conflicts, 1);
     let seen = outcomes(&w).await;
     assert!(
-        seen.iter().any(|o| matches!(o, TwoWayOutcome::Conflict { client_id, conflicts, .. }
-            if client_id == client && conflicts.len() == 1)),
+        seen.iter().any(
+            |o| matches!(o, TwoWayOutcome::Conflict { client_id, conflicts, .. }
+            if client_id == client && conflicts.len() == 1)
+        ),
         "{seen:?}"
     );
     w.forward().await;
     w.settle().await;
     assert_eq!(w.ghl_contact(contact)["lastName"], "FromPhorest");
     assert_eq!(w.phorest_client(client).last_name, "FromPhorest");
-    assert!(w.phorest_puts().is_empty(), "the forward's webhook is no edit");
+    assert!(
+        w.phorest_puts().is_empty(),
+        "the forward's webhook is no edit"
+    );
     drop(w);
 
     let w = world(16, |_, c| {
@@ -397,7 +410,8 @@ async fn a_field_edited_on_both_sides_resolves_by_the_rule_and_is_reported() {
     assert_eq!(w.phorest_client(&client).last_name, "FromGhl");
     let seen = outcomes(&w).await;
     assert!(
-        seen.iter().any(|o| matches!(o, TwoWayOutcome::Applied { overwritten, .. }
+        seen.iter()
+            .any(|o| matches!(o, TwoWayOutcome::Applied { overwritten, .. }
             if overwritten.len() == 1)),
         "{seen:?}"
     );
@@ -493,7 +507,11 @@ async fn ghl_created_contacts_become_clients_only_by_policy() {
         ("Two", Some("lead2@example.com"), vec![]),
         ("Staffer", Some("staffer@example.com"), vec!["staff"]),
         ("Nameonly", None, vec![]),
-        ("Marked", Some("marked@example.com"), vec!["phorest-client-id:xyz"]),
+        (
+            "Marked",
+            Some("marked@example.com"),
+            vec!["phorest-client-id:xyz"],
+        ),
     ] {
         let contact = w
             .ghl
@@ -601,10 +619,19 @@ async fn a_crash_between_store_and_apply_replays_the_event_once() {
     );
     assert_eq!(sync.pending().await.unwrap().len(), 1);
     let done = sync.apply_pending().await.unwrap();
-    assert!(matches!(done[0].1, TwoWayOutcome::Applied { .. }), "{done:?}");
+    assert!(
+        matches!(done[0].1, TwoWayOutcome::Applied { .. }),
+        "{done:?}"
+    );
     assert_eq!(puts(&sb), 1);
-    assert!(sync.apply_pending().await.unwrap().is_empty(), "applied once");
-    let p = sb.phorest.with_salon(|s| s.client(&client).cloned()).unwrap();
+    assert!(
+        sync.apply_pending().await.unwrap().is_empty(),
+        "applied once"
+    );
+    let p = sb
+        .phorest
+        .with_salon(|s| s.client(&client).cloned())
+        .unwrap();
     assert_eq!(p.last_name, "AfterCrash");
 
     // A crash after the write, before the event was marked applied: it is pending again.
@@ -613,7 +640,10 @@ async fn a_crash_between_store_and_apply_replays_the_event_once() {
         .await
         .unwrap();
     let done = sync.apply_pending().await.unwrap();
-    assert!(matches!(done[0].1, TwoWayOutcome::NoChange { .. }), "{done:?}");
+    assert!(
+        matches!(done[0].1, TwoWayOutcome::NoChange { .. }),
+        "{done:?}"
+    );
     assert_eq!(puts(&sb), 1, "no second write");
 
     // And the forward run does not send the GHL edit back to GHL.
@@ -626,6 +656,9 @@ async fn a_crash_between_store_and_apply_replays_the_event_once() {
         .run(CancellationToken::new())
         .await;
     assert!(report.failure.is_none());
-    let writes = sb.ghl.requests()[before..].iter().filter(|r| r.write).count();
+    let writes = sb.ghl.requests()[before..]
+        .iter()
+        .filter(|r| r.write)
+        .count();
     assert_eq!(writes, 0);
 }

@@ -356,6 +356,11 @@ impl<S: TwoWayStore + ?Sized> TwoWaySync<S> {
             ));
         };
         let ghl = self.ghl_view(&event.contact);
+        if !ghl_changed(&ghl, &written) && consent_of(&event.contact).is_none() {
+            // Nothing changed in GHL since the sync wrote it (the echo of the sync's own
+            // write): not even a read.
+            return Ok(TwoWayOutcome::NoChange { client_id });
+        }
         for attempt in 0..2 {
             let current = match self
                 .phorest
@@ -472,16 +477,7 @@ impl<S: TwoWayStore + ?Sized> TwoWaySync<S> {
             if field == ReverseField::MarketingConsent {
                 continue;
             }
-            let keys = field.payload_keys();
-            let part = |view: &View| -> BTreeMap<&str, Value> {
-                keys.iter()
-                    .filter_map(|k| {
-                        view.get(*k)
-                            .filter(|v| !v.is_null())
-                            .map(|v| (*k, v.clone()))
-                    })
-                    .collect()
-            };
+            let part = |view: &View| part(view, field);
             let g = part(ghl);
             if g.is_empty() {
                 // Cleared (or never set) in GHL: never clears Phorest.
@@ -773,6 +769,27 @@ impl Plan {
         }
         TwoWayOutcome::NoChange { client_id }
     }
+}
+
+/// The keys of `field` that `view` holds (not null).
+fn part(view: &View, field: ReverseField) -> BTreeMap<&'static str, Value> {
+    field
+        .payload_keys()
+        .iter()
+        .filter_map(|k| {
+            view.get(*k)
+                .filter(|v| !v.is_null())
+                .map(|v| (*k, v.clone()))
+        })
+        .collect()
+}
+
+/// Whether GHL's view differs from what was last written in any field GHL has a value for.
+fn ghl_changed(ghl: &View, written: &View) -> bool {
+    ReverseField::ALL.into_iter().any(|f| {
+        let g = part(ghl, f);
+        !g.is_empty() && g != part(written, f)
+    })
 }
 
 /// The consent GHL's DND asks for: `(sms, email)`, `Some(false)` = withdrawn.
