@@ -129,6 +129,9 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
+/// One signed delivery: its signature header and its body.
+type Delivery = (Vec<(String, String)>, Vec<u8>);
+
 /// Verification throughput: `N` signed deliveries per scheme, verified one after the other.
 async fn webhooks() -> Result<()> {
     use ghl_client::webhooks::MemoryReplayStore;
@@ -137,7 +140,7 @@ async fn webhooks() -> Result<()> {
     println!("webhooks: verifying {N} signed ContactUpdate deliveries per scheme");
     for scheme in ["x-ghl-signature (Ed25519)", "x-wh-signature (RSA-2048)"] {
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let deliveries: Vec<(Vec<(String, String)>, Vec<u8>)> = (0..N)
+        let deliveries: Vec<Delivery> = (0..N)
             .map(|i| {
                 let body = format!(
                     r#"{{"type":"ContactUpdate","locationId":"loc-1","id":"ct-{i}","email":"c{i}@example.com","name":"Client {i}","firstName":"Client","lastName":"N{i}","phone":"+353871234567","tags":["phorest-client-id:{i}"],"attachments":[],"timestamp":"{now}","webhookId":"wh-{i}-{scheme_id}"}}"#,

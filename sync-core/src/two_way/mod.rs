@@ -511,10 +511,10 @@ impl<S: TwoWayStore + ?Sized> TwoWaySync<S> {
             }
             plan.write.push(field);
         }
-        if self.config.ownership.marketing_consent == FieldOwner::Shared {
-            if self.consent_change(&consent_of(contact), current).is_some() {
-                plan.write.push(ReverseField::MarketingConsent);
-            }
+        if self.config.ownership.marketing_consent == FieldOwner::Shared
+            && self.consent_change(&consent_of(contact), current).is_some()
+        {
+            plan.write.push(ReverseField::MarketingConsent);
         }
         plan
     }
