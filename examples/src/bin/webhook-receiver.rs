@@ -157,7 +157,6 @@ struct ReceiverEnv {
     password: SecretString,
     region: String,
     location_id: String,
-    base_url: Option<String>,
 }
 
 fn read_env(file: Option<&std::path::Path>) -> Result<ReceiverEnv> {
@@ -195,7 +194,6 @@ fn read_env(file: Option<&std::path::Path>) -> Result<ReceiverEnv> {
         password: SecretString::from(get("PHOREST_API_PASSWORD").unwrap_or_default()),
         region: get("PHOREST_REGION").unwrap_or_else(|| "eu".to_owned()),
         location_id: get("GHL_LOCATION_ID").unwrap_or_default(),
-        base_url: get("PHOREST_BASE_URL"),
     })
 }
 
@@ -209,16 +207,14 @@ async fn run(args: Args) -> Result<()> {
             .map_err(|e| UsageError(format!("--trust-key {}: {e}", path.display())))?;
         verifier = verifier.trust_key(key);
     }
-    let region = match env.base_url.as_deref() {
-        Some(url) => Region::Custom(url.parse().context("PHOREST_BASE_URL is not a URL")?),
-        None => match env.region.to_ascii_lowercase().as_str() {
-            "eu" => Region::Eu,
-            "us" => Region::Us,
-            url => Region::Custom(
-                url.parse()
-                    .map_err(|_| ConfigError("PHOREST_REGION is not eu, us or a URL".into()))?,
-            ),
-        },
+    let region = match env.region.to_ascii_lowercase().as_str() {
+        "eu" => Region::Eu,
+        "us" => Region::Us,
+        _ => Region::Custom(
+            env.region
+                .parse()
+                .map_err(|_| ConfigError("PHOREST_REGION is not eu, us or a URL".into()))?,
+        ),
     };
     let phorest = PhorestClient::builder()
         .region(region)
@@ -260,6 +256,7 @@ async fn run(args: Args) -> Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let location = Some(env.location_id.clone());
+    let bound = listener.local_addr().context("reading the bound address")?;
     match &args.postgres {
         Some(url) => {
             let store = Arc::new(
@@ -273,11 +270,7 @@ async fn run(args: Args) -> Result<()> {
             );
             let sync = Arc::new(TwoWaySync::new(phorest, Arc::clone(&store), config));
             let rx = receiver::receiver(sync, store, verifier, location);
-            eprintln!(
-                "listening on {} (POST {})",
-                args.listen,
-                receiver::WEBHOOK_PATH
-            );
+            eprintln!("listening on {bound} (POST {})", receiver::WEBHOOK_PATH);
             rx.serve(listener, cancel).await?;
         }
         None => {
@@ -289,11 +282,7 @@ async fn run(args: Args) -> Result<()> {
             })?);
             let sync = Arc::new(TwoWaySync::new(phorest, Arc::clone(&store), config));
             let rx = receiver::receiver(sync, store, verifier, location);
-            eprintln!(
-                "listening on {} (POST {})",
-                args.listen,
-                receiver::WEBHOOK_PATH
-            );
+            eprintln!("listening on {bound} (POST {})", receiver::WEBHOOK_PATH);
             rx.serve(listener, cancel).await?;
         }
     }
