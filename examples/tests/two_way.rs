@@ -191,11 +191,26 @@ async fn two_hundred_mixed_edits_make_no_echo_and_lose_nothing() {
     let w = world_of(spec, |_, c| c.ownership = FieldOwnership::all_shared()).await;
     let clients = w.mapped(200).await;
     assert_eq!(clients.len(), 200, "200 synced clients to edit");
+    let skipped_before: HashSet<String> = w
+        .store
+        .list(
+            EntityKind::Client,
+            Some(MappingState::Skipped),
+            None,
+            10_000,
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.phorest_id)
+        .collect();
 
     // What each side should end up with.
     let mut phorest_first: BTreeMap<String, String> = BTreeMap::new(); // client → first name
     let mut ghl_city: BTreeMap<String, String> = BTreeMap::new(); // client → city
     let mut ghl_last: BTreeMap<String, String> = BTreeMap::new(); // client → last name
+    let mut ghl_email: BTreeMap<String, String> = BTreeMap::new(); // client → email
+    let mut ghl_phone: BTreeMap<String, String> = BTreeMap::new(); // client → phone (E.164)
     let mut phorest_edited: HashSet<String> = HashSet::new(); // contact ids
     let mut ghl_edited: HashSet<String> = HashSet::new(); // client ids
     let mut edits = 0;
@@ -212,7 +227,17 @@ async fn two_hundred_mixed_edits_make_no_echo_and_lose_nothing() {
                 edits += 1;
             }
             if i % 2 == 1 {
-                if i % 4 == 1 {
+                if i % 8 == 3 {
+                    let email = format!("ghl.edit.{round}.{i}@example.com");
+                    w.edit_in_ghl(contact, UpdateContact::new().email(email.clone()))
+                        .await;
+                    ghl_email.insert(client.clone(), email);
+                } else if i % 8 == 7 {
+                    let phone = format!("+35387{:07}", 1_000_000 + round * 100 + i);
+                    w.edit_in_ghl(contact, UpdateContact::new().phone(phone.clone()))
+                        .await;
+                    ghl_phone.insert(client.clone(), phone);
+                } else if i % 4 == 1 {
                     let city = format!("Ghltown {round}-{i}");
                     w.edit_in_ghl(contact, UpdateContact::new().city(city.clone()))
                         .await;
@@ -238,10 +263,35 @@ async fn two_hundred_mixed_edits_make_no_echo_and_lose_nothing() {
     assert!(edits >= 200, "{edits} edits");
 
     // Phorest → GHL echo: forward writes only for contacts edited in Phorest, one each.
+    // A GHL edit that changes an email or phone can free an identifier another client shared
+    // (families): that client's contact is then created by the forward run. A create is new
+    // data, not an echo; counted apart.
+    let creates = forward_writes
+        .iter()
+        .filter(|(m, p)| m == "POST" && p == "/contacts/")
+        .count();
+    let synced_now: HashSet<String> = w
+        .store
+        .list(EntityKind::Client, Some(MappingState::Synced), None, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.phorest_id)
+        .collect();
+    let newly_synced = skipped_before.intersection(&synced_now).count();
+    assert_eq!(
+        creates, newly_synced,
+        "every create is a client skipped before (shared identifier) and synced now"
+    );
     let mut per_contact: BTreeMap<&str, usize> = BTreeMap::new();
-    for (_, path) in &forward_writes {
+    for (_, path) in forward_writes
+        .iter()
+        .filter(|(m, p)| !(m == "POST" && p == "/contacts/"))
+    {
         *per_contact
-            .entry(contact_of(path).expect("a contact write"))
+            .entry(
+                contact_of(path).unwrap_or_else(|| panic!("a contact write: {forward_writes:?}")),
+            )
             .or_insert(0) += 1;
     }
     let forward_echoes: usize = per_contact
@@ -258,6 +308,12 @@ async fn two_hundred_mixed_edits_make_no_echo_and_lose_nothing() {
         .map(|(_, n)| *n)
         .sum();
     let reverse_repeats: usize = puts.values().map(|n| n.saturating_sub(1)).sum();
+    println!(
+        "two-way: {} email and {} phone edits in GHL among them; {creates} contacts created \
+         by the forward runs for clients whose shared identifier was freed",
+        ghl_email.len(),
+        ghl_phone.len()
+    );
     println!(
         "two-way: {edits} edits ({} in Phorest, {} in GHL); forward writes {}, Phorest PUTs {}; \
          echo writes Phorest→GHL {forward_echoes} (+{forward_repeats} repeats), \
@@ -293,6 +349,14 @@ async fn two_hundred_mixed_edits_make_no_echo_and_lose_nothing() {
             let pc = p.address.as_ref().map(|a| a.city.as_str());
             assert_eq!(pc, Some(city.as_str()), "{client}");
             assert_eq!(g["city"].as_str(), Some(city.as_str()));
+        }
+        if let Some(email) = ghl_email.get(client) {
+            assert_eq!(p.email.as_deref(), Some(email.as_str()), "{client}");
+            assert_eq!(g["email"].as_str(), Some(email.as_str()));
+        }
+        if let Some(phone) = ghl_phone.get(client) {
+            assert_eq!(p.mobile.as_deref(), phone.strip_prefix('+'), "{client}");
+            assert_eq!(g["phone"].as_str(), Some(phone.as_str()));
         }
         if let Some(last) = ghl_last.get(client) {
             assert_eq!(&p.last_name, last, "{client}");
