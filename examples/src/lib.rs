@@ -3,7 +3,9 @@
 
 pub mod custom_store;
 pub mod demo;
+pub mod probe;
 pub mod real;
+pub mod receiver;
 
 use std::collections::HashMap;
 use std::path::Path;

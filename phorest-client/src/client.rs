@@ -325,6 +325,31 @@ impl PhorestClient {
         self.inner.pacer.current_rate()
     }
 
+    /// `GET /{businessId}/{segments…}?{query}` answered as the JSON Phorest sent, untyped: an
+    /// escape hatch for fields and endpoints this SDK does not type yet, and for probing what a
+    /// tenant really sends (literal time zones, timestamp shapes, page sizes). Paced, retried
+    /// and authenticated like every other call; errors are the same typed [`Error`]s. Each
+    /// segment is percent-encoded.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: phorest_client::PhorestClient) -> phorest_client::Result<()> {
+    /// let page = client.get_raw(&["client"], &[("size", "1".to_owned())]).await?;
+    /// let total = page["page"]["totalElements"].as_u64();
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_raw(
+        &self,
+        segments: &[&str],
+        query: &[(&'static str, String)],
+    ) -> Result<serde_json::Value> {
+        let mut q = Query::default();
+        for (key, value) in query {
+            q.push(key, value);
+        }
+        self.get_json(Operation::get("/{businessId}/(raw)"), segments, &q)
+            .await
+    }
+
     fn url(&self, segments: &[&str]) -> Result<Url> {
         let mut url = self.inner.base.clone();
         url.path_segments_mut()

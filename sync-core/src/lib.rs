@@ -16,6 +16,8 @@
 //! - [`observer`]: progress events.
 //! - [`mappers`]: pure Phorest record → GHL request mappers.
 //! - [`error`]: the error that stops a run ([`Error`]).
+//! - [`two_way`]: GHL → Phorest: contact edits made in GHL (verified webhooks) written back to
+//!   the mapped Phorest clients, with per-field ownership and no echo.
 //!
 //! # Example
 //!
@@ -72,6 +74,7 @@ pub mod plan;
 pub mod report;
 pub mod store;
 pub mod tags;
+pub mod two_way;
 
 pub use entity::EntityKind;
 pub use error::{Error, Result};

@@ -57,6 +57,12 @@ pub struct SyncConfig {
     /// How often an incremental run reads the whole appointment horizon (edits to older
     /// appointments); `None` reads it every run.
     pub appointment_full_read_every: Option<chrono::Duration>,
+    /// Synced clients read again by id per run (through Phorest's client batch, 100 per
+    /// request), in a rolling cycle over every synced client: a client deleted or archived where
+    /// the list filters hide it, or a loyalty balance that changed without moving the client's
+    /// `updatedAt`, still reaches GHL within `synced clients / this` runs. Unchanged clients
+    /// cost no GHL request; `0` turns the re-check off.
+    pub client_recheck_per_run: usize,
     /// Sales transactions horizon for purchase tags on a first run, in days.
     pub purchase_days_back: u32,
     /// Overlap subtracted from a stage's watermark when reading incrementally.
@@ -87,6 +93,7 @@ impl Default for SyncConfig {
             appointment_days_ahead: 120,
             appointment_recent_days: 14,
             appointment_full_read_every: Some(chrono::Duration::hours(24)),
+            client_recheck_per_run: 200,
             purchase_days_back: 365,
             watermark_overlap: chrono::Duration::minutes(2),
             loyalty_field_name: "Phorest Loyalty Points".to_owned(),

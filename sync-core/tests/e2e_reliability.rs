@@ -544,6 +544,168 @@ async fn a_malformed_client_and_appointment_fail_alone() {
     assert_eq!(report.status, RunStatus::CompletedWithErrors);
 }
 
+/// B7 — a record served undecodable is not settled: the id in it cannot be trusted, and the
+/// record may read fine next time. The stage keeps its watermark, so the next run reads the
+/// record again even though it has not changed since (found by the property test: a client
+/// served with a wrong-typed `clientId` once never got its loyalty tier).
+#[tokio::test]
+async fn a_record_that_once_failed_to_decode_is_read_again_until_it_syncs() {
+    let sb = Sandboxes::start(SalonSpec::small(49), SandboxSetup::default()).await;
+    let store = MemoryStore::new();
+    let mut config = SyncConfig::default();
+    // No overlap: only the held watermark can bring the edited records back.
+    config.watermark_overlap = chrono::Duration::zero();
+    let first = run(&sb, &store, config.clone()).await;
+    assert_eq!(first.status, RunStatus::Completed, "{}", first.to_table());
+
+    // Two clients edited, then served unreadable: one with its id itself garbled, one with a
+    // bad field (id readable).
+    let (garbled, bad_field) = sb.phorest.with_salon(|s| {
+        (
+            s.clients()[4].client_id.clone(),
+            s.clients()[6].client_id.clone(),
+        )
+    });
+    for (id, name) in [(&garbled, "Garbled"), (&bad_field, "Badfield")] {
+        sb.phorest
+            .update_client(id, |c| c.first_name = name.to_owned());
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    sb.phorest.set_hostile(
+        Hostile::new(7)
+            .override_field(
+                ListKind::Clients,
+                garbled.clone(),
+                "clientId",
+                Value::from(4711),
+            )
+            .bad_client_birth_date(bad_field.clone()),
+    );
+    let second = run(&sb, &store, config.clone()).await;
+    assert!(sb.phorest.hostile_stats().records_bent >= 2);
+    let failed: Vec<&str> = second
+        .issues
+        .iter()
+        .filter(|i| i.severity == sync_core::report::Severity::Failed)
+        .map(|i| i.phorest_id.as_str())
+        .collect();
+    assert!(failed.contains(&"4711"), "{failed:?}");
+    assert!(failed.contains(&bad_field.as_str()), "{failed:?}");
+
+    // Served readable again, unchanged since the second run started: both arrive.
+    sb.phorest.clear_hostile();
+    let third = run(&sb, &store, config).await;
+    assert_eq!(third.status, RunStatus::Completed, "{}", third.to_table());
+    for (id, name) in [(&garbled, "Garbled"), (&bad_field, "Badfield")] {
+        let tag = format!("phorest-client-id:{}", id.to_lowercase());
+        let contact = sb
+            .ghl
+            .contacts()
+            .into_iter()
+            .find(|c| {
+                c["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t.as_str() == Some(tag.as_str())))
+            })
+            .unwrap_or_else(|| panic!("a contact for {id}"));
+        assert_eq!(contact["firstName"], name, "{contact}");
+    }
+    assert_no_duplicate_contacts(&sb);
+}
+
+/// D — a client deleted or merged after it synced keeps its contact as history (tombstone tag),
+/// but gives up the email and phone the sync wrote, so the live client who has them (the client
+/// a merge kept; a family member sharing a mobile) is synced as a fresh sync would sync it,
+/// instead of failing against the old contact.
+#[tokio::test]
+async fn a_merged_or_deleted_clients_contact_yields_its_email_and_phone_to_the_live_client() {
+    let sb = Sandboxes::start(SalonSpec::small(50), SandboxSetup::default()).await;
+    let store = MemoryStore::new();
+    let first = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(first.status, RunStatus::Completed, "{}", first.to_table());
+    let synced = contacts_by_client(&sb);
+    // Four synced clients with an email and a mobile: a merge (a into b), a family (c deleted, d
+    // takes its mobile).
+    let picked: Vec<(String, String, String)> = sb.phorest.with_salon(|s| {
+        s.clients()
+            .iter()
+            .filter(|c| synced.contains_key(&c.client_id.to_lowercase()))
+            .filter_map(|c| Some((c.client_id.clone(), c.email.clone()?, c.mobile.clone()?)))
+            .take(4)
+            .collect()
+    });
+    let [(a, a_email, a_mobile), (b, ..), (c, _, c_mobile), (d, ..)] = &picked[..] else {
+        panic!("four synced clients with email and mobile: {picked:?}")
+    };
+    sb.phorest.update_client(a, |x| {
+        x.deleted = true;
+        x.merged_to_client_id = Some(b.clone());
+    });
+    sb.phorest.update_client(b, |x| {
+        x.email = Some(a_email.clone());
+        x.mobile = Some(a_mobile.clone());
+    });
+    sb.phorest.update_client(c, |x| x.deleted = true);
+    sb.phorest
+        .update_client(d, |x| x.mobile = Some(c_mobile.clone()));
+
+    let second = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(
+        second.status,
+        RunStatus::Completed,
+        "{}\n{:?}",
+        second.to_table(),
+        second.issues
+    );
+    let contact_of = |id: &str| {
+        let tag = format!("phorest-client-id:{}", id.to_lowercase());
+        let found: Vec<Value> = sb
+            .ghl
+            .contacts()
+            .into_iter()
+            .filter(|c| {
+                c["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t.as_str() == Some(tag.as_str())))
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "one contact for {id}: {found:?}");
+        found.into_iter().next().expect("one")
+    };
+    for gone in [a, c] {
+        let contact = contact_of(gone);
+        assert!(
+            contact["email"].is_null() && contact["phone"].is_null(),
+            "{contact}"
+        );
+        assert!(
+            contact["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == "phorest:deleted")),
+            "{contact}"
+        );
+    }
+    assert_eq!(contact_of(b)["email"], a_email.to_lowercase());
+    let d_phone = contact_of(d)["phone"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        c_mobile.ends_with(d_phone.trim_start_matches("+353")),
+        "{d_phone} vs {c_mobile}"
+    );
+    assert_no_duplicate_contacts(&sb);
+    // Settled: the next run writes nothing.
+    let third = run(&sb, &store, SyncConfig::default()).await;
+    let row = row(&third, EntityKind::Client);
+    assert_eq!(
+        (row.created, row.updated, row.failed),
+        (0, 0, 0),
+        "{}",
+        third.to_table()
+    );
+}
+
 // B8 — a branch without a usable time zone blocks only its time-dependent stages.
 
 #[tokio::test]
@@ -787,7 +949,13 @@ async fn an_unchanged_rerun_writes_nothing_and_reads_little() {
         .iter()
         .map(|r| r.path.clone())
         .collect();
-    assert!(reads <= 15, "{reads} Phorest requests: {paths:#?}");
+    // 15, plus the rolling re-check of 200 synced clients: two `client-batch` reads.
+    let batches = paths
+        .iter()
+        .filter(|p| p.ends_with("/client-batch"))
+        .count();
+    assert!(batches <= 2, "{batches} client-batch reads");
+    assert!(reads <= 15 + 2, "{reads} Phorest requests: {paths:#?}");
     // Nothing left pending or failed.
     for entity in EntityKind::ALL {
         assert_eq!(
@@ -852,6 +1020,245 @@ async fn a_contact_deleted_in_ghl_is_created_again_once_when_its_client_changes(
     let third = run(&sb, &store, SyncConfig::default()).await;
     assert_eq!(row(&third, EntityKind::Client).created, 0);
     assert_eq!(row(&third, EntityKind::Client).updated, 0);
+}
+
+// D — GHL contacts edited behind the sync's back.
+
+/// Someone renames a synced contact in GHL, removes its loyalty tier tag and adds a tag of their
+/// own. The sync does not read GHL on every run (an unchanged client costs no request; audit
+/// finds such drift), but the next time the client changes, its update answer shows the
+/// contact's real tags: the owned fields are written again, the owned tag removed by hand comes
+/// back, and the salon's own tag stays.
+#[tokio::test]
+async fn a_contact_edited_in_ghl_is_healed_when_its_client_changes_and_keeps_the_salons_tag() {
+    let sb = Sandboxes::start(SalonSpec::small(51), SandboxSetup::default()).await;
+    let store = MemoryStore::new();
+    let first = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(first.status, RunStatus::Completed, "{}", first.to_table());
+
+    // A synced client whose contact carries a loyalty tier tag.
+    let (client_id, contact_id, tier) = sb
+        .ghl
+        .contacts()
+        .into_iter()
+        .find_map(|c| {
+            let tags: Vec<String> = c["tags"]
+                .as_array()?
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect();
+            let client = tags
+                .iter()
+                .find_map(|t| t.strip_prefix("phorest-client-id:"))?
+                .to_owned();
+            let tier = tags
+                .iter()
+                .find(|t| t.starts_with("phorest:loyalty:"))?
+                .clone();
+            Some((client, c["id"].as_str()?.to_owned(), tier))
+        })
+        .expect("a contact with a loyalty tier");
+    let client_id = sb
+        .phorest
+        .with_salon(|s| {
+            s.clients()
+                .iter()
+                .find(|c| c.client_id.to_lowercase() == client_id)
+                .map(|c| c.client_id.clone())
+        })
+        .expect("its client");
+
+    // Edited behind the sync's back.
+    let ghl = sb.ghl.client_builder(&sb.token).build().unwrap();
+    let id = ghl_client::ContactId::from(contact_id.as_str());
+    ghl.contacts()
+        .update(
+            &id,
+            &ghl_client::contacts::UpdateContact::from(
+                ghl_client::contacts::ContactFields::new().first_name("HandEdited"),
+            ),
+        )
+        .await
+        .unwrap();
+    ghl.contacts()
+        .remove_tags(&id, std::slice::from_ref(&tier))
+        .await
+        .unwrap();
+    ghl.contacts()
+        .add_tags(&id, &["salon-own-tag".to_owned()])
+        .await
+        .unwrap();
+
+    // The client changes in Phorest: one update, one tag add.
+    sb.phorest
+        .update_client(&client_id, |c| c.last_name = "Edited-In-Phorest".to_owned());
+    let before = sb.ghl.requests().len();
+    let rerun = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(rerun.status, RunStatus::Completed, "{}", rerun.to_table());
+    let contact = sb.ghl.contact(&contact_id).expect("the same contact");
+    assert_eq!(contact["lastName"], "Edited-In-Phorest", "{contact}");
+    assert_ne!(contact["firstName"], "HandEdited", "{contact}");
+    let tags: Vec<&str> = contact["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(tags.contains(&tier.as_str()), "{tags:?}");
+    assert!(tags.contains(&"salon-own-tag"), "{tags:?}");
+    let writes: Vec<(String, String)> = sb
+        .ghl
+        .requests()
+        .into_iter()
+        .skip(before)
+        .filter(|r| r.write)
+        .map(|r| (r.method, r.path))
+        .collect();
+    assert_eq!(writes.len(), 2, "one PUT and one tag add: {writes:?}");
+    assert_no_duplicate_contacts(&sb);
+}
+
+// Fidelity §1 (#13): Phorest may ignore `includeDeleted`/`includeArchived`, and a loyalty change
+// may not move `updatedAt`. The rolling re-check of synced clients catches both.
+
+#[tokio::test]
+async fn hidden_deletes_and_silent_loyalty_changes_reach_ghl_through_the_rolling_recheck() {
+    let sb = Sandboxes::start(SalonSpec::small(53), SandboxSetup::default()).await;
+    sb.phorest.set_hostile(
+        Hostile::new(8)
+            .ignore_archived_deleted_flags(true)
+            .loyalty_changes_keep_updated_at(true),
+    );
+    let store = MemoryStore::new();
+    let mut config = SyncConfig::default();
+    config.client_recheck_per_run = 0;
+    let first = run(&sb, &store, config.clone()).await;
+    assert_eq!(first.status, RunStatus::Completed, "{}", first.to_table());
+
+    // Two synced clients with a loyalty tier: one is deleted, the other's balance changes;
+    // neither shows up in an incremental list read.
+    let with_tier: Vec<(String, String)> = sb
+        .ghl
+        .contacts()
+        .into_iter()
+        .filter_map(|c| {
+            let tags: Vec<&str> = c["tags"]
+                .as_array()?
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            tags.iter().find(|t| t.starts_with("phorest:loyalty:"))?;
+            let client = tags
+                .iter()
+                .find_map(|t| t.strip_prefix("phorest-client-id:"))?;
+            Some((client.to_owned(), c["id"].as_str()?.to_owned()))
+        })
+        .take(2)
+        .collect();
+    let [(deleted, deleted_contact), (loyal, loyal_contact)] = &with_tier[..] else {
+        panic!("two contacts with a tier: {with_tier:?}")
+    };
+    let real_id = |lower: &str| {
+        sb.phorest
+            .with_salon(|s| {
+                s.clients()
+                    .iter()
+                    .find(|c| c.client_id.to_lowercase() == lower)
+                    .map(|c| c.client_id.clone())
+            })
+            .expect("the client")
+    };
+    let (deleted, loyal) = (real_id(deleted), real_id(loyal));
+    sb.phorest.update_client(&deleted, |c| c.deleted = true);
+    sb.phorest.set_loyalty_points(&loyal, 4321.0);
+
+    // Without the re-check nothing reaches GHL.
+    let blind = run(&sb, &store, config.clone()).await;
+    assert_eq!(
+        row(&blind, EntityKind::Client).updated,
+        0,
+        "{}",
+        blind.to_table()
+    );
+
+    // With it, a third of the synced clients per run: within three runs both arrive, each run
+    // reading at most one client batch.
+    let synced = store
+        .count(EntityKind::Client, Some(MappingState::Synced))
+        .await
+        .unwrap() as usize;
+    config.client_recheck_per_run = synced.div_ceil(3).min(100);
+    let runs = synced.div_ceil(config.client_recheck_per_run);
+    for _ in 0..runs {
+        let before = sb.phorest.requests().len();
+        let report = run(&sb, &store, config.clone()).await;
+        assert_eq!(report.status, RunStatus::Completed, "{}", report.to_table());
+        let batches = sb
+            .phorest
+            .requests()
+            .iter()
+            .skip(before)
+            .filter(|r| r.path.ends_with("/client-batch"))
+            .count();
+        assert!(batches <= 1, "{batches} client-batch reads in one run");
+    }
+    let tomb = sb.ghl.contact(deleted_contact).expect("kept as history");
+    assert!(
+        tomb["tags"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "phorest:deleted")),
+        "{tomb}"
+    );
+    let loyal = sb.ghl.contact(loyal_contact).expect("the contact");
+    assert!(
+        loyal["customFields"].to_string().contains("4321"),
+        "{loyal}"
+    );
+    assert_no_duplicate_contacts(&sb);
+    // The mapping of the deleted client is kept (history), never deleted on an absence.
+    assert!(
+        store
+            .get(EntityKind::Client, &deleted)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+// Fidelity §1 (#13): `size=200` is unconfirmed; the sync asks for 100. A server that silently
+// serves fewer per page, consistently, and counts its pages by that size is read whole and
+// trusted (not an anomaly on every run).
+
+#[tokio::test]
+async fn a_silent_page_size_cap_is_detected_and_the_walk_trusted() {
+    let (want, _) = undisturbed(paged_salon(54), SyncConfig::default()).await;
+    let sb = Sandboxes::start(paged_salon(54), SandboxSetup::default()).await;
+    sb.phorest.set_hostile(Hostile::new(9).cap_page_size(40));
+    let store = MemoryStore::new();
+    let first = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(first.status, RunStatus::Completed, "{}", first.to_table());
+    assert_eq!(
+        row(&first, EntityKind::Client).stage,
+        StageStatus::Completed
+    );
+    let got: BTreeSet<String> = contacts_by_client(&sb).into_keys().collect();
+    assert_eq!(got, want, "every client synced once");
+    assert_no_duplicate_contacts(&sb);
+    // The checkpoint moved: an unchanged rerun reads only what changed.
+    let before = sb.phorest.requests().len();
+    let rerun = run(&sb, &store, SyncConfig::default()).await;
+    assert_eq!(rerun.status, RunStatus::Completed, "{}", rerun.to_table());
+    let client_pages = sb
+        .phorest
+        .requests()
+        .iter()
+        .skip(before)
+        .filter(|r| r.path.ends_with("/client"))
+        .count();
+    assert!(
+        client_pages <= 2,
+        "{client_pages} client list pages on an unchanged rerun"
+    );
 }
 
 // Fidelity: `ARCHIVED` appointments (meaning unconfirmed) are kept out of GHL, with a reason.

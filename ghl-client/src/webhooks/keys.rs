@@ -252,6 +252,30 @@ impl WebhookPublicKey {
         self.scheme
     }
 
+    /// The key as PEM, readable by [`WebhookPublicKey::from_pem`]: a `PUBLIC KEY` block
+    /// (SubjectPublicKeyInfo) for Ed25519, an `RSA PUBLIC KEY` block (PKCS#1) for RSA. For
+    /// handing a key to a receiver configured with key files (e.g. a sandbox's test key).
+    pub fn to_pem(&self) -> String {
+        let (label, der) = match self.scheme {
+            SignatureScheme::Ed25519 => {
+                let mut spki = vec![
+                    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+                ];
+                spki.extend_from_slice(&self.key);
+                ("PUBLIC KEY", spki)
+            }
+            SignatureScheme::RsaSha256 => ("RSA PUBLIC KEY", self.key.clone()),
+        };
+        let body = base64::engine::general_purpose::STANDARD.encode(der);
+        let mut pem = format!("-----BEGIN {label}-----\n");
+        for line in body.as_bytes().chunks(64) {
+            pem.push_str(&String::from_utf8_lossy(line));
+            pem.push('\n');
+        }
+        pem.push_str(&format!("-----END {label}-----\n"));
+        pem
+    }
+
     /// A short fingerprint (first 16 hex digits of the SHA-256 of the SubjectPublicKeyInfo),
     /// to log which key verified a delivery during a rotation.
     pub fn fingerprint(&self) -> &str {
@@ -325,6 +349,16 @@ fn fingerprint(spki_der: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn keys_round_trip_through_pem() {
+        for key in [WebhookPublicKey::ghl_ed25519(), WebhookPublicKey::ghl_rsa()] {
+            let again = WebhookPublicKey::from_pem(&key.to_pem()).unwrap();
+            assert_eq!(again, key);
+            assert_eq!(again.fingerprint(), key.fingerprint());
+        }
+    }
+
     use super::*;
 
     #[test]

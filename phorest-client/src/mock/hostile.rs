@@ -278,6 +278,7 @@ pub(crate) struct NthFault {
 /// | [`branch_time_zone`](Hostile::branch_time_zone) | every branch's `timeZone` is `null`, a Windows name or garbage |
 /// | [`ignore_archived_deleted_flags`](Hostile::ignore_archived_deleted_flags) | `includeArchived`/`includeDeleted` are ignored (archived and deleted records stay hidden) |
 /// | [`loyalty_changes_keep_updated_at`](Hostile::loyalty_changes_keep_updated_at) | a client edit that only changes the loyalty card does not move `updatedAt` |
+/// | [`cap_page_size`](Hostile::cap_page_size) | list pages hold at most `cap` records whatever `size` asks (pages counted by `cap`) |
 ///
 /// Edits between a run's reads are hooks:
 /// [`PhorestSandbox::on_page_served`](crate::mock::PhorestSandbox::on_page_served) runs a closure on
@@ -312,6 +313,7 @@ pub struct Hostile {
     pub(crate) ignore_archived_deleted_flags: bool,
     pub(crate) loyalty_changes_keep_updated_at: bool,
     pub(crate) malformed_sales_rows: bool,
+    pub(crate) page_size_cap: Option<usize>,
 }
 
 impl Hostile {
@@ -457,6 +459,14 @@ impl Hostile {
     /// (and so `updatedAfter` filters) unchanged.
     pub fn loyalty_changes_keep_updated_at(mut self, on: bool) -> Self {
         self.loyalty_changes_keep_updated_at = on;
+        self
+    }
+
+    /// Serves at most `cap` records per list page whatever `size` asks for, paging and counting
+    /// `totalPages` by `cap` (and reporting it as `page.size`), as a server with a silent page
+    /// size cap would.
+    pub fn cap_page_size(mut self, cap: usize) -> Self {
+        self.page_size_cap = Some(cap.max(1));
         self
     }
 

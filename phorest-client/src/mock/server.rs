@@ -298,6 +298,10 @@ fn paged_by<'a, T: Serialize + 'a>(
         embedded: Option<BTreeMap<&'a str, &'a [&'a T]>>,
         page: Meta,
     }
+    let size = state
+        .hostile
+        .page_size_cap
+        .map_or(size, |cap| size.min(cap));
     let plan = state.hostile.lists.get(&kind).map_or_else(
         || ListAnomalies::default().plan(len, page, size),
         |a| a.plan(len, page, size),

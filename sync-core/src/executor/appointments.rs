@@ -23,6 +23,7 @@ use ghl_client::{AppointmentId, ContactId, NoteId};
 use phorest_client::{Appointment, AppointmentQuery, MonthWindow};
 use serde::{Deserialize, Serialize};
 
+use super::cursor::StageCursor;
 use super::facts::BranchFacts;
 use super::walk::PageChecker;
 use super::{Abort, RecordError, RunCtx, read_abort};
@@ -61,34 +62,20 @@ fn stage_name(entity: EntityKind) -> &'static str {
 }
 
 pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), Abort> {
-    let plan = ctx.plan;
-    let config = &plan.config;
+    let config = &ctx.plan.config;
     let on = |e: EntityKind| config.enabled(e) && !blocked.contains(&e);
-    let (do_appointments, do_checkins, do_bookings) = (
-        on(EntityKind::Appointment),
-        on(EntityKind::CheckIn),
-        on(EntityKind::Booking),
-    );
-    let entities: Vec<EntityKind> = [
-        (EntityKind::Appointment, do_appointments),
-        (EntityKind::CheckIn, do_checkins),
-        (EntityKind::Booking, do_bookings),
-    ]
-    .into_iter()
-    .filter_map(|(e, on)| on.then_some(e))
-    .collect();
+    let select = Selection {
+        appointments: on(EntityKind::Appointment),
+        checkins: on(EntityKind::CheckIn),
+        bookings: on(EntityKind::Booking),
+    };
+    let entities = select.entities();
     if entities.is_empty() {
         return Ok(());
     }
     // Anything left failed or in flight last time forces a full re-read of the horizon (the
     // incremental `updated_from` filter would not return those appointments again).
     let outstanding = ctx.has_outstanding(&entities).await?;
-    let today = Utc::now().date_naive();
-    let from = today - Duration::days(i64::from(config.appointment_days_back));
-    let to = today + Duration::days(i64::from(config.appointment_days_ahead));
-    let staff_users = &ctx.facts.staff_users;
-    let fallback = config.fallback_user_id.clone();
-    let calendar = config.calendar_id.clone().unwrap_or_default();
 
     let mut unusable: Vec<String> = Vec::new();
     let mut incomplete: Vec<String> = Vec::new();
@@ -102,10 +89,74 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
                 continue;
             }
         };
+        if let Some(reason) = sync_branch(ctx, branch, tz, select, &entities, outstanding).await? {
+            incomplete.push(reason);
+        }
+    }
+    if !unusable.is_empty() && unusable.len() == ctx.facts.branches.len() {
+        return Err(Abort::Blocked(format!(
+            "no usable time zone: {}; fix the branch's time zone in Phorest",
+            unusable.join("; ")
+        )));
+    }
+    let mut problems = unusable;
+    problems.extend(incomplete);
+    if !problems.is_empty() {
+        for entity in &entities {
+            ctx.stage(*entity, StageStatus::Incomplete(problems.join("; ")));
+        }
+    }
+    Ok(())
+}
+
+/// Which appointment-derived entities this run writes.
+#[derive(Clone, Copy, Debug)]
+struct Selection {
+    appointments: bool,
+    checkins: bool,
+    bookings: bool,
+}
+
+impl Selection {
+    fn entities(self) -> Vec<EntityKind> {
+        [
+            (EntityKind::Appointment, self.appointments),
+            (EntityKind::CheckIn, self.checkins),
+            (EntityKind::Booking, self.bookings),
+        ]
+        .into_iter()
+        .filter_map(|(e, on)| on.then_some(e))
+        .collect()
+    }
+}
+
+/// What one branch's read covers: its checkpoints, the lower bound, whether the whole horizon
+/// is read, the month windows and where to resume.
+struct BranchRead<'c> {
+    cursors: Vec<StageCursor<'c>>,
+    since: Option<chrono::DateTime<Utc>>,
+    full_key: String,
+    full_due: bool,
+    query: AppointmentQuery,
+    windows: Vec<MonthWindow>,
+    start: usize,
+}
+
+impl<'c> BranchRead<'c> {
+    async fn begin(
+        ctx: &'c RunCtx<'_>,
+        branch: &BranchFacts,
+        entities: &[EntityKind],
+        outstanding: bool,
+    ) -> Result<Self, Abort> {
+        let config = &ctx.plan.config;
+        let today = Utc::now().date_naive();
+        let from = today - Duration::days(i64::from(config.appointment_days_back));
+        let to = today + Duration::days(i64::from(config.appointment_days_ahead));
         // One checkpoint per entity (each bound to the location; appointments also to the
         // calendar): only the entities that run here advance, and a new calendar re-reads.
         let mut cursors = Vec::new();
-        for entity in &entities {
+        for entity in entities {
             let stage = format!("{}:{}", stage_name(*entity), branch.id);
             cursors.push(
                 ctx.cursor(
@@ -148,83 +199,111 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, blocked: &[EntityKind]) -> Result<(), 
             })
             .min()
             .unwrap_or(0);
-        let actx = AppointmentContext {
-            calendar_id: &calendar,
-            location_id: None,
-            time_zone: tz,
-            staff_users,
-            staff_names: &ctx.facts.staff_names,
-            fallback_user: fallback.as_ref(),
-        };
-        let mut anomalies: Vec<String> = Vec::new();
-        for (i, window) in windows.iter().enumerate().skip(start) {
-            let (mut items, mut found) = read_window(ctx, branch, &query, *window).await?;
-            // An incremental read holds only the changed appointments of a booking; its
-            // summary (appointment descriptions, booking notes) needs all of them, and Phorest
-            // has no booking read. Read such a window whole: unchanged appointments hash equal
-            // and cost no GHL write.
-            if since.is_some()
-                && (do_appointments || do_bookings)
-                && items.iter().any(|a| a.booking_id.is_some())
-            {
-                let full = query.clone().updated_from(None);
-                (items, found) = read_window(ctx, branch, &full, *window).await?;
-            }
-            anomalies.extend(found);
-            process_window(
-                ctx,
-                branch,
-                &actx,
-                items,
-                do_appointments,
-                do_checkins,
-                do_bookings,
-            )
-            .await?;
-            for cursor in &mut cursors {
-                cursor
-                    .advance(&Position {
-                        window: i + 1,
-                        next_from: windows.get(i + 1).map(|w| w.from),
-                    })
-                    .await?;
-            }
-            ctx.event(SyncEvent::PageDone {
-                entity: EntityKind::Appointment,
-                page: u32::try_from(i).unwrap_or(u32::MAX),
-                total_pages: u32::try_from(windows.len()).ok(),
-            });
+        Ok(BranchRead {
+            cursors,
+            since,
+            full_key,
+            full_due,
+            query,
+            windows,
+            start,
+        })
+    }
+}
+
+/// One branch's horizon, window by window, checkpointed after each window. Answers why the
+/// read cannot be trusted to be complete, if it cannot (its checkpoints then keep their
+/// watermarks).
+async fn sync_branch(
+    ctx: &RunCtx<'_>,
+    branch: &BranchFacts,
+    tz: chrono_tz::Tz,
+    select: Selection,
+    entities: &[EntityKind],
+    outstanding: bool,
+) -> Result<Option<String>, Abort> {
+    let plan = ctx.plan;
+    let config = &plan.config;
+    let fallback = config.fallback_user_id.clone();
+    let calendar = config.calendar_id.clone().unwrap_or_default();
+    let BranchRead {
+        mut cursors,
+        since,
+        full_key,
+        full_due,
+        query,
+        windows,
+        start,
+    } = BranchRead::begin(ctx, branch, entities, outstanding).await?;
+    let actx = AppointmentContext {
+        calendar_id: &calendar,
+        location_id: None,
+        time_zone: tz,
+        staff_users: &ctx.facts.staff_users,
+        staff_names: &ctx.facts.staff_names,
+        fallback_user: fallback.as_ref(),
+    };
+    let mut anomalies: Vec<String> = Vec::new();
+    // Records that did not decode: failed in the report, read again next run.
+    let mut rejected = 0;
+    for (i, window) in windows.iter().enumerate().skip(start) {
+        let (mut items, mut found, mut bad) = read_window(ctx, branch, &query, *window).await?;
+        // An incremental read holds only the changed appointments of a booking; its
+        // summary (appointment descriptions, booking notes) needs all of them, and Phorest
+        // has no booking read. Read such a window whole: unchanged appointments hash equal
+        // and cost no GHL write.
+        if since.is_some()
+            && (select.appointments || select.bookings)
+            && items.iter().any(|a| a.booking_id.is_some())
+        {
+            let full = query.clone().updated_from(None);
+            (items, found, bad) = read_window(ctx, branch, &full, *window).await?;
         }
-        for cursor in cursors {
-            if anomalies.is_empty() {
-                cursor.complete().await?;
-            } else {
-                cursor.abandon().await?;
-            }
-        }
-        if full_due && anomalies.is_empty() && !ctx.dry_run() {
-            plan.store
-                .set_value(&full_key, &serde_json::json!(Utc::now()))
+        anomalies.extend(found);
+        rejected += bad;
+        process_window(
+            ctx,
+            branch,
+            &actx,
+            items,
+            select.appointments,
+            select.checkins,
+            select.bookings,
+        )
+        .await?;
+        for cursor in &mut cursors {
+            cursor
+                .advance(&Position {
+                    window: i + 1,
+                    next_from: windows.get(i + 1).map(|w| w.from),
+                })
                 .await?;
         }
-        if !anomalies.is_empty() {
-            incomplete.push(super::walk::WalkOutcome { anomalies }.reason());
+        ctx.event(SyncEvent::PageDone {
+            entity: EntityKind::Appointment,
+            page: u32::try_from(i).unwrap_or(u32::MAX),
+            total_pages: u32::try_from(windows.len()).ok(),
+        });
+    }
+    for cursor in cursors {
+        if anomalies.is_empty() && rejected == 0 {
+            cursor.complete().await?;
+        } else {
+            cursor.abandon().await?;
         }
     }
-    if !unusable.is_empty() && unusable.len() == ctx.facts.branches.len() {
-        return Err(Abort::Blocked(format!(
-            "no usable time zone: {}; fix the branch's time zone in Phorest",
-            unusable.join("; ")
-        )));
+    if full_due && anomalies.is_empty() && rejected == 0 && !ctx.dry_run() {
+        plan.store
+            .set_value(&full_key, &serde_json::json!(Utc::now()))
+            .await?;
     }
-    let mut problems = unusable;
-    problems.extend(incomplete);
-    if !problems.is_empty() {
-        for entity in &entities {
-            ctx.stage(*entity, StageStatus::Incomplete(problems.join("; ")));
+    Ok((!anomalies.is_empty()).then(|| {
+        super::walk::WalkOutcome {
+            anomalies,
+            rejected,
         }
-    }
-    Ok(())
+        .reason()
+    }))
 }
 
 /// Whether the whole appointment horizon is due for a read (see
@@ -242,14 +321,14 @@ async fn full_read_due(ctx: &RunCtx<'_>, key: &str) -> Result<bool, Abort> {
     Ok(last.is_none_or(|t| Utc::now() - t >= every))
 }
 
-/// Every appointment of one month window, each once, with what the paging check found. Records
-/// that do not decode are failed (their id and the bad field in the reason).
+/// Every appointment of one month window, each once, with what the paging check found and how
+/// many records did not decode (each failed: its id and the bad field in the reason).
 async fn read_window(
     ctx: &RunCtx<'_>,
     branch: &BranchFacts,
     query: &AppointmentQuery,
     window: MonthWindow,
-) -> Result<(Vec<Appointment>, Vec<String>), Abort> {
+) -> Result<(Vec<Appointment>, Vec<String>, usize), Abort> {
     let mut items: Vec<Appointment> = Vec::new();
     let mut checker = PageChecker::new();
     let mut pages = ctx
@@ -267,7 +346,7 @@ async fn read_window(
         items.append(&mut page.items);
     }
     checker.finish(&what, true);
-    Ok((items, checker.anomalies))
+    Ok((items, checker.anomalies, checker.rejected))
 }
 
 async fn process_window(

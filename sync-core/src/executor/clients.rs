@@ -29,6 +29,9 @@ use crate::mappers::{self, ClientContext, SkipReason, tombstone_tag};
 use crate::report::{Outcome, StageStatus};
 use crate::store::{Mapping, MappingState};
 
+/// Where the rolling re-check of synced clients stopped (the last Phorest id it read).
+const RECHECK_KEY: &str = "clients.recheck.after";
+
 /// Mappings re-read per store call in the retry pass.
 const LIST_CHUNK: usize = 1_000;
 
@@ -88,148 +91,12 @@ pub(crate) async fn run(ctx: &RunCtx<'_>, facets: ClientFacets) -> Result<(), Ab
         purchases: purchases.as_ref().map(|p| &p.by_client),
     };
 
-    // 2. The incremental pass, over every enabled facet that reads clients.
+    // The clients this run read (by any pass).
     let mut seen: HashSet<String> = HashSet::new();
-    // Whether the pass read every client it should have (no page anomaly).
-    let mut read_all = true;
-    if facets.clients || facets.loyalty {
-        let mut cursors: Vec<(EntityKind, StageCursor<'_>)> = Vec::new();
-        for (entity, name) in [
-            (EntityKind::Client, "clients"),
-            (EntityKind::Loyalty, "loyalty"),
-        ] {
-            let on = if entity == EntityKind::Client {
-                facets.clients
-            } else {
-                facets.loyalty
-            };
-            if on {
-                cursors.push((
-                    entity,
-                    ctx.cursor(name, plan.config.watermark_overlap, false)
-                        .await?,
-                ));
-            }
-        }
-        let since = oldest(cursors.iter().map(|(_, c)| c.since()));
-        // Resuming: all facets continue from the furthest page every one of them has settled.
-        let start = cursors
-            .iter()
-            .map(|(_, c)| c.resume_position::<u32>().unwrap_or(0))
-            .min()
-            .unwrap_or(0);
-        let query = ClientQuery::all().updated_after(since);
-        let pages = plan.phorest.clients().pages(&query, start);
-        let seen_ref = &std::sync::Mutex::new(&mut seen);
-        let mut walking: Vec<StageCursor<'_>> = Vec::new();
-        let mut entities = Vec::new();
-        for (entity, cursor) in cursors {
-            entities.push(entity);
-            walking.push(cursor);
-        }
-        let walk = ctx
-            .walk_pages(
-                entities[0],
-                "clients",
-                &mut walking,
-                start,
-                pages,
-                facets.clients,
-                |items: Vec<Client>| {
-                    let stage = &stage;
-                    async move {
-                        if let Ok(mut s) = seen_ref.lock() {
-                            s.extend(items.iter().map(|c| c.client_id.to_string()));
-                        }
-                        stage.process(items).await
-                    }
-                },
-            )
-            .await?;
-        for (entity, cursor) in entities.into_iter().zip(walking) {
-            if walk.anomalies.is_empty() {
-                cursor.complete().await?;
-            } else {
-                ctx.stage(entity, StageStatus::Incomplete(walk.reason()));
-                cursor.abandon().await?;
-                read_all = false;
-            }
-        }
-    }
-
-    // 3. The retry pass (also: clients whose contact belonged to another client earlier in this
-    //    run; that client may have given up the shared email or phone since).
-    let mut retry = retry_ids(ctx, facets, &seen).await?;
-    let conflicted: Vec<String> = {
-        let mut set = ctx.conflicted.lock().unwrap_or_else(|e| e.into_inner());
-        let ids = set
-            .iter()
-            .filter(|(e, _)| *e == EntityKind::Client)
-            .map(|(_, id)| id.clone())
-            .collect();
-        set.retain(|(e, _)| *e != EntityKind::Client);
-        ids
-    };
-    for id in conflicted {
-        // Its failure is taken back: the retry records its outcome.
-        ctx.with_report(|r| {
-            for entity in [
-                EntityKind::Client,
-                EntityKind::Loyalty,
-                EntityKind::Purchase,
-            ] {
-                r.unrecord_failure(entity, &id);
-            }
-        });
-        if !retry.ids.contains(&id) {
-            retry.ids.push(id);
-        }
-    }
-    if !retry.ids.is_empty() {
-        let (clients, gone) = read_by_id(ctx, &retry.ids).await?;
-        for client in &clients {
-            seen.insert(client.client_id.to_string());
-        }
-        stage.forget_gone(&gone, &retry.skipped).await?;
-        if !stage.process(clients).await? {
-            return Err(Abort::Cancelled);
-        }
-    }
-    if !retry.recheck.is_empty() {
-        identities::done_rechecking(ctx, &retry.recheck).await?;
-    }
-
-    // 4. Buyers with new purchases only. A buyer the store has never heard of was not read
-    //    (a page the walk could not trust, or a client outside the incremental window that
-    //    never synced): read it now, so it is created with its purchase tags.
-    let mut buyers: Vec<String> = stage
-        .purchases
-        .into_iter()
-        .flat_map(|p| p.keys())
-        .filter(|id| !seen.contains(*id))
-        .cloned()
-        .collect();
-    if facets.clients && !buyers.is_empty() {
-        let known = ctx.plan.store.get_many(EntityKind::Client, &buyers).await?;
-        let unknown: Vec<String> = buyers
-            .iter()
-            .filter(|id| !known.contains_key(*id))
-            .cloned()
-            .collect();
-        if !unknown.is_empty() {
-            let (clients, _gone) = read_by_id(ctx, &unknown).await?;
-            let read: HashSet<String> = clients.iter().map(|c| c.client_id.to_string()).collect();
-            if !stage.process(clients).await? {
-                return Err(Abort::Cancelled);
-            }
-            buyers.retain(|id| !read.contains(id));
-        }
-    }
-    for chunk in buyers.chunks(100) {
-        if !stage.purchases_only(chunk).await? {
-            return Err(Abort::Cancelled);
-        }
-    }
+    let read_all = stage.incremental_pass(&mut seen).await?;
+    stage.retry_pass(&mut seen).await?;
+    stage.recheck_pass(&mut seen).await?;
+    stage.buyers_pass(&seen).await?;
     drop(stage);
     if let Some(purchases) = purchases {
         super::purchases::settle(ctx, purchases, read_all).await?;
@@ -349,6 +216,230 @@ struct Stage<'a, 'c> {
 }
 
 impl Stage<'_, '_> {
+    /// The incremental pass over every enabled facet that reads clients: one walk, shared by
+    /// the client and loyalty checkpoints. Answers whether it read every client it should have
+    /// (no page anomaly, no record that failed to decode).
+    async fn incremental_pass(&self, seen: &mut HashSet<String>) -> Result<bool, Abort> {
+        let (ctx, facets, plan) = (self.ctx, self.facets, self.ctx.plan);
+        // Whether the pass read every client it should have (no page anomaly).
+        let mut read_all = true;
+        if facets.clients || facets.loyalty {
+            let mut cursors: Vec<(EntityKind, StageCursor<'_>)> = Vec::new();
+            for (entity, name) in [
+                (EntityKind::Client, "clients"),
+                (EntityKind::Loyalty, "loyalty"),
+            ] {
+                let on = if entity == EntityKind::Client {
+                    facets.clients
+                } else {
+                    facets.loyalty
+                };
+                if on {
+                    cursors.push((
+                        entity,
+                        ctx.cursor(name, plan.config.watermark_overlap, false)
+                            .await?,
+                    ));
+                }
+            }
+            let since = oldest(cursors.iter().map(|(_, c)| c.since()));
+            // Resuming: all facets continue from the furthest page every one of them has settled.
+            let start = cursors
+                .iter()
+                .map(|(_, c)| c.resume_position::<u32>().unwrap_or(0))
+                .min()
+                .unwrap_or(0);
+            let query = ClientQuery::all().updated_after(since);
+            let pages = plan.phorest.clients().pages(&query, start);
+            let seen_ref = &std::sync::Mutex::new(seen);
+            let mut walking: Vec<StageCursor<'_>> = Vec::new();
+            let mut entities = Vec::new();
+            for (entity, cursor) in cursors {
+                entities.push(entity);
+                walking.push(cursor);
+            }
+            let walk = ctx
+                .walk_pages(
+                    entities[0],
+                    "clients",
+                    &mut walking,
+                    start,
+                    pages,
+                    facets.clients,
+                    |items: Vec<Client>| async move {
+                        if let Ok(mut s) = seen_ref.lock() {
+                            s.extend(items.iter().map(|c| c.client_id.to_string()));
+                        }
+                        self.process(items).await
+                    },
+                )
+                .await?;
+            for (entity, cursor) in entities.into_iter().zip(walking) {
+                if walk.settled() {
+                    cursor.complete().await?;
+                } else {
+                    if !walk.anomalies.is_empty() {
+                        ctx.stage(entity, StageStatus::Incomplete(walk.reason()));
+                    }
+                    // Records that did not decode are failed in the report and read again next
+                    // run; they may be the buyers or appointment clients the later stages need.
+                    cursor.abandon().await?;
+                    read_all = false;
+                }
+            }
+        }
+
+        Ok(read_all)
+    }
+
+    /// The retry pass: failed and recheck-queued clients read by id, and clients whose contact
+    /// belonged to another client earlier in this run (that client may have given up the
+    /// shared email or phone since).
+    async fn retry_pass(&self, seen: &mut HashSet<String>) -> Result<(), Abort> {
+        let (ctx, facets) = (self.ctx, self.facets);
+        let mut retry = retry_ids(ctx, facets, seen).await?;
+        let conflicted: Vec<String> = {
+            let mut set = ctx.conflicted.lock().unwrap_or_else(|e| e.into_inner());
+            let ids = set
+                .iter()
+                .filter(|(e, _)| *e == EntityKind::Client)
+                .map(|(_, id)| id.clone())
+                .collect();
+            set.retain(|(e, _)| *e != EntityKind::Client);
+            ids
+        };
+        for id in conflicted {
+            // Its failure is taken back: the retry records its outcome.
+            ctx.with_report(|r| {
+                for entity in [
+                    EntityKind::Client,
+                    EntityKind::Loyalty,
+                    EntityKind::Purchase,
+                ] {
+                    r.unrecord_failure(entity, &id);
+                }
+            });
+            if !retry.ids.contains(&id) {
+                retry.ids.push(id);
+            }
+        }
+        if !retry.ids.is_empty() {
+            let (clients, gone) = read_by_id(ctx, &retry.ids).await?;
+            for client in &clients {
+                seen.insert(client.client_id.to_string());
+            }
+            self.forget_gone(&gone, &retry.skipped).await?;
+            if !self.process(clients).await? {
+                return Err(Abort::Cancelled);
+            }
+        }
+        if !retry.recheck.is_empty() {
+            identities::done_rechecking(ctx, &retry.recheck).await?;
+        }
+
+        Ok(())
+    }
+
+    /// The rolling re-check (fidelity: Phorest may ignore `includeDeleted`/`includeArchived`,
+    /// and a loyalty change may not move `updatedAt`): the next
+    /// [`client_recheck_per_run`](crate::SyncConfig::client_recheck_per_run) synced clients,
+    /// by Phorest id after where the last run stopped, are read by id and processed like any
+    /// other; a deleted one is tombstoned, a changed balance written, an unchanged client costs
+    /// no GHL request. A client the batch does not return is only reported: one absence is not
+    /// proof of a deletion, and its mapping stays.
+    async fn recheck_pass(&self, seen: &mut HashSet<String>) -> Result<(), Abort> {
+        let ctx = self.ctx;
+        let per_run = ctx.plan.config.client_recheck_per_run;
+        if per_run == 0 || !self.facets.clients {
+            return Ok(());
+        }
+        let store = &ctx.plan.store;
+        let after: Option<String> = store
+            .get_value(RECHECK_KEY)
+            .await?
+            .and_then(|v| v.as_str().map(str::to_owned));
+        let listed = store
+            .list(
+                EntityKind::Client,
+                Some(MappingState::Synced),
+                after.as_deref(),
+                per_run,
+            )
+            .await?;
+        // The cycle starts again from the first client once it reaches the last.
+        let next = if listed.len() < per_run {
+            serde_json::Value::Null
+        } else {
+            listed
+                .last()
+                .map_or(serde_json::Value::Null, |m| m.phorest_id.clone().into())
+        };
+        let ids: Vec<String> = listed
+            .into_iter()
+            .map(|m| m.phorest_id)
+            .filter(|id| !seen.contains(id))
+            .collect();
+        if !ids.is_empty() {
+            let (clients, gone) = read_by_id(ctx, &ids).await?;
+            for client in &clients {
+                seen.insert(client.client_id.to_string());
+            }
+            for id in &gone {
+                ctx.warn(
+                    EntityKind::Client,
+                    id,
+                    "not returned when read by id; its contact and mapping are kept (one \
+                     absence is not proof of a deletion)"
+                        .to_owned(),
+                );
+            }
+            if !self.process(clients).await? {
+                return Err(Abort::Cancelled);
+            }
+        }
+        if !ctx.dry_run() {
+            store.set_value(RECHECK_KEY, &next).await?;
+        }
+        Ok(())
+    }
+
+    /// Buyers with new purchases only. A buyer the store has never heard of was not read (a
+    /// page the walk could not trust, or a client outside the incremental window that never
+    /// synced): it is read now, so it is created with its purchase tags.
+    async fn buyers_pass(&self, seen: &HashSet<String>) -> Result<(), Abort> {
+        let (ctx, facets) = (self.ctx, self.facets);
+        let mut buyers: Vec<String> = self
+            .purchases
+            .into_iter()
+            .flat_map(|p| p.keys())
+            .filter(|id| !seen.contains(*id))
+            .cloned()
+            .collect();
+        if facets.clients && !buyers.is_empty() {
+            let known = ctx.plan.store.get_many(EntityKind::Client, &buyers).await?;
+            let unknown: Vec<String> = buyers
+                .iter()
+                .filter(|id| !known.contains_key(*id))
+                .cloned()
+                .collect();
+            if !unknown.is_empty() {
+                let (clients, _gone) = read_by_id(ctx, &unknown).await?;
+                let read: HashSet<String> =
+                    clients.iter().map(|c| c.client_id.to_string()).collect();
+                if !self.process(clients).await? {
+                    return Err(Abort::Cancelled);
+                }
+                buyers.retain(|id| !read.contains(id));
+            }
+        }
+        for chunk in buyers.chunks(100) {
+            if !self.purchases_only(chunk).await? {
+                return Err(Abort::Cancelled);
+            }
+        }
+        Ok(())
+    }
+
     /// Clients Phorest no longer returns by id. A client *skipped* earlier needs nothing more:
     /// its `Skipped` entry goes. Anything else keeps its mapping: one absence is not proof of a
     /// deletion (the batch endpoint's treatment of deleted and merged clients is unconfirmed),
@@ -552,7 +643,8 @@ impl Stage<'_, '_> {
     }
 
     /// A contact synced earlier whose client is now deleted or merged keeps its history and gets
-    /// the tombstone tag, instead of being deleted.
+    /// the tombstone tag, instead of being deleted; the email and phone the sync wrote on it are
+    /// cleared, so they stop matching it.
     fn tombstone(
         &self,
         job: &ContactJob,
@@ -571,10 +663,19 @@ impl Stage<'_, '_> {
         }
         tags.sort();
         facet.tags = tags;
-        facet.payload = owner.last_written.clone();
+        // The contact stays as history, but the email and phone the sync wrote on it are
+        // cleared: a live client who has them (the client a merge kept, a family member sharing
+        // a mobile) gets a contact of its own, as a fresh sync would give it. Contacts are never
+        // merged by the sync; GHL's merge tool can join the two.
+        let mut kept = owner.last_written.clone();
+        if let Some(map) = kept.as_mut().and_then(Value::as_object_mut) {
+            map.remove("email");
+            map.remove("phone");
+        }
+        facet.payload = kept;
         let mut job = job.clone();
         job.update_only = true;
-        job.fields = None;
+        job.fields = Some(ghl_client::contacts::ContactFields::new());
         job.facets = vec![facet];
         Some(job)
     }

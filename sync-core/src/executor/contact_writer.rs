@@ -830,14 +830,14 @@ async fn update_known(
         // A contact the sync created keeps its marker.
         desired.push(marker.clone());
     }
-    let diff = ctx
-        .plan
-        .config
-        .mapping
-        .tags
-        .diff(&previous.into_iter().collect::<Vec<_>>(), &desired);
+    let policy = &ctx.plan.config.mapping.tags;
+    let mut diff = policy.diff(&previous.into_iter().collect::<Vec<_>>(), &desired);
     // An adopted contact's own tags are not ours: never remove them.
-    let remove = if is_adoption { Vec::new() } else { diff.remove };
+    let mut remove = if is_adoption {
+        Vec::new()
+    } else {
+        std::mem::take(&mut diff.remove)
+    };
     if !put && diff.add.is_empty() && remove.is_empty() && !is_adoption {
         return Ok(Written::Unchanged {
             contact: contact.to_owned(),
@@ -853,6 +853,16 @@ async fn update_known(
                 .update(&ContactId::from(contact), &body)
                 .await
             {
+                Ok(Some(answer)) if !is_adoption && !answer.tags.is_empty() => {
+                    // The answer shows the tags the contact really carries: someone may have
+                    // removed or added owned tags in GHL behind the sync's back. Diff against
+                    // them, so an owned tag removed by hand comes back and a stale one goes.
+                    let actual: Vec<String> =
+                        answer.tags.iter().map(|t| t.to_lowercase()).collect();
+                    let healed = policy.diff(&actual, &desired);
+                    diff.add = healed.add;
+                    remove = healed.remove;
+                }
                 Ok(_) => {}
                 Err(GhlError::NotFound { .. }) if !is_adoption => {
                     // Deleted in GHL behind the sync's back: write it again as a new contact.

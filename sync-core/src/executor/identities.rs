@@ -101,7 +101,7 @@ pub(crate) async fn prepare(ctx: &RunCtx<'_>, base: &ClientContext<'_>) -> Resul
         )
         .await?;
     let cursor = cursors.pop().expect("one cursor");
-    if outcome.anomalies.is_empty() {
+    if outcome.settled() {
         cursor.complete().await?;
     } else {
         // Some clients may be missing from the index: build it again next run. Records of the

@@ -104,10 +104,13 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
             )
             .await?;
         let cursor = cursors.pop().expect("one cursor");
-        if walk.anomalies.is_empty() {
+        if walk.settled() {
             cursor.complete().await?;
         } else {
-            ctx.stage(entity, StageStatus::Incomplete(walk.reason()));
+            if !walk.anomalies.is_empty() {
+                ctx.stage(entity, StageStatus::Incomplete(walk.reason()));
+            }
+            // Undecodable records (failed in the report) are read again next run.
             cursor.abandon().await?;
         }
     }

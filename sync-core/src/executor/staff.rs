@@ -44,7 +44,13 @@ pub(crate) async fn run_staff(ctx: &RunCtx<'_>) -> Result<(), Abort> {
             if !write_staff(ctx, region, changed).await? {
                 return Err(Abort::Cancelled);
             }
-            cursors.pop().expect("one cursor").complete().await?;
+            let cursor = cursors.pop().expect("one cursor");
+            if rejected.is_empty() {
+                cursor.complete().await?;
+            } else {
+                // Undecodable records (failed in the report) are read again next run.
+                cursor.abandon().await?;
+            }
             continue;
         }
         let query = StaffQuery::all().updated_after(since);
@@ -61,10 +67,13 @@ pub(crate) async fn run_staff(ctx: &RunCtx<'_>) -> Result<(), Abort> {
             )
             .await?;
         let cursor = cursors.pop().expect("one cursor");
-        if walk.anomalies.is_empty() {
+        if walk.settled() {
             cursor.complete().await?;
         } else {
-            ctx.stage(entity, StageStatus::Incomplete(walk.reason()));
+            if !walk.anomalies.is_empty() {
+                ctx.stage(entity, StageStatus::Incomplete(walk.reason()));
+            }
+            // Undecodable records (failed in the report) are read again next run.
             cursor.abandon().await?;
         }
     }

@@ -9,6 +9,8 @@
 //!   processed once; the repeat is an anomaly.
 //! - **Bad records fail alone.** A record phorest-client could not decode is reported as failed
 //!   with its id (when readable) and the JSON path of the bad field; the rest of the page goes on.
+//!   It is not settled, though: the id in a malformed record cannot be trusted (and the record may
+//!   decode on the next read), so the stage keeps its watermark and the next run reads it again.
 //! - **Counts must agree.** An empty or short page before the last one, a repeated record, or
 //!   fewer distinct records than the list said it holds are anomalies. The stage then settles
 //!   what it read, is reported incomplete, and keeps its watermark ([`StageCursor::abandon`]),
@@ -63,9 +65,17 @@ impl Keyed for Appointment {
 pub(crate) struct WalkOutcome {
     /// Why the walk cannot be trusted to have seen everything (empty when it can).
     pub(crate) anomalies: Vec<String>,
+    /// Records served in a shape that does not decode (each failed in the report).
+    pub(crate) rejected: usize,
 }
 
 impl WalkOutcome {
+    /// Whether every record the walk was served is settled: no anomaly and no record that
+    /// failed to decode. Otherwise the stage keeps its watermark ([`StageCursor::abandon`]).
+    pub(crate) fn settled(&self) -> bool {
+        self.anomalies.is_empty() && self.rejected == 0
+    }
+
     /// One line for the report.
     pub(crate) fn reason(&self) -> String {
         let mut text = self
@@ -87,8 +97,15 @@ impl WalkOutcome {
 pub(crate) struct PageChecker {
     seen: HashSet<String>,
     rejected_without_id: usize,
+    /// Records that did not decode (with or without a readable id).
+    pub(crate) rejected: usize,
     max_total: u64,
     max_pages: u32,
+    /// Pages before the last that held fewer records than asked: `(page, records, asked)`.
+    /// An anomaly, unless they show a consistent server cap (see [`PageChecker::finish`]).
+    short: Vec<(u32, usize, u32)>,
+    /// The page size the server silently caps at, when the walk showed one.
+    pub(crate) cap: Option<usize>,
     pub(crate) anomalies: Vec<String>,
 }
 
@@ -97,8 +114,11 @@ impl PageChecker {
         PageChecker {
             seen: HashSet::new(),
             rejected_without_id: 0,
+            rejected: 0,
             max_total: 0,
             max_pages: 0,
+            short: Vec::new(),
+            cap: None,
             anomalies: Vec::new(),
         }
     }
@@ -108,6 +128,7 @@ impl PageChecker {
     pub(crate) fn check<T: Keyed>(&mut self, what: &str, page: &mut Page<T>) {
         self.max_total = self.max_total.max(page.total_elements);
         self.max_pages = self.max_pages.max(page.total_pages);
+        self.rejected += page.rejected.len();
         for r in &page.rejected {
             match &r.id {
                 Some(id) => {
@@ -124,10 +145,7 @@ impl PageChecker {
                 page.number, self.max_pages
             ));
         } else if before_end && served < page.size as usize {
-            self.anomalies.push(format!(
-                "{what}: page {} held {served} records, not {}, before the last page",
-                page.number, page.size
-            ));
+            self.short.push((page.number, served, page.size));
         }
         let mut repeats = Vec::new();
         page.items.retain(|item| {
@@ -150,8 +168,34 @@ impl PageChecker {
 
     /// At the end of a walk that started on the first page: fewer distinct records than the
     /// list said it holds is an anomaly.
+    ///
+    /// Short pages before the last are anomalies too, unless they show a **silent page-size
+    /// cap**: a walk from the first page whose short pages all held the same number of records
+    /// and that read every record the list said it holds (the server pages by its own size and
+    /// counts pages by it). That is noted in [`cap`](Self::cap) and logged, and the walk is
+    /// trusted.
     pub(crate) fn finish(&mut self, what: &str, from_start: bool) {
         let read = (self.seen.len() + self.rejected_without_id) as u64;
+        if let Some(&(_, first, _)) = self.short.first() {
+            let consistent = self.short.iter().all(|&(_, n, _)| n == first && n > 0);
+            if from_start && consistent && read >= self.max_total {
+                self.cap = Some(first);
+                tracing::warn!(
+                    list = what,
+                    cap = first,
+                    asked = self.short[0].2,
+                    "Phorest serves fewer records per page than asked, consistently: a page-size \
+                     cap; every record was read"
+                );
+            } else {
+                for (number, served, asked) in std::mem::take(&mut self.short) {
+                    self.anomalies.push(format!(
+                        "{what}: page {number} held {served} records, not {asked}, before the \
+                         last page"
+                    ));
+                }
+            }
+        }
         if from_start && read < self.max_total {
             self.anomalies.push(format!(
                 "{what}: Phorest said {} records, {read} were read",
@@ -175,8 +219,8 @@ impl RunCtx<'_> {
             &id,
             None,
             Outcome::Failed(format!(
-                "Phorest sent this record in a shape that cannot be read: `{}`: {}; fix it in \
-                 Phorest (it is read again when it changes)",
+                "Phorest sent this record in a shape that cannot be read: `{}`: {}; it is read \
+                 again on the next run (fix it in Phorest if it stays unreadable)",
                 record.path, record.message
             )),
         );
@@ -233,6 +277,7 @@ impl RunCtx<'_> {
         checker.finish(what, from_start);
         Ok(WalkOutcome {
             anomalies: checker.anomalies,
+            rejected: checker.rejected,
         })
     }
 }
@@ -309,9 +354,54 @@ mod tests {
         c.check("staff", &mut page(vec![], 1, 2, 4, 7));
         c.check("staff", &mut page(vec!["c"], 2, 2, 4, 7));
         c.check("staff", &mut page(vec!["d"], 3, 2, 4, 7));
-        assert_eq!(c.anomalies.len(), 2, "{:?}", c.anomalies);
-        assert!(c.anomalies[0].contains("page 1 was empty"));
-        assert!(c.anomalies[1].contains("page 2 held 1 records"));
+        c.finish("staff", true);
+        assert!(
+            c.anomalies[0].contains("page 1 was empty"),
+            "{:?}",
+            c.anomalies
+        );
+        assert!(
+            c.anomalies
+                .iter()
+                .any(|a| a.contains("page 2 held 1 records")),
+            "{:?}",
+            c.anomalies
+        );
+        assert_eq!(c.cap, None);
+    }
+
+    #[test]
+    fn a_consistent_page_size_cap_that_reads_everything_is_trusted() {
+        // Asked for 3 per page; the server serves 2 and counts its pages by 2.
+        let mut c = PageChecker::new();
+        c.check("clients", &mut page(vec!["a", "b"], 0, 3, 3, 5));
+        c.check("clients", &mut page(vec!["c", "d"], 1, 3, 3, 5));
+        c.check("clients", &mut page(vec!["e"], 2, 3, 3, 5));
+        c.finish("clients", true);
+        assert!(c.anomalies.is_empty(), "{:?}", c.anomalies);
+        assert_eq!(c.cap, Some(2));
+    }
+
+    #[test]
+    fn short_pages_that_lose_records_stay_anomalies() {
+        // Served 2 of 3 per page, but pages are counted by 3: records were skipped.
+        let mut c = PageChecker::new();
+        c.check("clients", &mut page(vec!["a", "b"], 0, 3, 2, 6));
+        c.check("clients", &mut page(vec!["d", "e", "f"], 1, 3, 2, 6));
+        c.finish("clients", true);
+        assert_eq!(c.cap, None);
+        assert!(
+            c.anomalies
+                .iter()
+                .any(|a| a.contains("page 0 held 2 records")),
+            "{:?}",
+            c.anomalies
+        );
+        // A resumed walk cannot check totals: short pages stay anomalies.
+        let mut c = PageChecker::new();
+        c.check("clients", &mut page(vec!["a", "b"], 3, 3, 6, 17));
+        c.finish("clients", false);
+        assert_eq!(c.anomalies.len(), 1, "{:?}", c.anomalies);
     }
 
     #[test]
