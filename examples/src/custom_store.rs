@@ -186,6 +186,11 @@ impl<S: Store> KvStore for LoggingStore<S> {
         self.wrote("set_value", &key);
         self.inner.set_value(key, value).await
     }
+
+    async fn delete_value(&self, key: &str) -> Result<(), StoreError> {
+        self.wrote("delete_value", &key);
+        self.inner.delete_value(key).await
+    }
 }
 
 #[async_trait]

@@ -233,6 +233,11 @@ impl KvStore for MemoryStore {
         self.lock().kv.insert(key.to_owned(), value.clone());
         Ok(())
     }
+
+    async fn delete_value(&self, key: &str) -> Result<(), StoreError> {
+        self.lock().kv.remove(key);
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -325,6 +325,15 @@ pub trait KvStore: Send + Sync {
     async fn get_value(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError>;
     /// Inserts or replaces the value under `key`.
     async fn set_value(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError>;
+    /// Removes the value under `key` (removing a missing key is not an error), so bookkeeping
+    /// that expires (the two-way inbox's settled events) does not grow the store for ever.
+    ///
+    /// The provided implementation writes JSON `null`, which every reader of this crate treats
+    /// as absent but which keeps the key; stores should override it to reclaim the space (the
+    /// memory, SQLite and PostgreSQL stores do).
+    async fn delete_value(&self, key: &str) -> Result<(), StoreError> {
+        self.set_value(key, &serde_json::Value::Null).await
+    }
 }
 
 /// A lease held by one run (see [`LeaseStore`]).

@@ -100,6 +100,7 @@ struct Sql {
     clear: String,
     get_value: String,
     set_value: String,
+    delete_value: String,
     acquire: String,
     lease_holder: String,
     renew: String,
@@ -161,6 +162,7 @@ impl Sql {
             ),
             clear: format!("DELETE FROM {s}.checkpoints WHERE stage = $1"),
             get_value: format!("SELECT value FROM {s}.kv WHERE key = $1"),
+            delete_value: format!("DELETE FROM {s}.kv WHERE key = $1"),
             set_value: format!(
                 "INSERT INTO {s}.kv (key, value) VALUES ($1, $2)
                  ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
@@ -1001,6 +1003,11 @@ impl KvStore for PostgresStore {
 
     async fn set_value(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
         self.execute(&self.sql.set_value, &[&key, value]).await?;
+        Ok(())
+    }
+
+    async fn delete_value(&self, key: &str) -> Result<(), StoreError> {
+        self.execute(&self.sql.delete_value, &[&key]).await?;
         Ok(())
     }
 }

@@ -518,6 +518,16 @@ impl KvStore for SqliteStore {
         })
         .await
     }
+
+    async fn delete_value(&self, key: &str) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        self.with_conn(move |c| {
+            c.prepare_cached("DELETE FROM kv WHERE key = ?1")?
+                .execute(params![key])?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 #[async_trait]

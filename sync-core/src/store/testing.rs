@@ -348,6 +348,16 @@ async fn key_value<S: Store>(store: &S) {
         store.get_value("custom_fields").await.unwrap(),
         Some(json!("replaced"))
     );
+    store.delete_value("custom_fields").await.unwrap();
+    assert!(
+        store
+            .get_value("custom_fields")
+            .await
+            .unwrap()
+            .is_none_or(|v| v.is_null()),
+        "a deleted value reads as absent"
+    );
+    store.delete_value("never-set").await.unwrap();
 }
 
 async fn leases<S: Store>(store: &S) {

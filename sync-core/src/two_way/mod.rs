@@ -270,8 +270,10 @@ impl<S: TwoWayStore + ?Sized> TwoWaySync<S> {
         TwoWaySync {
             phorest,
             store,
+            inbox: inbox::Inbox::new(chrono::Duration::days(i64::from(
+                config.event_retention_days,
+            ))),
             config,
-            inbox: inbox::Inbox::default(),
             totals: std::sync::Mutex::new(TwoWayTotals::default()),
             apply_lock: tokio::sync::Mutex::new(()),
         }

@@ -218,6 +218,9 @@ pub struct TwoWayConfig {
     pub mapping: MapperOptions,
     /// The country (ISO alpha-2) of local phone numbers (the salon's branch country).
     pub region: Option<String>,
+    /// Days a settled event is kept in the store (for audits and redelivery checks) before it
+    /// is deleted (default 7).
+    pub event_retention_days: u32,
 }
 
 impl Default for TwoWayConfig {
@@ -234,6 +237,7 @@ impl Default for TwoWayConfig {
             ],
             mapping: MapperOptions::default(),
             region: None,
+            event_retention_days: 7,
         }
     }
 }
