@@ -49,6 +49,9 @@ async fn generated_operations_are_answered_like_the_spec_by_the_sandbox() {
 async fn the_sandbox_refuses_what_real_ghl_refuses_on_generated_routes() {
     let sandbox = GhlSandbox::start(SandboxConfig::default()).await;
     let token = sandbox.issue_private_token(["opportunities.readonly"]);
+    // A bare reqwest client needs a process-wide rustls provider (GhlClient installs one when
+    // it builds; this test may run before any does).
+    ghl_client::install_default_crypto_provider();
     let http = reqwest::Client::new();
     let send = |version: &'static str, query: &'static str| {
         http.get(format!(
