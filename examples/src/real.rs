@@ -8,16 +8,21 @@ use phorest_client::{PhorestClient, Region};
 
 use crate::Credentials;
 
-/// Build both API clients from the credentials.
-pub async fn clients(creds: &Credentials) -> Result<(PhorestClient, GhlClient)> {
-    let region = match creds.phorest_region.to_ascii_lowercase().as_str() {
+/// `PHOREST_REGION`: `eu`, `us` (any case) or a base URL.
+pub fn phorest_region(text: &str) -> Result<Region> {
+    Ok(match text.to_ascii_lowercase().as_str() {
         "eu" => Region::Eu,
         "us" => Region::Us,
         url => Region::Custom(
             url.parse()
                 .context("PHOREST_REGION is not eu, us or a URL")?,
         ),
-    };
+    })
+}
+
+/// Build both API clients from the credentials.
+pub async fn clients(creds: &Credentials) -> Result<(PhorestClient, GhlClient)> {
+    let region = phorest_region(&creds.phorest_region)?;
     let mut phorest = PhorestClient::builder().region(region);
     if let Some(rps) = creds.phorest_requests_per_second {
         phorest = phorest.pacing(phorest_client::Pacing::per_second(rps));

@@ -16,9 +16,10 @@
 //! ```
 
 use clap::Parser;
+use phorest_client::PhorestClient;
 use phorest_client::mock::{PhorestSandbox, SalonSpec};
-use phorest_client::{PhorestClient, Region};
 use phorest_ghl_examples::probe::probe;
+use phorest_ghl_examples::real::phorest_region;
 
 /// Probe a Phorest business (read-only) before the first real sync.
 #[derive(Debug, Parser)]
@@ -48,20 +49,14 @@ async fn main() {
     let _sandbox;
     let phorest = match &vars {
         [Some(business), Some(email), Some(password)] => {
-            let region = match std::env::var("PHOREST_REGION")
-                .unwrap_or_else(|_| "eu".into())
-                .to_ascii_lowercase()
-                .as_str()
-            {
-                "eu" => Region::Eu,
-                "us" => Region::Us,
-                url => match url.parse() {
-                    Ok(url) => Region::Custom(url),
-                    Err(_) => {
-                        eprintln!("error: PHOREST_REGION is not eu, us or a URL");
-                        std::process::exit(5);
-                    }
-                },
+            let region = match phorest_region(
+                &std::env::var("PHOREST_REGION").unwrap_or_else(|_| "eu".into()),
+            ) {
+                Ok(region) => region,
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    std::process::exit(5);
+                }
             };
             match PhorestClient::builder()
                 .region(region)
