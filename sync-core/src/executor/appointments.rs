@@ -285,25 +285,24 @@ async fn sync_branch(
             total_pages: u32::try_from(windows.len()).ok(),
         });
     }
+    let walk = super::walk::WalkOutcome {
+        anomalies,
+        rejected,
+    };
+    // The stage's status is set once for every branch by the caller (from the reason answered).
     for cursor in cursors {
-        if anomalies.is_empty() && rejected == 0 {
+        if walk.settled() {
             cursor.complete().await?;
         } else {
             cursor.abandon().await?;
         }
     }
-    if full_due && anomalies.is_empty() && rejected == 0 && !ctx.dry_run() {
+    if full_due && walk.settled() && !ctx.dry_run() {
         plan.store
             .set_value(&full_key, &serde_json::json!(Utc::now()))
             .await?;
     }
-    Ok((!anomalies.is_empty()).then(|| {
-        super::walk::WalkOutcome {
-            anomalies,
-            rejected,
-        }
-        .reason()
-    }))
+    Ok((!walk.anomalies.is_empty()).then(|| walk.reason()))
 }
 
 /// Whether the whole appointment horizon is due for a read (see

@@ -26,7 +26,7 @@ use super::cursor::StageCursor;
 use super::{Abort, RunCtx, identities, read_abort};
 use crate::entity::EntityKind;
 use crate::mappers::{self, ClientContext, SkipReason, tombstone_tag};
-use crate::report::{Outcome, StageStatus};
+use crate::report::Outcome;
 use crate::store::{Mapping, MappingState};
 
 /// Where the rolling re-check of synced clients stopped (the last Phorest id it read).
@@ -275,15 +275,8 @@ impl Stage<'_, '_> {
                 )
                 .await?;
             for (entity, cursor) in entities.into_iter().zip(walking) {
-                if walk.settled() {
-                    cursor.complete().await?;
-                } else {
-                    if !walk.anomalies.is_empty() {
-                        ctx.stage(entity, StageStatus::Incomplete(walk.reason()));
-                    }
-                    // Records that did not decode are failed in the report and read again next
-                    // run; they may be the buyers or appointment clients the later stages need.
-                    cursor.abandon().await?;
+                // Clients not settled may be the buyers or appointment clients later stages need.
+                if !ctx.close_walk(entity, cursor, &walk).await? {
                     read_all = false;
                 }
             }

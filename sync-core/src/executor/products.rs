@@ -41,7 +41,7 @@ use super::{Abort, RecordError, RunCtx};
 use crate::entity::EntityKind;
 use crate::hash::content_hash;
 use crate::mappers::{self, MappedProduct};
-use crate::report::{Outcome, StageStatus};
+use crate::report::Outcome;
 use crate::store::{Mapping, MappingState};
 
 pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
@@ -104,15 +104,7 @@ pub(crate) async fn run(ctx: &RunCtx<'_>) -> Result<(), Abort> {
             )
             .await?;
         let cursor = cursors.pop().expect("one cursor");
-        if walk.settled() {
-            cursor.complete().await?;
-        } else {
-            if !walk.anomalies.is_empty() {
-                ctx.stage(entity, StageStatus::Incomplete(walk.reason()));
-            }
-            // Undecodable records (failed in the report) are read again next run.
-            cursor.abandon().await?;
-        }
+        ctx.close_walk(entity, cursor, &walk).await?;
     }
     Ok(())
 }

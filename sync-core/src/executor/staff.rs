@@ -10,7 +10,7 @@ use super::contact_writer::{ContactJob, Facet, write_contacts};
 use super::{Abort, RunCtx};
 use crate::entity::EntityKind;
 use crate::mappers;
-use crate::report::{Outcome, StageStatus};
+use crate::report::Outcome;
 use crate::store::Mapping;
 
 /// Staff → contacts, branch by branch. Preflight already read every staff member when
@@ -67,15 +67,7 @@ pub(crate) async fn run_staff(ctx: &RunCtx<'_>) -> Result<(), Abort> {
             )
             .await?;
         let cursor = cursors.pop().expect("one cursor");
-        if walk.settled() {
-            cursor.complete().await?;
-        } else {
-            if !walk.anomalies.is_empty() {
-                ctx.stage(entity, StageStatus::Incomplete(walk.reason()));
-            }
-            // Undecodable records (failed in the report) are read again next run.
-            cursor.abandon().await?;
-        }
+        ctx.close_walk(entity, cursor, &walk).await?;
     }
     Ok(())
 }

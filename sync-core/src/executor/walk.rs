@@ -28,7 +28,7 @@ use super::cursor::StageCursor;
 use super::{Abort, RunCtx, read_abort};
 use crate::entity::EntityKind;
 use crate::observer::SyncEvent;
-use crate::report::Outcome;
+use crate::report::{Outcome, StageStatus};
 
 /// A Phorest record with an id.
 pub(crate) trait Keyed {
@@ -206,6 +206,27 @@ impl PageChecker {
 }
 
 impl RunCtx<'_> {
+    /// Closes a stage's checkpoint after `walk`: completed when the walk settled every record,
+    /// otherwise kept ([`StageCursor::abandon`]) so the next run reads those records again, and
+    /// the stage reported incomplete when the walk saw anomalies (records that did not decode
+    /// are already failed in the report). Answers whether the walk settled.
+    pub(crate) async fn close_walk(
+        &self,
+        entity: EntityKind,
+        cursor: StageCursor<'_>,
+        walk: &WalkOutcome,
+    ) -> Result<bool, Abort> {
+        if walk.settled() {
+            cursor.complete().await?;
+            return Ok(true);
+        }
+        if !walk.anomalies.is_empty() {
+            self.stage(entity, StageStatus::Incomplete(walk.reason()));
+        }
+        cursor.abandon().await?;
+        Ok(false)
+    }
+
     /// Fails one record Phorest sent in a shape that does not decode (its id and the JSON path
     /// of the bad field in the reason). Without a readable id it is reported under its place in
     /// the list.
